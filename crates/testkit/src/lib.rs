@@ -1,0 +1,1 @@
+//! Synthetic acquisitions for tests.
