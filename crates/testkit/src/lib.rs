@@ -1,1 +1,9 @@
-//! Synthetic acquisitions for tests.
+//! telltale-testkit: writes synthetic acquisitions from code, so each test states exactly what it plants.
+//! Dev-only: never a dependency of the shipped binary.
+
+pub mod android_backup;
+pub mod androidqf;
+pub mod bugreport;
+pub mod ios_backup;
+pub mod ios_crypto;
+pub mod ios_dbs;

@@ -1,0 +1,3 @@
+//! telltale-android: AndroidQF acquisitions, bugreports, `.ab` backups and intrusion logs.
+
+pub mod modules;

@@ -1,0 +1,3 @@
+//! telltale-ios: iTunes/Finder backups and their modules.
+
+pub mod modules;

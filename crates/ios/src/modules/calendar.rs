@@ -1,0 +1,18 @@
+//! calendar: not written yet (placeholder replaced by its implementation).
+
+use telltale_core::{Emitter, Module, ModuleContext, ModuleError};
+
+pub struct Calendar;
+
+impl Module for Calendar {
+    fn name(&self) -> &'static str {
+        "calendar"
+    }
+    fn description(&self) -> &'static str {
+        "not written yet"
+    }
+    fn run(&self, _ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
+        out.no_data("module not written yet");
+        Ok(())
+    }
+}

@@ -1,0 +1,18 @@
+//! chrome_favicon: not written yet (placeholder replaced by its implementation).
+
+use telltale_core::{Emitter, Module, ModuleContext, ModuleError};
+
+pub struct ChromeFavicon;
+
+impl Module for ChromeFavicon {
+    fn name(&self) -> &'static str {
+        "chrome_favicon"
+    }
+    fn description(&self) -> &'static str {
+        "not written yet"
+    }
+    fn run(&self, _ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
+        out.no_data("module not written yet");
+        Ok(())
+    }
+}

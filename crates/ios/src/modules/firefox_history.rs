@@ -1,0 +1,18 @@
+//! firefox_history: not written yet (placeholder replaced by its implementation).
+
+use telltale_core::{Emitter, Module, ModuleContext, ModuleError};
+
+pub struct FirefoxHistory;
+
+impl Module for FirefoxHistory {
+    fn name(&self) -> &'static str {
+        "firefox_history"
+    }
+    fn description(&self) -> &'static str {
+        "not written yet"
+    }
+    fn run(&self, _ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
+        out.no_data("module not written yet");
+        Ok(())
+    }
+}

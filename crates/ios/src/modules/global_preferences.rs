@@ -1,0 +1,18 @@
+//! global_preferences: not written yet (placeholder replaced by its implementation).
+
+use telltale_core::{Emitter, Module, ModuleContext, ModuleError};
+
+pub struct GlobalPreferences;
+
+impl Module for GlobalPreferences {
+    fn name(&self) -> &'static str {
+        "global_preferences"
+    }
+    fn description(&self) -> &'static str {
+        "not written yet"
+    }
+    fn run(&self, _ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
+        out.no_data("module not written yet");
+        Ok(())
+    }
+}

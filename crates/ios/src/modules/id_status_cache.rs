@@ -1,0 +1,18 @@
+//! id_status_cache: not written yet (placeholder replaced by its implementation).
+
+use telltale_core::{Emitter, Module, ModuleContext, ModuleError};
+
+pub struct IdStatusCache;
+
+impl Module for IdStatusCache {
+    fn name(&self) -> &'static str {
+        "id_status_cache"
+    }
+    fn description(&self) -> &'static str {
+        "not written yet"
+    }
+    fn run(&self, _ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
+        out.no_data("module not written yet");
+        Ok(())
+    }
+}

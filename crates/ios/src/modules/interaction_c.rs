@@ -1,0 +1,18 @@
+//! interaction_c: not written yet (placeholder replaced by its implementation).
+
+use telltale_core::{Emitter, Module, ModuleContext, ModuleError};
+
+pub struct InteractionC;
+
+impl Module for InteractionC {
+    fn name(&self) -> &'static str {
+        "interaction_c"
+    }
+    fn description(&self) -> &'static str {
+        "not written yet"
+    }
+    fn run(&self, _ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
+        out.no_data("module not written yet");
+        Ok(())
+    }
+}

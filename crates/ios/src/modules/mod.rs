@@ -1,0 +1,68 @@
+//! The iOS backup modules: one file per artifact. Logical paths are `<domain>/<relativePath>` as listed in
+//! the backup's Manifest.db (e.g. `HomeDomain/Library/SMS/sms.db`); the backup's own files are at the root
+//! (`Info.plist`, `Manifest.plist`, `Status.plist`, `Manifest.db`).
+
+use telltale_core::Module;
+
+pub mod backup_info;
+pub mod configuration_profiles;
+pub mod manifest;
+pub mod profile_events;
+pub mod applications;
+pub mod global_preferences;
+pub mod calls;
+pub mod contacts;
+pub mod id_status_cache;
+pub mod interaction_c;
+pub mod locationd_clients;
+pub mod os_analytics_ad_daily;
+pub mod datausage;
+pub mod tcc;
+pub mod sms;
+pub mod sms_attachments;
+pub mod calendar;
+pub mod chrome_favicon;
+pub mod chrome_history;
+pub mod firefox_favicon;
+pub mod firefox_history;
+pub mod safari_browser_state;
+pub mod safari_history;
+pub mod webkit_resource_load_statistics;
+pub mod webkit_session_resource_log;
+pub mod whatsapp;
+pub mod whatsapp_contacts;
+pub mod shortcuts;
+
+/// Every iOS backup module, in a stable order.
+pub fn all() -> Vec<Box<dyn Module>> {
+    vec![
+        Box::new(backup_info::BackupInfo),
+        Box::new(configuration_profiles::ConfigurationProfiles),
+        Box::new(manifest::Manifest),
+        Box::new(profile_events::ProfileEvents),
+        Box::new(applications::Applications),
+        Box::new(global_preferences::GlobalPreferences),
+        Box::new(calls::Calls),
+        Box::new(contacts::Contacts),
+        Box::new(id_status_cache::IdStatusCache),
+        Box::new(interaction_c::InteractionC),
+        Box::new(locationd_clients::LocationdClients),
+        Box::new(os_analytics_ad_daily::OsAnalyticsAdDaily),
+        Box::new(datausage::Datausage),
+        Box::new(tcc::Tcc),
+        Box::new(sms::Sms),
+        Box::new(sms_attachments::SmsAttachments),
+        Box::new(calendar::Calendar),
+        Box::new(chrome_favicon::ChromeFavicon),
+        Box::new(chrome_history::ChromeHistory),
+        Box::new(firefox_favicon::FirefoxFavicon),
+        Box::new(firefox_history::FirefoxHistory),
+        Box::new(safari_browser_state::SafariBrowserState),
+        Box::new(safari_history::SafariHistory),
+        Box::new(webkit_resource_load_statistics::WebkitResourceLoadStatistics),
+        Box::new(webkit_session_resource_log::WebkitSessionResourceLog),
+        Box::new(whatsapp::Whatsapp),
+        Box::new(whatsapp_contacts::WhatsappContacts),
+        Box::new(shortcuts::Shortcuts),
+    ]
+}

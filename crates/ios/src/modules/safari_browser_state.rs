@@ -1,0 +1,18 @@
+//! safari_browser_state: not written yet (placeholder replaced by its implementation).
+
+use telltale_core::{Emitter, Module, ModuleContext, ModuleError};
+
+pub struct SafariBrowserState;
+
+impl Module for SafariBrowserState {
+    fn name(&self) -> &'static str {
+        "safari_browser_state"
+    }
+    fn description(&self) -> &'static str {
+        "not written yet"
+    }
+    fn run(&self, _ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
+        out.no_data("module not written yet");
+        Ok(())
+    }
+}

@@ -1,0 +1,18 @@
+//! shortcuts: not written yet (placeholder replaced by its implementation).
+
+use telltale_core::{Emitter, Module, ModuleContext, ModuleError};
+
+pub struct Shortcuts;
+
+impl Module for Shortcuts {
+    fn name(&self) -> &'static str {
+        "shortcuts"
+    }
+    fn description(&self) -> &'static str {
+        "not written yet"
+    }
+    fn run(&self, _ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
+        out.no_data("module not written yet");
+        Ok(())
+    }
+}

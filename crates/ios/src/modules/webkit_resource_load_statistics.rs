@@ -1,0 +1,18 @@
+//! webkit_resource_load_statistics: not written yet (placeholder replaced by its implementation).
+
+use telltale_core::{Emitter, Module, ModuleContext, ModuleError};
+
+pub struct WebkitResourceLoadStatistics;
+
+impl Module for WebkitResourceLoadStatistics {
+    fn name(&self) -> &'static str {
+        "webkit_resource_load_statistics"
+    }
+    fn description(&self) -> &'static str {
+        "not written yet"
+    }
+    fn run(&self, _ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
+        out.no_data("module not written yet");
+        Ok(())
+    }
+}

@@ -1,0 +1,1 @@
+//! Testkit writers: android_backup (to be filled).

@@ -1,0 +1,1 @@
+//! Testkit writers: androidqf (to be filled).

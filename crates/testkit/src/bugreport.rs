@@ -1,0 +1,1 @@
+//! Testkit writers: bugreport (to be filled).

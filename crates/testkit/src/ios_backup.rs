@@ -1,0 +1,1 @@
+//! Testkit writers: ios_backup (to be filled).

@@ -1,0 +1,1 @@
+//! Testkit writers: ios_crypto (to be filled).

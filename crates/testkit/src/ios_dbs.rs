@@ -1,0 +1,1 @@
+//! Testkit writers: ios_dbs (to be filled).
