@@ -7,3 +7,4 @@ pub mod bugreport;
 pub mod ios_backup;
 pub mod ios_crypto;
 pub mod ios_dbs;
+pub mod ios_web;

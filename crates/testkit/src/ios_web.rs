@@ -1,0 +1,1 @@
+//! Testkit writers: ios_web (to be filled).
