@@ -186,3 +186,81 @@ mod tests {
         assert_eq!(url_host("garbage"), None);
     }
 }
+
+/// Test harness: runs one module over a folder and collects everything it emits.
+#[cfg(test)]
+pub(crate) mod testing {
+    use std::path::Path;
+    use std::sync::Mutex;
+
+    use telltale_core::engine::{ModuleOutcome, Output, run_one};
+    use telltale_core::ioc::{IndicatorKind, IocIndex};
+    use telltale_core::{Alert, FolderEvidence, Level, Module, ModuleContext, ModuleStatus, Record, RunOptions, TimelineEvent};
+
+    #[derive(Default)]
+    struct Collect {
+        records: Mutex<Vec<Record>>,
+        alerts: Mutex<Vec<Alert>>,
+        timeline: Mutex<Vec<TimelineEvent>>,
+    }
+    impl Output for Collect {
+        fn record(&self, _: &str, rec: &Record) {
+            self.records.lock().unwrap().push(rec.clone());
+        }
+        fn detected(&self, _: &str, _: &Record) {}
+        fn timeline(&self, e: TimelineEvent) {
+            self.timeline.lock().unwrap().push(e);
+        }
+        fn alert(&self, a: &Alert) {
+            self.alerts.lock().unwrap().push(a.clone());
+        }
+    }
+
+    pub struct Collected {
+        pub outcome: ModuleOutcome,
+        pub records: Vec<Record>,
+        pub alerts: Vec<Alert>,
+        pub timeline: Vec<TimelineEvent>,
+    }
+
+    impl Collected {
+        pub fn at(&self, level: Level) -> Vec<&Alert> {
+            self.alerts.iter().filter(|a| a.level == level).collect()
+        }
+        pub fn failed(&self) -> Option<&str> {
+            match &self.outcome.status {
+                ModuleStatus::Failed(m) => Some(m),
+                _ => None,
+            }
+        }
+        pub fn is_ok(&self) -> bool {
+            self.outcome.status == ModuleStatus::Ok
+        }
+        pub fn is_no_data(&self) -> bool {
+            matches!(self.outcome.status, ModuleStatus::NoData(_))
+        }
+    }
+
+    /// The indicators used by module tests: domain `evil.com` of collection "Pegasus".
+    pub fn iocs() -> IocIndex {
+        IocIndex::from_values(&[(IndicatorKind::Domain, "evil.com")], "Pegasus")
+    }
+
+    pub fn run(m: &dyn Module, root: &Path) -> Collected {
+        let ev = FolderEvidence::new(root).unwrap();
+        let iocs = iocs();
+        let opts = RunOptions::default();
+        let ctx = ModuleContext { evidence: &ev, iocs: &iocs, options: &opts };
+        let out = Collect::default();
+        let outcome = run_one(m, &ctx, &out);
+        if let ModuleStatus::Panicked(p) = &outcome.status {
+            panic!("module panicked: {p}");
+        }
+        Collected {
+            outcome,
+            records: out.records.into_inner().unwrap(),
+            alerts: out.alerts.into_inner().unwrap(),
+            timeline: out.timeline.into_inner().unwrap(),
+        }
+    }
+}
