@@ -54,7 +54,9 @@ pub fn value_json(v: ValueRef<'_>) -> Value {
     match v {
         ValueRef::Null => Value::Null,
         ValueRef::Integer(i) => Value::from(i),
-        ValueRef::Real(f) => serde_json::Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null),
+        ValueRef::Real(f) => serde_json::Number::from_f64(f)
+            .map(Value::Number)
+            .unwrap_or(Value::Null),
         ValueRef::Text(t) => Value::from(String::from_utf8_lossy(t).into_owned()),
         ValueRef::Blob(b) => match std::str::from_utf8(b) {
             Ok(s) if !s.contains('\0') => Value::from(s),
@@ -143,8 +145,15 @@ pub fn extract_urls(text: &str) -> Vec<String> {
 /// The lower-cased host of a URL, without a leading `www.`.
 pub fn url_host(u: &str) -> Option<String> {
     let parsed = url::Url::parse(u.trim()).ok()?;
-    let host = parsed.host_str()?.trim_end_matches('.').to_ascii_lowercase();
-    Some(host.strip_prefix("www.").map(str::to_string).unwrap_or(host))
+    let host = parsed
+        .host_str()?
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    Some(
+        host.strip_prefix("www.")
+            .map(str::to_string)
+            .unwrap_or(host),
+    )
 }
 
 /// Whether two hosts belong to the same site: equal, or one a subdomain of the other.
@@ -180,7 +189,10 @@ mod tests {
 
     #[test]
     fn hosts() {
-        assert_eq!(url_host("http://WWW.Example.com:8080/a").as_deref(), Some("example.com"));
+        assert_eq!(
+            url_host("http://WWW.Example.com:8080/a").as_deref(),
+            Some("example.com")
+        );
         assert!(same_site("example.com", "m.example.com"));
         assert!(!same_site("example.com", "notexample.com"));
         assert_eq!(url_host("garbage"), None);
@@ -195,7 +207,10 @@ pub(crate) mod testing {
 
     use telltale_core::engine::{ModuleOutcome, Output, run_one};
     use telltale_core::ioc::{IndicatorKind, IocIndex};
-    use telltale_core::{Alert, FolderEvidence, Level, Module, ModuleContext, ModuleStatus, Record, RunOptions, TimelineEvent};
+    use telltale_core::{
+        Alert, FolderEvidence, Level, Module, ModuleContext, ModuleStatus, Record, RunOptions,
+        TimelineEvent,
+    };
 
     #[derive(Default)]
     struct Collect {
@@ -250,7 +265,11 @@ pub(crate) mod testing {
         let ev = FolderEvidence::new(root).unwrap();
         let iocs = iocs();
         let opts = RunOptions::default();
-        let ctx = ModuleContext { evidence: &ev, iocs: &iocs, options: &opts };
+        let ctx = ModuleContext {
+            evidence: &ev,
+            iocs: &iocs,
+            options: &opts,
+        };
         let out = Collect::default();
         let outcome = run_one(m, &ctx, &out);
         if let ModuleStatus::Panicked(p) = &outcome.status {

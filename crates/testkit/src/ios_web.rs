@@ -19,7 +19,9 @@ pub fn utc(s: &str) -> Timestamp {
         return t;
     }
     let dt: jiff::civil::DateTime = s.parse().expect("a date-time");
-    jiff::tz::TimeZone::UTC.to_timestamp(dt).expect("a valid UTC time")
+    jiff::tz::TimeZone::UTC
+        .to_timestamp(dt)
+        .expect("a valid UTC time")
 }
 
 const MAC_EPOCH: i64 = 978_307_200;
@@ -27,19 +29,19 @@ const WEBKIT_EPOCH: i64 = 11_644_473_600;
 
 /// Seconds since 2001-01-01 (Mac absolute time).
 pub fn mac_time(t: Timestamp) -> f64 {
-    (t.as_nanosecond() as f64) / 1e9 - MAC_EPOCH as f64
+    (t.as_second() - MAC_EPOCH) as f64 + t.subsec_nanosecond() as f64 / 1e9
 }
 /// Microseconds since 1601-01-01 (Chrome).
 pub fn webkit_time(t: Timestamp) -> i64 {
-    t.as_microsecond() as i64 + WEBKIT_EPOCH * 1_000_000
+    t.as_microsecond() + WEBKIT_EPOCH * 1_000_000
 }
 /// Microseconds since 1970 (Firefox visits).
 pub fn unix_us(t: Timestamp) -> i64 {
-    t.as_microsecond() as i64
+    t.as_microsecond()
 }
 /// Seconds since 1970.
 pub fn unix_secs(t: Timestamp) -> f64 {
-    (t.as_nanosecond() as f64) / 1e9
+    t.as_second() as f64 + t.subsec_nanosecond() as f64 / 1e9
 }
 
 fn create(path: &Path) -> Connection {
@@ -50,7 +52,8 @@ fn create(path: &Path) -> Connection {
         std::fs::remove_file(path).expect("replace existing file");
     }
     let c = Connection::open(path).expect("create database");
-    c.execute_batch("PRAGMA journal_mode=DELETE; PRAGMA synchronous=OFF;").expect("pragmas");
+    c.execute_batch("PRAGMA journal_mode=DELETE; PRAGMA synchronous=OFF;")
+        .expect("pragmas");
     c
 }
 
@@ -190,16 +193,28 @@ impl SafariHistory {
                 let item = match item_ids.get(v.url.as_str()) {
                     Some(id) => *id,
                     None => {
-                        let host = v.url.split("://").nth(1).and_then(|r| r.split(['/', '?', '#']).next());
+                        let host = v
+                            .url
+                            .split("://")
+                            .nth(1)
+                            .and_then(|r| r.split(['/', '?', '#']).next());
                         let expansion = host.map(|h| h.trim_start_matches("www.").to_string());
-                        ins_item.execute(params![v.url, expansion, counts[v.url.as_str()]]).expect("insert item");
+                        ins_item
+                            .execute(params![v.url, expansion, counts[v.url.as_str()]])
+                            .expect("insert item");
                         let id = tx.last_insert_rowid();
                         item_ids.insert(v.url.as_str(), id);
                         id
                     }
                 };
                 ins_visit
-                    .execute(params![i as i64 + 1, item, mac_time(v.time), v.title, v.load_successful])
+                    .execute(params![
+                        i as i64 + 1,
+                        item,
+                        mac_time(v.time),
+                        v.title,
+                        v.load_successful
+                    ])
                     .expect("insert visit");
             }
             let mut link = tx
@@ -207,7 +222,12 @@ impl SafariHistory {
                 .expect("prepare");
             for (i, v) in self.visits.iter().enumerate() {
                 if v.redirect_source.is_some() || v.redirect_destination.is_some() {
-                    link.execute(params![i as i64 + 1, v.redirect_source, v.redirect_destination]).expect("link");
+                    link.execute(params![
+                        i as i64 + 1,
+                        v.redirect_source,
+                        v.redirect_destination
+                    ])
+                    .expect("link");
                 }
             }
         }
@@ -254,15 +274,27 @@ pub fn safari_session_blob(entries: &[(String, String)]) -> Vec<u8> {
         .map(|(url, title)| {
             let mut d = Dictionary::new();
             d.insert("SessionHistoryEntryURL".into(), Value::String(url.clone()));
-            d.insert("SessionHistoryEntryOriginalURL".into(), Value::String(url.clone()));
-            d.insert("SessionHistoryEntryTitle".into(), Value::String(title.clone()));
+            d.insert(
+                "SessionHistoryEntryOriginalURL".into(),
+                Value::String(url.clone()),
+            );
+            d.insert(
+                "SessionHistoryEntryTitle".into(),
+                Value::String(title.clone()),
+            );
             d.insert("SessionHistoryEntryData".into(), Value::Data(vec![0u8; 16]));
-            d.insert("SessionHistoryEntryShouldOpenExternalURLsPolicyKey".into(), Value::Integer(1.into()));
+            d.insert(
+                "SessionHistoryEntryShouldOpenExternalURLsPolicyKey".into(),
+                Value::Integer(1.into()),
+            );
             Value::Dictionary(d)
         })
         .collect();
     let mut hist = Dictionary::new();
-    hist.insert("SessionHistoryCurrentIndex".into(), Value::Integer((entries.len().saturating_sub(1) as u64).into()));
+    hist.insert(
+        "SessionHistoryCurrentIndex".into(),
+        Value::Integer((entries.len().saturating_sub(1) as u64).into()),
+    );
     hist.insert("SessionHistoryEntries".into(), Value::Array(list));
     hist.insert("SessionHistoryVersion".into(), Value::Integer(1.into()));
     let mut root = Dictionary::new();
@@ -284,18 +316,33 @@ impl SafariBrowserState {
         self
     }
     /// Plants a tab with its session history entries `(url, title)`.
-    pub fn tab(mut self, title: &str, url: &str, last_viewed: Timestamp, session: &[(&str, &str)]) -> Self {
+    pub fn tab(
+        mut self,
+        title: &str,
+        url: &str,
+        last_viewed: Timestamp,
+        session: &[(&str, &str)],
+    ) -> Self {
         self.tabs.push(Tab {
             title: title.into(),
             url: url.into(),
             last_viewed,
-            session: session.iter().map(|(u, t)| (u.to_string(), t.to_string())).collect(),
+            session: session
+                .iter()
+                .map(|(u, t)| (u.to_string(), t.to_string()))
+                .collect(),
             raw_session: None,
         });
         self
     }
     /// Plants a tab whose session blob is exactly `blob` (for malformed-data tests).
-    pub fn tab_raw_session(mut self, title: &str, url: &str, last_viewed: Timestamp, blob: &[u8]) -> Self {
+    pub fn tab_raw_session(
+        mut self,
+        title: &str,
+        url: &str,
+        last_viewed: Timestamp,
+        blob: &[u8],
+    ) -> Self {
         self.tabs.push(Tab {
             title: title.into(),
             url: url.into(),
@@ -325,11 +372,17 @@ CREATE INDEX tabs__uuid ON tabs (uuid);
 CREATE INDEX tab_sessions__uuid ON tab_sessions (tab_uuid);").expect("schema");
         }
         let tx = c.transaction().expect("tx");
-        tx.execute("INSERT INTO browser_windows (uuid) VALUES ('8E2A6C3B-0000-4000-8000-000000000001')", [])
-            .expect("window");
+        tx.execute(
+            "INSERT INTO browser_windows (uuid) VALUES ('8E2A6C3B-0000-4000-8000-000000000001')",
+            [],
+        )
+        .expect("window");
         for (i, t) in self.tabs.iter().enumerate() {
             let uuid = format!("50EA13F9-44D1-4B88-A418-{:012X}", i + 1);
-            let blob = t.raw_session.clone().unwrap_or_else(|| safari_session_blob(&t.session));
+            let blob = t
+                .raw_session
+                .clone()
+                .unwrap_or_else(|| safari_session_blob(&t.session));
             if legacy {
                 tx.execute(
                     "INSERT INTO tabs (uuid, title, url, user_visible_url, order_index, last_viewed_time, browser_window_uuid, browser_window_id, session_data) VALUES (?1, ?2, ?3, ?3, ?4, ?5, '8E2A6C3B-0000-4000-8000-000000000001', 1, ?6)",
@@ -377,7 +430,8 @@ pub struct WebkitObservations {
 }
 
 impl WebkitObservations {
-    pub const RELATIVE_PATH: &'static str = "Library/WebKit/WebsiteData/ResourceLoadStatistics/observations.db";
+    pub const RELATIVE_PATH: &'static str =
+        "Library/WebKit/WebsiteData/ResourceLoadStatistics/observations.db";
 
     pub fn new() -> Self {
         Self::default()
@@ -387,8 +441,14 @@ impl WebkitObservations {
         self
     }
     /// Plants an observed registrable domain.
-    pub fn domain(mut self, registrable_domain: &str, last_seen: Timestamp, had_user_interaction: bool) -> Self {
-        self.domains.push((registrable_domain.into(), last_seen, had_user_interaction));
+    pub fn domain(
+        mut self,
+        registrable_domain: &str,
+        last_seen: Timestamp,
+        had_user_interaction: bool,
+    ) -> Self {
+        self.domains
+            .push((registrable_domain.into(), last_seen, had_user_interaction));
         self
     }
     /// Plants a top-frame redirect between two planted domains.
@@ -406,8 +466,12 @@ impl WebkitObservations {
     pub fn write(&self, path: &Path) {
         let mut c = create(path);
         let od = match self.variant {
-            ObservationsVariant::Modern => "CREATE TABLE ObservedDomains (domainID INTEGER PRIMARY KEY, registrableDomain TEXT NOT NULL UNIQUE ON CONFLICT FAIL, lastSeen REAL NOT NULL, hadUserInteraction INTEGER NOT NULL, mostRecentUserInteractionTime REAL NOT NULL, grandfathered INTEGER NOT NULL, isPrevalent INTEGER NOT NULL, isVeryPrevalent INTEGER NOT NULL, dataRecordsRemoved INTEGER NOT NULL,timesAccessedAsFirstPartyDueToUserInteraction INTEGER NOT NULL, timesAccessedAsFirstPartyDueToStorageAccessAPI INTEGER NOT NULL,isScheduledForAllButCookieDataRemoval INTEGER NOT NULL);",
-            ObservationsVariant::Legacy => "CREATE TABLE ObservedDomains (domainID INTEGER PRIMARY KEY, registrableDomain TEXT NOT NULL UNIQUE ON CONFLICT FAIL, lastSeen REAL NOT NULL, hadUserInteraction INTEGER NOT NULL, grandfathered INTEGER NOT NULL, isPrevalent INTEGER NOT NULL, isVeryPrevalent INTEGER NOT NULL, dataRecordsRemoved INTEGER NOT NULL,timesAccessedAsFirstPartyDueToUserInteraction INTEGER NOT NULL, timesAccessedAsFirstPartyDueToStorageAccessAPI INTEGER NOT NULL);",
+            ObservationsVariant::Modern => {
+                "CREATE TABLE ObservedDomains (domainID INTEGER PRIMARY KEY, registrableDomain TEXT NOT NULL UNIQUE ON CONFLICT FAIL, lastSeen REAL NOT NULL, hadUserInteraction INTEGER NOT NULL, mostRecentUserInteractionTime REAL NOT NULL, grandfathered INTEGER NOT NULL, isPrevalent INTEGER NOT NULL, isVeryPrevalent INTEGER NOT NULL, dataRecordsRemoved INTEGER NOT NULL,timesAccessedAsFirstPartyDueToUserInteraction INTEGER NOT NULL, timesAccessedAsFirstPartyDueToStorageAccessAPI INTEGER NOT NULL,isScheduledForAllButCookieDataRemoval INTEGER NOT NULL);"
+            }
+            ObservationsVariant::Legacy => {
+                "CREATE TABLE ObservedDomains (domainID INTEGER PRIMARY KEY, registrableDomain TEXT NOT NULL UNIQUE ON CONFLICT FAIL, lastSeen REAL NOT NULL, hadUserInteraction INTEGER NOT NULL, grandfathered INTEGER NOT NULL, isPrevalent INTEGER NOT NULL, isVeryPrevalent INTEGER NOT NULL, dataRecordsRemoved INTEGER NOT NULL,timesAccessedAsFirstPartyDueToUserInteraction INTEGER NOT NULL, timesAccessedAsFirstPartyDueToStorageAccessAPI INTEGER NOT NULL);"
+            }
         };
         c.execute_batch(&format!("{od}
 CREATE TABLE TopLevelDomains (topLevelDomainID INTEGER PRIMARY KEY, CONSTRAINT fkDomainID FOREIGN KEY(topLevelDomainID) REFERENCES ObservedDomains(domainID) ON DELETE CASCADE);
@@ -432,11 +496,24 @@ CREATE TABLE OperatingDates (year INTEGER NOT NULL, month INTEGER NOT NULL, mont
             }
             .expect("domain");
         }
-        let id_of = |d: &str| self.domains.iter().position(|x| x.0 == d).map(|i| i as i64 + 1);
+        let id_of = |d: &str| {
+            self.domains
+                .iter()
+                .position(|x| x.0 == d)
+                .map(|i| i as i64 + 1)
+        };
         for (from, to) in &self.redirects {
             if let (Some(a), Some(b)) = (id_of(from), id_of(to)) {
-                tx.execute("INSERT INTO TopFrameUniqueRedirectsTo VALUES (?1, ?2)", params![a, b]).expect("redirect");
-                tx.execute("INSERT INTO TopFrameUniqueRedirectsFrom VALUES (?1, ?2)", params![b, a]).expect("redirect");
+                tx.execute(
+                    "INSERT INTO TopFrameUniqueRedirectsTo VALUES (?1, ?2)",
+                    params![a, b],
+                )
+                .expect("redirect");
+                tx.execute(
+                    "INSERT INTO TopFrameUniqueRedirectsFrom VALUES (?1, ?2)",
+                    params![b, a],
+                )
+                .expect("redirect");
             }
         }
         tx.commit().expect("commit");
@@ -463,7 +540,10 @@ pub struct ResourceLogEntry {
 
 impl ResourceLogEntry {
     pub fn new(origin: &str) -> Self {
-        ResourceLogEntry { origin: origin.into(), ..Default::default() }
+        ResourceLogEntry {
+            origin: origin.into(),
+            ..Default::default()
+        }
     }
     pub fn redirects_to(mut self, d: &str) -> Self {
         self.redirects_to.push(d.into());
@@ -510,7 +590,8 @@ pub struct SessionResourceLog {
 }
 
 fn plist_date(t: Timestamp) -> Value {
-    let st = std::time::UNIX_EPOCH + std::time::Duration::from_nanos(t.as_nanosecond().max(0) as u64);
+    let st =
+        std::time::UNIX_EPOCH + std::time::Duration::from_nanos(t.as_nanosecond().max(0) as u64);
     Value::Date(plist::Date::from(st))
 }
 
@@ -538,7 +619,11 @@ impl SessionResourceLog {
                     ResourceLogVariant::Strings => Value::String(s.clone()),
                     v => {
                         let mut d = Dictionary::new();
-                        let key = if v == ResourceLogVariant::DomainDicts { "domain" } else { "origin" };
+                        let key = if v == ResourceLogVariant::DomainDicts {
+                            "domain"
+                        } else {
+                            "origin"
+                        };
                         d.insert(key.into(), Value::String(s.clone()));
                         Value::Dictionary(d)
                     }
@@ -554,12 +639,30 @@ impl SessionResourceLog {
             .iter()
             .map(|e| {
                 let mut d = Dictionary::new();
-                d.insert("PrevalentResourceOrigin".into(), Value::String(e.origin.clone()));
-                d.insert("topFrameUniqueRedirectsTo".into(), self.list(&e.redirects_to));
-                d.insert("topFrameUniqueRedirectsFrom".into(), self.list(&e.redirects_from));
-                d.insert("subframeUnderTopFrameOrigins".into(), self.list(&e.subframe_under));
-                d.insert("subresourceUnderTopFrameOrigins".into(), self.list(&e.subresource_under));
-                d.insert("hadUserInteraction".into(), Value::Boolean(e.had_user_interaction));
+                d.insert(
+                    "PrevalentResourceOrigin".into(),
+                    Value::String(e.origin.clone()),
+                );
+                d.insert(
+                    "topFrameUniqueRedirectsTo".into(),
+                    self.list(&e.redirects_to),
+                );
+                d.insert(
+                    "topFrameUniqueRedirectsFrom".into(),
+                    self.list(&e.redirects_from),
+                );
+                d.insert(
+                    "subframeUnderTopFrameOrigins".into(),
+                    self.list(&e.subframe_under),
+                );
+                d.insert(
+                    "subresourceUnderTopFrameOrigins".into(),
+                    self.list(&e.subresource_under),
+                );
+                d.insert(
+                    "hadUserInteraction".into(),
+                    Value::Boolean(e.had_user_interaction),
+                );
                 if let Some(t) = e.last_seen {
                     d.insert("lastSeen".into(), plist_date(t));
                 }
@@ -631,7 +734,8 @@ impl ChromeHistory {
     }
     /// Plants a visit that came from visit `from_visit`.
     pub fn visit_from(mut self, url: &str, title: &str, time: Timestamp, from_visit: i64) -> Self {
-        self.visits.push((url.into(), title.into(), time, from_visit));
+        self.visits
+            .push((url.into(), title.into(), time, from_visit));
         self
     }
     pub fn write_in(&self, root: &Path) -> PathBuf {
@@ -668,13 +772,17 @@ CREATE INDEX visits_time_index ON visits (visit_time);",
                 let uid = match ids.get(url.as_str()) {
                     Some(id) => *id,
                     None => {
-                        ins_url.execute(params![url, title, webkit_time(*t)]).expect("url");
+                        ins_url
+                            .execute(params![url, title, webkit_time(*t)])
+                            .expect("url");
                         let id = tx.last_insert_rowid();
                         ids.insert(url.as_str(), id);
                         id
                     }
                 };
-                ins_visit.execute(params![i as i64 + 1, uid, webkit_time(*t), from]).expect("visit");
+                ins_visit
+                    .execute(params![i as i64 + 1, uid, webkit_time(*t), from])
+                    .expect("visit");
             }
         }
         tx.commit().expect("commit");
@@ -690,8 +798,7 @@ pub struct ChromeFavicons {
 }
 
 impl ChromeFavicons {
-    pub const LOGICAL_PATH: &'static str =
-        "AppDomain-com.google.chrome.ios/Library/Application Support/Google/Chrome/Default/Favicons";
+    pub const LOGICAL_PATH: &'static str = "AppDomain-com.google.chrome.ios/Library/Application Support/Google/Chrome/Default/Favicons";
 
     pub fn new() -> Self {
         Self::default()
@@ -702,7 +809,8 @@ impl ChromeFavicons {
     }
     /// Plants a page → icon mapping with the icon's last update time.
     pub fn icon(mut self, page_url: &str, icon_url: &str, last_updated: Timestamp) -> Self {
-        self.icons.push((page_url.into(), icon_url.into(), last_updated));
+        self.icons
+            .push((page_url.into(), icon_url.into(), last_updated));
         self
     }
     pub fn write_in(&self, root: &Path) -> PathBuf {
@@ -713,28 +821,42 @@ impl ChromeFavicons {
     pub fn write(&self, path: &Path) {
         let mut c = create(path);
         let bitmaps = match self.variant {
-            ChromeVariant::Modern => "CREATE TABLE favicon_bitmaps(id INTEGER PRIMARY KEY,icon_id INTEGER NOT NULL,last_updated INTEGER DEFAULT 0,image_data BLOB,width INTEGER DEFAULT 0,height INTEGER DEFAULT 0,last_requested INTEGER DEFAULT 0);",
-            ChromeVariant::Legacy => "CREATE TABLE favicon_bitmaps(id INTEGER PRIMARY KEY,icon_id INTEGER NOT NULL,last_updated INTEGER DEFAULT 0,image_data BLOB,width INTEGER DEFAULT 0,height INTEGER DEFAULT 0);",
+            ChromeVariant::Modern => {
+                "CREATE TABLE favicon_bitmaps(id INTEGER PRIMARY KEY,icon_id INTEGER NOT NULL,last_updated INTEGER DEFAULT 0,image_data BLOB,width INTEGER DEFAULT 0,height INTEGER DEFAULT 0,last_requested INTEGER DEFAULT 0);"
+            }
+            ChromeVariant::Legacy => {
+                "CREATE TABLE favicon_bitmaps(id INTEGER PRIMARY KEY,icon_id INTEGER NOT NULL,last_updated INTEGER DEFAULT 0,image_data BLOB,width INTEGER DEFAULT 0,height INTEGER DEFAULT 0);"
+            }
         };
-        c.execute_batch(&format!("CREATE TABLE meta(key LONGVARCHAR NOT NULL UNIQUE PRIMARY KEY, value LONGVARCHAR);
+        c.execute_batch(&format!(
+            "CREATE TABLE meta(key LONGVARCHAR NOT NULL UNIQUE PRIMARY KEY, value LONGVARCHAR);
 CREATE TABLE icon_mapping(id INTEGER PRIMARY KEY,page_url LONGVARCHAR NOT NULL,icon_id INTEGER);
 CREATE TABLE favicons(id INTEGER PRIMARY KEY,url LONGVARCHAR NOT NULL,icon_type INTEGER DEFAULT 1);
 {bitmaps}
 CREATE INDEX icon_mapping_page_url_idx ON icon_mapping(page_url);
 CREATE INDEX icon_mapping_icon_id_idx ON icon_mapping(icon_id);
 CREATE INDEX favicons_url ON favicons(url);
-CREATE INDEX favicon_bitmaps_icon_id ON favicon_bitmaps(icon_id);")).expect("schema");
+CREATE INDEX favicon_bitmaps_icon_id ON favicon_bitmaps(icon_id);"
+        ))
+        .expect("schema");
         let tx = c.transaction().expect("tx");
         for (i, (page, icon, t)) in self.icons.iter().enumerate() {
             let id = i as i64 + 1;
-            tx.execute("INSERT INTO favicons (id, url, icon_type) VALUES (?1, ?2, 1)", params![id, icon]).expect("icon");
+            tx.execute(
+                "INSERT INTO favicons (id, url, icon_type) VALUES (?1, ?2, 1)",
+                params![id, icon],
+            )
+            .expect("icon");
             tx.execute(
                 "INSERT INTO favicon_bitmaps (id, icon_id, last_updated, image_data, width, height) VALUES (?1, ?1, ?2, X'89504E47', 16, 16)",
                 params![id, webkit_time(*t)],
             )
             .expect("bitmap");
-            tx.execute("INSERT INTO icon_mapping (id, page_url, icon_id) VALUES (?1, ?2, ?1)", params![id, page])
-                .expect("mapping");
+            tx.execute(
+                "INSERT INTO icon_mapping (id, page_url, icon_id) VALUES (?1, ?2, ?1)",
+                params![id, page],
+            )
+            .expect("mapping");
         }
         tx.commit().expect("commit");
         commit(c);
@@ -764,7 +886,8 @@ pub struct FirefoxBrowser {
 }
 
 impl FirefoxBrowser {
-    pub const LOGICAL_PATH: &'static str = "AppDomainGroup-group.org.mozilla.ios.Firefox/profile.profile/browser.db";
+    pub const LOGICAL_PATH: &'static str =
+        "AppDomainGroup-group.org.mozilla.ios.Firefox/profile.profile/browser.db";
 
     pub fn new() -> Self {
         Self::default()
@@ -795,7 +918,11 @@ impl FirefoxBrowser {
         } else {
             ""
         };
-        let domain_col = if modern { ", domain_id INTEGER REFERENCES domains(id) ON DELETE CASCADE" } else { "" };
+        let domain_col = if modern {
+            ", domain_id INTEGER REFERENCES domains(id) ON DELETE CASCADE"
+        } else {
+            ""
+        };
         c.execute_batch(&format!("{domains}
 CREATE TABLE IF NOT EXISTS history (id INTEGER PRIMARY KEY AUTOINCREMENT, guid TEXT NOT NULL UNIQUE, url TEXT UNIQUE, title TEXT NOT NULL, server_modified INTEGER, local_modified INTEGER, is_deleted TINYINT NOT NULL, should_upload TINYINT NOT NULL{domain_col}, CONSTRAINT urlOrDeleted CHECK (url IS NOT NULL OR is_deleted = 1));
 CREATE TABLE IF NOT EXISTS favicons (id INTEGER PRIMARY KEY AUTOINCREMENT, url TEXT NOT NULL UNIQUE, width INTEGER, height INTEGER, type INTEGER NOT NULL, date REAL NOT NULL);
@@ -812,8 +939,16 @@ CREATE INDEX IF NOT EXISTS idx_visits_siteID_is_local_date ON visits (siteID, is
                 let guid = format!("guid{:08}", sites.len() + 1);
                 let ms = t.as_millisecond();
                 if modern {
-                    let host = url.split("://").nth(1).and_then(|r| r.split(['/', '?', '#', ':']).next()).unwrap_or("");
-                    tx.execute("INSERT OR IGNORE INTO domains (domain) VALUES (?1)", params![host]).expect("domain");
+                    let host = url
+                        .split("://")
+                        .nth(1)
+                        .and_then(|r| r.split(['/', '?', '#', ':']).next())
+                        .unwrap_or("");
+                    tx.execute(
+                        "INSERT OR IGNORE INTO domains (domain) VALUES (?1)",
+                        params![host],
+                    )
+                    .expect("domain");
                     tx.execute(
                         "INSERT INTO history (guid, url, title, local_modified, is_deleted, should_upload, domain_id) VALUES (?1, ?2, ?3, ?4, 0, 1, (SELECT id FROM domains WHERE domain = ?5))",
                         params![guid, url, title, ms, host],
@@ -899,7 +1034,8 @@ pub struct WhatsappChatStorage {
 }
 
 impl WhatsappChatStorage {
-    pub const LOGICAL_PATH: &'static str = "AppDomainGroup-group.net.whatsapp.WhatsApp.shared/ChatStorage.sqlite";
+    pub const LOGICAL_PATH: &'static str =
+        "AppDomainGroup-group.net.whatsapp.WhatsApp.shared/ChatStorage.sqlite";
 
     pub fn new() -> Self {
         Self::default()
@@ -910,12 +1046,14 @@ impl WhatsappChatStorage {
     }
     /// Plants a chat session (ids 1, 2, 3 …). Group chats have a `…@g.us` jid.
     pub fn chat(mut self, contact_jid: &str, partner_name: &str) -> Self {
-        self.chats.push((contact_jid.into(), partner_name.into(), None));
+        self.chats
+            .push((contact_jid.into(), partner_name.into(), None));
         self
     }
     /// Plants a group chat with its creation time.
     pub fn group(mut self, group_jid: &str, subject: &str, created: Timestamp) -> Self {
-        self.chats.push((group_jid.into(), subject.into(), Some(created)));
+        self.chats
+            .push((group_jid.into(), subject.into(), Some(created)));
         self
     }
     /// Plants a received message in chat `chat` (message ids 1, 2, 3 …).
@@ -992,7 +1130,12 @@ CREATE INDEX ZWAMESSAGEDATAITEM_ZMESSAGE_INDEX ON ZWAMESSAGEDATAITEM (ZMESSAGE);
             for (i, (jid, name, created)) in self.chats.iter().enumerate() {
                 let id = i as i64 + 1;
                 let count = self.messages.iter().filter(|m| m.chat == id).count() as i64;
-                let last = self.messages.iter().filter(|m| m.chat == id).map(|m| m.time).max();
+                let last = self
+                    .messages
+                    .iter()
+                    .filter(|m| m.chat == id)
+                    .map(|m| m.time)
+                    .max();
                 let group = if created.is_some() { Some(id) } else { None };
                 tx.execute(
                     "INSERT INTO ZWACHATSESSION (Z_PK, Z_ENT, Z_OPT, ZARCHIVED, ZHIDDEN, ZMESSAGECOUNTER, ZREMOVED, ZSESSIONTYPE, ZUNREADCOUNT, ZGROUPINFO, ZLASTMESSAGEDATE, ZCONTACTJID, ZPARTNERNAME) VALUES (?1, 5, 1, 0, 0, ?2, 0, ?3, 0, ?4, ?5, ?6, ?7)",
@@ -1089,7 +1232,10 @@ pub struct WaContact {
 
 impl WaContact {
     pub fn new(full_name: &str, phone_number: &str) -> Self {
-        let digits: String = phone_number.chars().filter(|c| c.is_ascii_digit()).collect();
+        let digits: String = phone_number
+            .chars()
+            .filter(|c| c.is_ascii_digit())
+            .collect();
         WaContact {
             full_name: full_name.into(),
             phone_number: phone_number.into(),
@@ -1129,7 +1275,8 @@ pub struct WhatsappContacts {
 }
 
 impl WhatsappContacts {
-    pub const LOGICAL_PATH: &'static str = "AppDomainGroup-group.net.whatsapp.WhatsApp.shared/ContactsV2.sqlite";
+    pub const LOGICAL_PATH: &'static str =
+        "AppDomainGroup-group.net.whatsapp.WhatsApp.shared/ContactsV2.sqlite";
 
     pub fn new() -> Self {
         Self::default()
@@ -1158,8 +1305,18 @@ impl WhatsappContacts {
         let tx = c.transaction().expect("tx");
         for (i, k) in self.contacts.iter().enumerate() {
             let id = i as i64 + 1;
-            let given = k.full_name.split_whitespace().next().unwrap_or("").to_string();
-            let last = k.full_name.split_whitespace().skip(1).collect::<Vec<_>>().join(" ");
+            let given = k
+                .full_name
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .to_string();
+            let last = k
+                .full_name
+                .split_whitespace()
+                .skip(1)
+                .collect::<Vec<_>>()
+                .join(" ");
             if modern {
                 let b = |s: &str| s.as_bytes().to_vec();
                 let ob = |s: &Option<String>| s.as_ref().map(|x| x.as_bytes().to_vec());
@@ -1229,7 +1386,10 @@ pub struct ShortcutAction {
 
 impl ShortcutAction {
     pub fn new(identifier: &str) -> Self {
-        ShortcutAction { identifier: identifier.into(), parameters: Dictionary::new() }
+        ShortcutAction {
+            identifier: identifier.into(),
+            parameters: Dictionary::new(),
+        }
     }
     pub fn param(mut self, key: &str, value: impl Into<Value>) -> Self {
         self.parameters.insert(key.into(), value.into());
@@ -1239,10 +1399,16 @@ impl ShortcutAction {
     pub fn open_url(url: &str) -> Self {
         let mut inner = Dictionary::new();
         inner.insert("string".into(), Value::String(url.into()));
-        inner.insert("attachmentsByRange".into(), Value::Dictionary(Dictionary::new()));
+        inner.insert(
+            "attachmentsByRange".into(),
+            Value::Dictionary(Dictionary::new()),
+        );
         let mut tok = Dictionary::new();
         tok.insert("Value".into(), Value::Dictionary(inner));
-        tok.insert("WFSerializationType".into(), Value::String("WFTextTokenString".into()));
+        tok.insert(
+            "WFSerializationType".into(),
+            Value::String("WFTextTokenString".into()),
+        );
         ShortcutAction::new("is.workflow.actions.openurl").param("WFInput", Value::Dictionary(tok))
     }
     /// `is.workflow.actions.downloadurl` (Get Contents of URL) with `WFURL`.
@@ -1253,11 +1419,13 @@ impl ShortcutAction {
     }
     /// `is.workflow.actions.url` with `WFURLActionURL`.
     pub fn url(url: &str) -> Self {
-        ShortcutAction::new("is.workflow.actions.url").param("WFURLActionURL", Value::String(url.into()))
+        ShortcutAction::new("is.workflow.actions.url")
+            .param("WFURLActionURL", Value::String(url.into()))
     }
     /// `is.workflow.actions.comment` with text.
     pub fn comment(text: &str) -> Self {
-        ShortcutAction::new("is.workflow.actions.comment").param("WFCommentActionText", Value::String(text.into()))
+        ShortcutAction::new("is.workflow.actions.comment")
+            .param("WFCommentActionText", Value::String(text.into()))
     }
 }
 
@@ -1267,8 +1435,14 @@ pub fn shortcut_actions_blob(actions: &[ShortcutAction]) -> Vec<u8> {
         .iter()
         .map(|a| {
             let mut d = Dictionary::new();
-            d.insert("WFWorkflowActionIdentifier".into(), Value::String(a.identifier.clone()));
-            d.insert("WFWorkflowActionParameters".into(), Value::Dictionary(a.parameters.clone()));
+            d.insert(
+                "WFWorkflowActionIdentifier".into(),
+                Value::String(a.identifier.clone()),
+            );
+            d.insert(
+                "WFWorkflowActionParameters".into(),
+                Value::Dictionary(a.parameters.clone()),
+            );
             Value::Dictionary(d)
         })
         .collect();
@@ -1304,7 +1478,13 @@ impl Shortcuts {
         self.variant = v;
         self
     }
-    pub fn shortcut(mut self, name: &str, created: Timestamp, modified: Timestamp, actions: &[ShortcutAction]) -> Self {
+    pub fn shortcut(
+        mut self,
+        name: &str,
+        created: Timestamp,
+        modified: Timestamp,
+        actions: &[ShortcutAction],
+    ) -> Self {
         self.shortcuts.push(Shortcut {
             name: name.into(),
             description: None,
@@ -1341,7 +1521,11 @@ impl Shortcuts {
     }
     pub fn write(&self, path: &Path) {
         let mut c = create(path);
-        let back_link = if self.variant == ShortcutsVariant::Modern { " ZSHORTCUT INTEGER," } else { "" };
+        let back_link = if self.variant == ShortcutsVariant::Modern {
+            " ZSHORTCUT INTEGER,"
+        } else {
+            ""
+        };
         c.execute_batch(&format!("CREATE TABLE ZSHORTCUT ( Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZACTIONCOUNT INTEGER, ZHASOUTPUTFALLBACK INTEGER, ZHASSHORTCUTINPUTVARIABLES INTEGER, ZHIDDENFROMLIBRARYANDSYNC INTEGER, ZLASTMIGRATEDCLIENTVERSION INTEGER, ZTOMBSTONED INTEGER, ZACTIONS INTEGER, ZICON INTEGER, ZCREATIONDATE TIMESTAMP, ZMODIFICATIONDATE TIMESTAMP, ZLASTSYNCEDHASH INTEGER, ZACTIONSDESCRIPTION VARCHAR, ZASSOCIATEDAPPBUNDLEIDENTIFIER VARCHAR, ZGALLERYIDENTIFIER VARCHAR, ZMINIMUMCLIENTVERSION VARCHAR, ZNAME VARCHAR, ZSOURCE VARCHAR, ZWORKFLOWID VARCHAR, ZWORKFLOWSUBTITLE VARCHAR, ZIMPORTQUESTIONSDATA BLOB, ZINPUTCLASSESDATA BLOB, ZOUTPUTCLASSESDATA BLOB, ZWORKFLOWTYPESDATA BLOB );
 CREATE TABLE ZSHORTCUTACTIONS ( Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER,{back_link} ZDATA BLOB );
 CREATE TABLE ZSHORTCUTRUNEVENT ( Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZSHORTCUT INTEGER, ZDATE TIMESTAMP, ZOUTCOME VARCHAR, ZSOURCE VARCHAR );")).expect("schema");
@@ -1384,7 +1568,9 @@ pub fn write_garbage(path: &Path) {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).expect("mkdir");
     }
-    let bytes: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let bytes: Vec<u8> = (0..4096u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     std::fs::write(path, bytes).expect("write garbage");
 }
 
@@ -1402,11 +1588,21 @@ mod tests {
         }
         let p = h.redirect(1, 2).write_in(dir.path());
         let c = Connection::open(p).unwrap();
-        let n: i64 = c.query_row("SELECT count(*) FROM history_visits", [], |r| r.get(0)).unwrap();
+        let n: i64 = c
+            .query_row("SELECT count(*) FROM history_visits", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(n, 20_000);
-        let items: i64 = c.query_row("SELECT count(*) FROM history_items", [], |r| r.get(0)).unwrap();
+        let items: i64 = c
+            .query_row("SELECT count(*) FROM history_items", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(items, 500);
-        let dest: i64 = c.query_row("SELECT redirect_destination FROM history_visits WHERE id=1", [], |r| r.get(0)).unwrap();
+        let dest: i64 = c
+            .query_row(
+                "SELECT redirect_destination FROM history_visits WHERE id=1",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
         assert_eq!(dest, 2);
     }
 
@@ -1414,6 +1610,9 @@ mod tests {
     fn times_encode() {
         let t = utc("2001-01-01 00:00:10");
         assert_eq!(mac_time(t), 10.0);
-        assert_eq!(webkit_time(utc("1970-01-01T00:00:00Z")), WEBKIT_EPOCH * 1_000_000);
+        assert_eq!(
+            webkit_time(utc("1970-01-01T00:00:00Z")),
+            WEBKIT_EPOCH * 1_000_000
+        );
     }
 }

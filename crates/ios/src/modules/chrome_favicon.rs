@@ -7,7 +7,8 @@ use crate::webkit_util::{each_file, find_all, value_i64, value_str};
 
 pub struct ChromeFavicon;
 
-const PATTERNS: &[&str] = &["AppDomain-com.google.chrome.ios/Library/Application Support/Google/Chrome/Default/Favicons"];
+const PATTERNS: &[&str] =
+    &["AppDomain-com.google.chrome.ios/Library/Application Support/Google/Chrome/Default/Favicons"];
 
 impl Module for ChromeFavicon {
     fn name(&self) -> &'static str {
@@ -30,10 +31,17 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
     let db = sqlite::open(ctx.evidence, path)?;
     let tables = db.tables()?;
     if !tables.contains("icon_mapping") || !tables.contains("favicons") {
-        return Err(ModuleError::parse(path, "not a Chrome favicon database (no icon_mapping/favicons)"));
+        return Err(ModuleError::parse(
+            path,
+            "not a Chrome favicon database (no icon_mapping/favicons)",
+        ));
     }
     let (join, updated, requested) = if tables.contains("favicon_bitmaps") {
-        let req = if db.has_column("favicon_bitmaps", "last_requested") { "favicon_bitmaps.last_requested" } else { "0" };
+        let req = if db.has_column("favicon_bitmaps", "last_requested") {
+            "favicon_bitmaps.last_requested"
+        } else {
+            "0"
+        };
         (
             "LEFT JOIN favicon_bitmaps ON icon_mapping.icon_id = favicon_bitmaps.icon_id",
             "favicon_bitmaps.last_updated",
@@ -54,7 +62,11 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
         let page = value_str(get(0)?).unwrap_or_default();
         let icon = value_str(get(1)?).unwrap_or_default();
         let updated = value_i64(get(2)?).unwrap_or(0);
-        let raw = if updated != 0 { updated } else { value_i64(get(3)?).unwrap_or(0) };
+        let raw = if updated != 0 {
+            updated
+        } else {
+            value_i64(get(3)?).unwrap_or(0)
+        };
         recs.push((page, icon, raw));
     }
     recs.sort_by_key(|r| r.2);
@@ -71,7 +83,12 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
         let mut m = ctx.iocs.match_url(&page);
         m.extend(ctx.iocs.match_url(&icon));
         crate::webkit_util::dedup_matches(&mut m);
-        out.ioc_alerts(&m, &format!("Chrome favicon {icon} of page {page}"), ts, &rec);
+        out.ioc_alerts(
+            &m,
+            &format!("Chrome favicon {icon} of page {page}"),
+            ts,
+            &rec,
+        );
     }
     Ok(())
 }
@@ -89,9 +106,21 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             F::new()
                 .variant(v)
-                .icon("https://en.wikipedia.org/wiki/NSO_Group", "https://en.wikipedia.org/favicon.ico", utc("2021-07-01T10:00:00Z"))
-                .icon("https://news.example.org/", "https://cdn.evil.com/f.ico", utc("2021-07-01T10:01:00Z"))
-                .icon("https://notevil.com/", "https://notevil.com/favicon.ico", utc("2021-07-01T10:02:00Z"))
+                .icon(
+                    "https://en.wikipedia.org/wiki/NSO_Group",
+                    "https://en.wikipedia.org/favicon.ico",
+                    utc("2021-07-01T10:00:00Z"),
+                )
+                .icon(
+                    "https://news.example.org/",
+                    "https://cdn.evil.com/f.ico",
+                    utc("2021-07-01T10:01:00Z"),
+                )
+                .icon(
+                    "https://notevil.com/",
+                    "https://notevil.com/favicon.ico",
+                    utc("2021-07-01T10:02:00Z"),
+                )
                 .write_in(dir.path());
             let r = run(&ChromeFavicon, dir.path());
             assert!(r.is_ok());
@@ -108,6 +137,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         assert!(run(&ChromeFavicon, dir.path()).is_no_data());
         write_garbage(&dir.path().join(F::LOGICAL_PATH));
-        assert!(run(&ChromeFavicon, dir.path()).failed().unwrap().contains("Favicons"));
+        assert!(
+            run(&ChromeFavicon, dir.path())
+                .failed()
+                .unwrap()
+                .contains("Favicons")
+        );
     }
 }

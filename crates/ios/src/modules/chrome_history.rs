@@ -7,7 +7,8 @@ use crate::webkit_util::{each_file, find_all, value_i64, value_str};
 
 pub struct ChromeHistory;
 
-const PATTERNS: &[&str] = &["AppDomain-com.google.chrome.ios/Library/Application Support/Google/Chrome/Default/History"];
+const PATTERNS: &[&str] =
+    &["AppDomain-com.google.chrome.ios/Library/Application Support/Google/Chrome/Default/History"];
 
 impl Module for ChromeHistory {
     fn name(&self) -> &'static str {
@@ -30,10 +31,21 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
     let db = sqlite::open(ctx.evidence, path)?;
     let tables = db.tables()?;
     if !tables.contains("urls") || !tables.contains("visits") {
-        return Err(ModuleError::parse(path, "not a Chrome history database (no urls/visits)"));
+        return Err(ModuleError::parse(
+            path,
+            "not a Chrome history database (no urls/visits)",
+        ));
     }
-    let from = if db.has_column("visits", "from_visit") { "visits.from_visit" } else { "NULL" };
-    let title = if db.has_column("urls", "title") { "urls.title" } else { "NULL" };
+    let from = if db.has_column("visits", "from_visit") {
+        "visits.from_visit"
+    } else {
+        "NULL"
+    };
+    let title = if db.has_column("urls", "title") {
+        "urls.title"
+    } else {
+        "NULL"
+    };
     let q = format!(
         "SELECT urls.id, urls.url, visits.id, visits.visit_time, {from}, {title} \
          FROM urls JOIN visits ON visits.url = urls.id ORDER BY visits.visit_time"
@@ -61,7 +73,12 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
         out.timeline(
             ts,
             "visit",
-            format!("{} - {url} (visit ID: {}, redirect source: {})", id.unwrap_or(0), visit_id.unwrap_or(0), source.unwrap_or(0)),
+            format!(
+                "{} - {url} (visit ID: {}, redirect source: {})",
+                id.unwrap_or(0),
+                visit_id.unwrap_or(0),
+                source.unwrap_or(0)
+            ),
         );
         let m = ctx.iocs.match_url(&url);
         out.ioc_alerts(&m, &format!("Chrome visit to {url}"), ts, &rec);
@@ -82,7 +99,11 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             C::new()
                 .variant(v)
-                .visit("https://en.wikipedia.org/wiki/NSO_Group", "NSO Group", utc("2021-07-01T10:00:00Z"))
+                .visit(
+                    "https://en.wikipedia.org/wiki/NSO_Group",
+                    "NSO Group",
+                    utc("2021-07-01T10:00:00Z"),
+                )
                 .visit("https://notevil.com/", "fine", utc("2021-07-01T10:01:00Z"))
                 .visit_from("https://evil.com/a", "", utc("2021-07-01T10:02:00.5Z"), 2)
                 .write_in(dir.path());
@@ -103,6 +124,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         assert!(run(&ChromeHistory, dir.path()).is_no_data());
         write_garbage(&dir.path().join(C::LOGICAL_PATH));
-        assert!(run(&ChromeHistory, dir.path()).failed().unwrap().contains("Chrome/Default/History"));
+        assert!(
+            run(&ChromeHistory, dir.path())
+                .failed()
+                .unwrap()
+                .contains("Chrome/Default/History")
+        );
     }
 }

@@ -28,8 +28,14 @@ impl Module for FirefoxFavicon {
 fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
     let db = sqlite::open(ctx.evidence, path)?;
     let tables = db.tables()?;
-    if !tables.contains("favicons") || !tables.contains("favicon_sites") || !tables.contains("history") {
-        return Err(ModuleError::parse(path, "not a Firefox browser database (no favicons/favicon_sites/history)"));
+    if !tables.contains("favicons")
+        || !tables.contains("favicon_sites")
+        || !tables.contains("history")
+    {
+        return Err(ModuleError::parse(
+            path,
+            "not a Firefox browser database (no favicons/favicon_sites/history)",
+        ));
     }
     let q = "SELECT favicons.id, favicons.url, favicons.width, favicons.height, favicons.type, favicons.date, \
              history.id, history.url FROM favicons \
@@ -53,11 +59,20 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
             "history_url" => history_url,
         };
         out.record(&rec);
-        out.timeline(ts, "firefox_favicon", format!("Firefox favicon {url} when visiting {history_url}"));
+        out.timeline(
+            ts,
+            "firefox_favicon",
+            format!("Firefox favicon {url} when visiting {history_url}"),
+        );
         let mut m = ctx.iocs.match_url(&url);
         m.extend(ctx.iocs.match_url(&history_url));
         dedup_matches(&mut m);
-        out.ioc_alerts(&m, &format!("Firefox favicon {url} of page {history_url}"), ts, &rec);
+        out.ioc_alerts(
+            &m,
+            &format!("Firefox favicon {url} of page {history_url}"),
+            ts,
+            &rec,
+        );
     }
     Ok(())
 }
@@ -75,10 +90,26 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             F::new()
                 .variant(v)
-                .visit("https://en.wikipedia.org/wiki/NSO_Group", "NSO", utc("2021-07-01T10:00:00Z"))
-                .favicon("https://en.wikipedia.org/wiki/NSO_Group", "https://en.wikipedia.org/favicon.ico", utc("2021-07-01T10:00:00Z"))
-                .favicon("https://page.evil.com/", "https://page.evil.com/favicon.ico", utc("2021-07-01T10:01:00Z"))
-                .favicon("https://notevil.com/", "https://notevil.com/favicon.ico", utc("2021-07-01T10:02:00Z"))
+                .visit(
+                    "https://en.wikipedia.org/wiki/NSO_Group",
+                    "NSO",
+                    utc("2021-07-01T10:00:00Z"),
+                )
+                .favicon(
+                    "https://en.wikipedia.org/wiki/NSO_Group",
+                    "https://en.wikipedia.org/favicon.ico",
+                    utc("2021-07-01T10:00:00Z"),
+                )
+                .favicon(
+                    "https://page.evil.com/",
+                    "https://page.evil.com/favicon.ico",
+                    utc("2021-07-01T10:01:00Z"),
+                )
+                .favicon(
+                    "https://notevil.com/",
+                    "https://notevil.com/favicon.ico",
+                    utc("2021-07-01T10:02:00Z"),
+                )
                 .write_in(dir.path());
             let r = run(&FirefoxFavicon, dir.path());
             assert!(r.is_ok());
@@ -95,6 +126,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         assert!(run(&FirefoxFavicon, dir.path()).is_no_data());
         write_garbage(&dir.path().join(F::LOGICAL_PATH));
-        assert!(run(&FirefoxFavicon, dir.path()).failed().unwrap().contains("browser.db"));
+        assert!(
+            run(&FirefoxFavicon, dir.path())
+                .failed()
+                .unwrap()
+                .contains("browser.db")
+        );
     }
 }

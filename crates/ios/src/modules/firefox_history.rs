@@ -8,7 +8,8 @@ use crate::webkit_util::{each_file, find_all, value_f64, value_i64, value_str};
 pub struct FirefoxHistory;
 
 /// Firefox, Firefox Beta and other Mozilla builds keep `profile.profile/browser.db` in their app group.
-pub(crate) const PATTERNS: &[&str] = &["AppDomainGroup-group.org.mozilla.ios.*/profile.profile/browser.db"];
+pub(crate) const PATTERNS: &[&str] =
+    &["AppDomainGroup-group.org.mozilla.ios.*/profile.profile/browser.db"];
 
 /// Firefox timestamps: microseconds since 1970 normally; milliseconds or seconds accepted by magnitude.
 pub(crate) fn firefox_time(v: f64) -> Option<jiff::Timestamp> {
@@ -45,7 +46,10 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
     let db = sqlite::open(ctx.evidence, path)?;
     let tables = db.tables()?;
     if !tables.contains("history") || !tables.contains("visits") {
-        return Err(ModuleError::parse(path, "not a Firefox browser database (no history/visits)"));
+        return Err(ModuleError::parse(
+            path,
+            "not a Firefox browser database (no history/visits)",
+        ));
     }
     let q = "SELECT visits.id, visits.date, history.url, history.title, visits.is_local, visits.type \
              FROM visits JOIN history ON visits.siteID = history.id ORDER BY visits.date";
@@ -66,7 +70,11 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
             "firefox_db" => path,
         };
         out.record(&rec);
-        out.timeline(ts, "firefox_history", format!("Firefox visit with ID {} to URL: {url}", id.unwrap_or(0)));
+        out.timeline(
+            ts,
+            "firefox_history",
+            format!("Firefox visit with ID {} to URL: {url}", id.unwrap_or(0)),
+        );
         let m = ctx.iocs.match_url(&url);
         out.ioc_alerts(&m, &format!("Firefox visit to {url}"), ts, &rec);
     }
@@ -86,7 +94,11 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             F::new()
                 .variant(v)
-                .visit("https://en.wikipedia.org/wiki/NSO_Group", "NSO Group", utc("2021-07-01T10:00:00Z"))
+                .visit(
+                    "https://en.wikipedia.org/wiki/NSO_Group",
+                    "NSO Group",
+                    utc("2021-07-01T10:00:00Z"),
+                )
                 .visit("https://notevil.com/", "fine", utc("2021-07-01T10:01:00Z"))
                 .visit("https://evil.com/a", "bad", utc("2021-07-01T10:02:00.25Z"))
                 .write_in(dir.path());
@@ -105,7 +117,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         assert!(run(&FirefoxHistory, dir.path()).is_no_data());
         write_garbage(&dir.path().join(F::LOGICAL_PATH));
-        assert!(run(&FirefoxHistory, dir.path()).failed().unwrap().contains("browser.db"));
+        assert!(
+            run(&FirefoxHistory, dir.path())
+                .failed()
+                .unwrap()
+                .contains("browser.db")
+        );
     }
 
     #[test]

@@ -6,11 +6,16 @@ use std::collections::HashMap;
 
 use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError, record, sqlite, time};
 
-use crate::webkit_util::{each_file, find_all, same_site, url_host, value_f64, value_i64, value_str};
+use crate::webkit_util::{
+    each_file, find_all, same_site, url_host, value_f64, value_i64, value_str,
+};
 
 pub struct SafariHistory;
 
-const PATTERNS: &[&str] = &["HomeDomain/Library/Safari/History.db", "HomeDomain/Library/Safari/Profiles/*/History.db"];
+const PATTERNS: &[&str] = &[
+    "HomeDomain/Library/Safari/History.db",
+    "HomeDomain/Library/Safari/Profiles/*/History.db",
+];
 
 struct Visit {
     id: i64,
@@ -44,11 +49,20 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
     let db = sqlite::open(ctx.evidence, path)?;
     let tables = db.tables()?;
     if !tables.contains("history_items") || !tables.contains("history_visits") {
-        return Err(ModuleError::parse(path, "not a Safari history database (no history_items/history_visits)"));
+        return Err(ModuleError::parse(
+            path,
+            "not a Safari history database (no history_items/history_visits)",
+        ));
     }
     let cols = db.columns("history_visits")?;
     let has = |c: &str| cols.iter().any(|x| x.eq_ignore_ascii_case(c));
-    let opt = |c: &str| if has(c) { format!("history_visits.{c}") } else { "NULL".to_string() };
+    let opt = |c: &str| {
+        if has(c) {
+            format!("history_visits.{c}")
+        } else {
+            "NULL".to_string()
+        }
+    };
     let q = format!(
         "SELECT history_items.id, history_items.url, history_visits.id, history_visits.visit_time, {}, {}, {}, {} \
          FROM history_items JOIN history_visits ON history_visits.history_item = history_items.id \
@@ -74,7 +88,11 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
             load_successful: value_i64(get(7)?).map(|v| v != 0),
         });
     }
-    let by_visit: HashMap<i64, usize> = visits.iter().enumerate().map(|(i, v)| (v.visit_id, i)).collect();
+    let by_visit: HashMap<i64, usize> = visits
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (v.visit_id, i))
+        .collect();
 
     for v in &visits {
         let ts = time::from_mac_absolute(v.time);
@@ -95,7 +113,14 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
             rec.insert("load_successful".into(), ok.into());
         }
         out.record(&rec);
-        out.timeline(ts, "safari_history", format!("Safari visit to {} (ID: {}, Visit ID: {})", v.url, v.id, v.visit_id));
+        out.timeline(
+            ts,
+            "safari_history",
+            format!(
+                "Safari visit to {} (ID: {}, Visit ID: {})",
+                v.url, v.id, v.visit_id
+            ),
+        );
         let matches = ctx.iocs.match_url(&v.url);
         out.ioc_alerts(&matches, &format!("Safari visit to {}", v.url), ts, &rec);
 
@@ -103,10 +128,16 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
         if !v.url.to_ascii_lowercase().starts_with("http://") {
             continue;
         }
-        let Some(dest) = v.redirect_destination.and_then(|d| by_visit.get(&d)).map(|&i| &visits[i]) else {
+        let Some(dest) = v
+            .redirect_destination
+            .and_then(|d| by_visit.get(&d))
+            .map(|&i| &visits[i])
+        else {
             continue;
         };
-        let (Some(from_host), Some(to_host)) = (url_host(&v.url), url_host(&dest.url)) else { continue };
+        let (Some(from_host), Some(to_host)) = (url_host(&v.url), url_host(&dest.url)) else {
+            continue;
+        };
         if same_site(&from_host, &to_host) {
             continue;
         }
@@ -144,8 +175,15 @@ mod tests {
     fn indicator_visit_is_high() {
         let dir = tempfile::tempdir().unwrap();
         H::new()
-            .visit_titled("https://en.wikipedia.org/wiki/NSO_Group", t("2021-07-01T10:00:00Z"), "NSO Group - Wikipedia")
-            .visit("https://sub.evil.com/landing?x=1", t("2021-07-01T10:05:00Z"))
+            .visit_titled(
+                "https://en.wikipedia.org/wiki/NSO_Group",
+                t("2021-07-01T10:00:00Z"),
+                "NSO Group - Wikipedia",
+            )
+            .visit(
+                "https://sub.evil.com/landing?x=1",
+                t("2021-07-01T10:05:00Z"),
+            )
             .visit("https://notevil.com/", t("2021-07-01T10:06:00Z"))
             .write_in(dir.path());
         let r = run(&SafariHistory, dir.path());
@@ -156,7 +194,10 @@ mod tests {
         let high = r.at(Level::High);
         assert_eq!(high.len(), 1, "{:?}", r.alerts);
         assert_eq!(high[0].event["url"], "https://sub.evil.com/landing?x=1");
-        assert_eq!(high[0].matched_indicator.as_ref().unwrap().value, "evil.com");
+        assert_eq!(
+            high[0].matched_indicator.as_ref().unwrap().value,
+            "evil.com"
+        );
         assert_eq!(r.timeline.len(), 3);
     }
 
@@ -165,7 +206,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         H::new()
             .visit("http://news.example.org/", t("2021-07-01T10:00:00.000Z"))
-            .visit("https://injected.example.net/x", t("2021-07-01T10:00:00.300Z"))
+            .visit(
+                "https://injected.example.net/x",
+                t("2021-07-01T10:00:00.300Z"),
+            )
             .redirect(1, 2)
             .write_in(dir.path());
         let r = run(&SafariHistory, dir.path());
@@ -203,7 +247,10 @@ mod tests {
             // cross-domain http redirect after 5 s
             .visit("http://slow.example.org/", t("2021-07-01T12:00:00Z"))
             .visit("https://other.example.net/", t("2021-07-01T12:00:05Z"))
-            .visit("https://en.wikipedia.org/wiki/NSO_Group", t("2021-07-01T13:00:00Z"))
+            .visit(
+                "https://en.wikipedia.org/wiki/NSO_Group",
+                t("2021-07-01T13:00:00Z"),
+            )
             .redirect(1, 2)
             .redirect(3, 4)
             .redirect(5, 6)
@@ -217,14 +264,25 @@ mod tests {
     #[test]
     fn legacy_schema_and_profiles() {
         let dir = tempfile::tempdir().unwrap();
-        H::new().variant(SafariHistoryVariant::Legacy).visit("https://evil.com/", t("2019-01-01T00:00:00Z")).write_in(dir.path());
+        H::new()
+            .variant(SafariHistoryVariant::Legacy)
+            .visit("https://evil.com/", t("2019-01-01T00:00:00Z"))
+            .write_in(dir.path());
         H::new()
             .visit("https://ok.example/", t("2024-01-01T00:00:00Z"))
-            .write(&dir.path().join("HomeDomain/Library/Safari/Profiles/ABCD/History.db"));
+            .write(
+                &dir.path()
+                    .join("HomeDomain/Library/Safari/Profiles/ABCD/History.db"),
+            );
         let r = run(&SafariHistory, dir.path());
         assert_eq!(r.records.len(), 2);
         assert_eq!(r.at(Level::High).len(), 1);
-        assert!(r.records[1]["safari_history_db"].as_str().unwrap().contains("Profiles/ABCD"));
+        assert!(
+            r.records[1]["safari_history_db"]
+                .as_str()
+                .unwrap()
+                .contains("Profiles/ABCD")
+        );
     }
 
     #[test]

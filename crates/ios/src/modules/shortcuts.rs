@@ -5,7 +5,9 @@
 
 use telltale_core::{Emitter, Module, ModuleContext, ModuleError, record, sqlite, time};
 
-use crate::webkit_util::{dedup_matches, each_file, extract_urls, find_all, value_f64, value_i64, value_str};
+use crate::webkit_util::{
+    dedup_matches, each_file, extract_urls, find_all, value_f64, value_i64, value_str,
+};
 
 pub struct Shortcuts;
 
@@ -64,7 +66,11 @@ fn collect_urls(v: &plist::Value, key: Option<&str>, out: &mut Vec<String>, dept
         plist::Value::Dictionary(d) => {
             for (k, x) in d {
                 // Text tokens keep the text under "string" inside "Value"; keep the outer key's meaning.
-                let k = if k == "Value" || k == "string" { key.unwrap_or(k) } else { k.as_str() };
+                let k = if k == "Value" || k == "string" {
+                    key.unwrap_or(k)
+                } else {
+                    k.as_str()
+                };
                 collect_urls(x, Some(k), out, depth + 1);
             }
         }
@@ -80,16 +86,22 @@ fn parse_actions(data: &[u8]) -> Result<(Vec<String>, Vec<String>), String> {
     let v: plist::Value = plist::from_bytes(data).map_err(|e| e.to_string())?;
     let list = match &v {
         plist::Value::Array(a) => a.clone(),
-        plist::Value::Dictionary(d) => {
-            d.get("WFWorkflowActions").and_then(|x| x.as_array()).cloned().ok_or("no actions in plist")?
-        }
+        plist::Value::Dictionary(d) => d
+            .get("WFWorkflowActions")
+            .and_then(|x| x.as_array())
+            .cloned()
+            .ok_or("no actions in plist")?,
         _ => return Err("action data is not a list".into()),
     };
     let mut ids = Vec::new();
     let mut urls = Vec::new();
     for a in &list {
         let Some(d) = a.as_dictionary() else { continue };
-        let id = d.get("WFWorkflowActionIdentifier").and_then(|x| x.as_string()).unwrap_or("").to_string();
+        let id = d
+            .get("WFWorkflowActionIdentifier")
+            .and_then(|x| x.as_string())
+            .unwrap_or("")
+            .to_string();
         if let Some(p) = d.get("WFWorkflowActionParameters") {
             collect_urls(p, None, &mut urls, 0);
         }
@@ -104,7 +116,10 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
     let db = sqlite::open(ctx.evidence, path)?;
     let tables = db.tables()?;
     if !tables.contains("ZSHORTCUT") {
-        return Err(ModuleError::parse(path, "not a Shortcuts database (no ZSHORTCUT table)"));
+        return Err(ModuleError::parse(
+            path,
+            "not a Shortcuts database (no ZSHORTCUT table)",
+        ));
     }
     let has = |t: &str, c: &str| db.has_column(t, c);
     let join = if tables.contains("ZSHORTCUTACTIONS") && has("ZSHORTCUTACTIONS", "ZSHORTCUT") {
@@ -114,8 +129,18 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
     } else {
         ""
     };
-    let data = if join.is_empty() { "NULL" } else { "ZSHORTCUTACTIONS.ZDATA" };
-    let c = |col: &str| if has("ZSHORTCUT", col) { format!("ZSHORTCUT.{col}") } else { "NULL".into() };
+    let data = if join.is_empty() {
+        "NULL"
+    } else {
+        "ZSHORTCUTACTIONS.ZDATA"
+    };
+    let c = |col: &str| {
+        if has("ZSHORTCUT", col) {
+            format!("ZSHORTCUT.{col}")
+        } else {
+            "NULL".into()
+        }
+    };
     let q = format!(
         "SELECT ZSHORTCUT.Z_PK, {}, {}, {}, {}, {data} FROM ZSHORTCUT {join} ORDER BY ZSHORTCUT.Z_PK",
         c("ZNAME"),
@@ -136,13 +161,17 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
             rusqlite::types::ValueRef::Blob(b) if !b.is_empty() => match parse_actions(b) {
                 Ok(x) => x,
                 Err(e) => {
-                    out.warn(format!("{path}: shortcut '{name}': actions unreadable: {e}"));
+                    out.warn(format!(
+                        "{path}: shortcut '{name}': actions unreadable: {e}"
+                    ));
                     (Vec::new(), Vec::new())
                 }
             },
             _ => (Vec::new(), Vec::new()),
         };
-        let fetches = identifiers.iter().any(|i| URL_ACTIONS.contains(&i.as_str()));
+        let fetches = identifiers
+            .iter()
+            .any(|i| URL_ACTIONS.contains(&i.as_str()));
         let rec = record! {
             "shortcut_id" => id,
             "shortcut_name" => name,
@@ -155,16 +184,33 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
             "uses_urls" => fetches,
         };
         out.record(&rec);
-        let found = if urls.is_empty() { String::new() } else { format!(" - URLs in actions: {}", urls.join(", ")) };
+        let found = if urls.is_empty() {
+            String::new()
+        } else {
+            format!(" - URLs in actions: {}", urls.join(", "))
+        };
         let desc = description.as_deref().unwrap_or("");
-        out.timeline(created, "shortcut_created", format!("iOS Shortcut '{name}': {desc}{found}"));
-        out.timeline(modified, "shortcut_modified", format!("iOS Shortcut '{name}': {desc}{found}"));
+        out.timeline(
+            created,
+            "shortcut_created",
+            format!("iOS Shortcut '{name}': {desc}{found}"),
+        );
+        out.timeline(
+            modified,
+            "shortcut_modified",
+            format!("iOS Shortcut '{name}': {desc}{found}"),
+        );
         let mut m = Vec::new();
         for u in &urls {
             m.extend(ctx.iocs.match_url(u));
         }
         dedup_matches(&mut m);
-        out.ioc_alerts(&m, &format!("iOS Shortcut '{name}' uses a URL that"), modified.or(created), &rec);
+        out.ioc_alerts(
+            &m,
+            &format!("iOS Shortcut '{name}' uses a URL that"),
+            modified.or(created),
+            &rec,
+        );
     }
     Ok(())
 }
@@ -174,7 +220,9 @@ mod tests {
     use super::*;
     use crate::webkit_util::testing::run;
     use telltale_core::Level;
-    use telltale_testkit::ios_web::{ShortcutAction as A, Shortcuts as S, ShortcutsVariant, utc, write_garbage};
+    use telltale_testkit::ios_web::{
+        ShortcutAction as A, Shortcuts as S, ShortcutsVariant, utc, write_garbage,
+    };
 
     #[test]
     fn action_urls_on_indicators_are_high() {
@@ -182,23 +230,36 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             S::new()
                 .variant(v)
-                .shortcut("Read about NSO", utc("2021-01-01T00:00:00Z"), utc("2021-01-02T00:00:00Z"), &[
-                    A::open_url("https://en.wikipedia.org/wiki/NSO_Group"),
-                ])
+                .shortcut(
+                    "Read about NSO",
+                    utc("2021-01-01T00:00:00Z"),
+                    utc("2021-01-02T00:00:00Z"),
+                    &[A::open_url("https://en.wikipedia.org/wiki/NSO_Group")],
+                )
                 .described("Open URL")
-                .shortcut("Update", utc("2021-02-01T00:00:00Z"), utc("2021-02-03T00:00:00Z"), &[
-                    A::comment("daily"),
-                    A::download_url("https://c2.evil.com/payload"),
-                ])
-                .shortcut("Plain", utc("2021-03-01T00:00:00Z"), utc("2021-03-01T00:00:00Z"), &[
-                    A::url("notevil.com/page"),
-                    A::comment("nothing to see"),
-                ])
+                .shortcut(
+                    "Update",
+                    utc("2021-02-01T00:00:00Z"),
+                    utc("2021-02-03T00:00:00Z"),
+                    &[
+                        A::comment("daily"),
+                        A::download_url("https://c2.evil.com/payload"),
+                    ],
+                )
+                .shortcut(
+                    "Plain",
+                    utc("2021-03-01T00:00:00Z"),
+                    utc("2021-03-01T00:00:00Z"),
+                    &[A::url("notevil.com/page"), A::comment("nothing to see")],
+                )
                 .write_in(dir.path());
             let r = run(&Shortcuts, dir.path());
             assert!(r.is_ok());
             assert_eq!(r.records.len(), 3);
-            assert_eq!(r.records[0]["action_urls"][0], "https://en.wikipedia.org/wiki/NSO_Group");
+            assert_eq!(
+                r.records[0]["action_urls"][0],
+                "https://en.wikipedia.org/wiki/NSO_Group"
+            );
             assert_eq!(r.records[0]["description"], "Open URL");
             assert_eq!(r.records[1]["uses_urls"], true);
             assert_eq!(r.records[1]["parsed_actions"], 2);
@@ -216,7 +277,12 @@ mod tests {
     fn bare_url_parameter_is_checked() {
         let dir = tempfile::tempdir().unwrap();
         S::new()
-            .shortcut("x", utc("2021-01-01T00:00:00Z"), utc("2021-01-01T00:00:00Z"), &[A::url("evil.com/a")])
+            .shortcut(
+                "x",
+                utc("2021-01-01T00:00:00Z"),
+                utc("2021-01-01T00:00:00Z"),
+                &[A::url("evil.com/a")],
+            )
             .write_in(dir.path());
         let r = run(&Shortcuts, dir.path());
         assert_eq!(r.at(Level::High).len(), 1);
@@ -225,7 +291,9 @@ mod tests {
     #[test]
     fn bad_action_data_is_a_warning() {
         let dir = tempfile::tempdir().unwrap();
-        S::new().shortcut_raw("broken", utc("2021-01-01T00:00:00Z"), b"bplist00\xff\xff").write_in(dir.path());
+        S::new()
+            .shortcut_raw("broken", utc("2021-01-01T00:00:00Z"), b"bplist00\xff\xff")
+            .write_in(dir.path());
         let r = run(&Shortcuts, dir.path());
         assert!(r.is_ok());
         assert_eq!(r.records.len(), 1);
@@ -238,6 +306,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         assert!(run(&Shortcuts, dir.path()).is_no_data());
         write_garbage(&dir.path().join(S::LOGICAL_PATH));
-        assert!(run(&Shortcuts, dir.path()).failed().unwrap().contains("Shortcuts.sqlite"));
+        assert!(
+            run(&Shortcuts, dir.path())
+                .failed()
+                .unwrap()
+                .contains("Shortcuts.sqlite")
+        );
     }
 }

@@ -35,14 +35,28 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
     db.tables()?;
     let cols = db.columns("ObservedDomains")?;
     let has = |c: &str| cols.iter().any(|x| x == c);
-    for c in ["domainID", "registrableDomain", "lastSeen", "hadUserInteraction"] {
+    for c in [
+        "domainID",
+        "registrableDomain",
+        "lastSeen",
+        "hadUserInteraction",
+    ] {
         if !has(c) {
-            return Err(ModuleError::parse(path, format!("ObservedDomains has no {c} column")));
+            return Err(ModuleError::parse(
+                path,
+                format!("ObservedDomains has no {c} column"),
+            ));
         }
     }
     let optional: Vec<(&str, &str)> = [
-        ("mostRecentUserInteractionTime", "most_recent_user_interaction_time"),
-        ("mostRecentWebPushInteractionTime", "most_recent_web_push_interaction_time"),
+        (
+            "mostRecentUserInteractionTime",
+            "most_recent_user_interaction_time",
+        ),
+        (
+            "mostRecentWebPushInteractionTime",
+            "most_recent_web_push_interaction_time",
+        ),
     ]
     .into_iter()
     .filter(|(c, _)| has(c))
@@ -78,9 +92,18 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
             }
         }
         out.record(&rec);
-        out.timeline(ts, "visit", format!("Webkit resource loaded from {registrable} by app in domain {domain}"));
+        out.timeline(
+            ts,
+            "visit",
+            format!("Webkit resource loaded from {registrable} by app in domain {domain}"),
+        );
         let matches = ctx.iocs.match_host(&registrable);
-        out.ioc_alerts(&matches, &format!("Domain {registrable} loaded by WebKit in {domain}"), ts, &rec);
+        out.ioc_alerts(
+            &matches,
+            &format!("Domain {registrable} loaded by WebKit in {domain}"),
+            ts,
+            &rec,
+        );
     }
     Ok(())
 }
@@ -90,7 +113,9 @@ mod tests {
     use super::*;
     use crate::webkit_util::testing::run;
     use telltale_core::Level;
-    use telltale_testkit::ios_web::{ObservationsVariant, WebkitObservations as W, utc, write_garbage};
+    use telltale_testkit::ios_web::{
+        ObservationsVariant, WebkitObservations as W, utc, write_garbage,
+    };
 
     #[test]
     fn observed_indicator_domain_is_high() {
@@ -113,11 +138,22 @@ mod tests {
         assert_eq!(high.len(), 1, "{:?}", r.alerts);
         assert_eq!(high[0].event["registrable_domain"], "evil.com");
         assert_eq!(high[0].event["domain"], "AppDomain-com.google.chrome.ios");
-        assert_eq!(high[0].event["last_seen_isodate"], "2021-10-18 12:31:00.000000");
-        let google = r.records.iter().find(|x| x["registrable_domain"] == "google.com").unwrap();
+        assert_eq!(
+            high[0].event["last_seen_isodate"],
+            "2021-10-18 12:31:00.000000"
+        );
+        let google = r
+            .records
+            .iter()
+            .find(|x| x["registrable_domain"] == "google.com")
+            .unwrap();
         assert_eq!(google["had_user_interaction"], true);
         assert!(google.contains_key("most_recent_user_interaction_time_isodate"));
-        let apple = r.records.iter().find(|x| x["registrable_domain"] == "apple.com").unwrap();
+        let apple = r
+            .records
+            .iter()
+            .find(|x| x["registrable_domain"] == "apple.com")
+            .unwrap();
         assert!(!apple.contains_key("most_recent_user_interaction_time"));
     }
 
@@ -134,7 +170,9 @@ mod tests {
     fn one_corrupt_copy_is_a_warning() {
         let dir = tempfile::tempdir().unwrap();
         write_garbage(&dir.path().join("AppDomain-com.a.b").join(W::RELATIVE_PATH));
-        W::new().domain("evil.com", utc("2021-10-18T12:31:00Z"), false).write_in(dir.path(), "HomeDomain");
+        W::new()
+            .domain("evil.com", utc("2021-10-18T12:31:00Z"), false)
+            .write_in(dir.path(), "HomeDomain");
         let r = run(&WebkitResourceLoadStatistics, dir.path());
         assert!(r.is_ok());
         assert_eq!(r.at(Level::High).len(), 1);

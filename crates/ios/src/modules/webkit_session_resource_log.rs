@@ -70,12 +70,16 @@ fn date(v: Option<&plist::Value>) -> Option<jiff::Timestamp> {
 }
 
 fn quoted(list: &[String]) -> String {
-    list.iter().map(|d| format!("\"{d}\"")).collect::<Vec<_>>().join(", ")
+    list.iter()
+        .map(|d| format!("\"{d}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
     let bytes = ctx.evidence.read_limited(path, MAX_SIZE)?;
-    let root: plist::Value = plist::from_bytes(&bytes).map_err(|e| ModuleError::parse(path, format!("not a plist: {e}")))?;
+    let root: plist::Value = plist::from_bytes(&bytes)
+        .map_err(|e| ModuleError::parse(path, format!("not a plist: {e}")))?;
     let Some(dict) = root.as_dictionary() else {
         return Err(ModuleError::parse(path, "not a dictionary plist"));
     };
@@ -85,8 +89,14 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
     };
     let app_domain = backup_domain(path);
     for item in stats {
-        let Some(d) = item.as_dictionary() else { continue };
-        let origin = d.get("PrevalentResourceOrigin").and_then(|v| v.as_string()).unwrap_or("").to_string();
+        let Some(d) = item.as_dictionary() else {
+            continue;
+        };
+        let origin = d
+            .get("PrevalentResourceOrigin")
+            .and_then(|v| v.as_string())
+            .unwrap_or("")
+            .to_string();
         let from = domains(d.get("topFrameUniqueRedirectsFrom"));
         let to = domains(d.get("topFrameUniqueRedirectsTo"));
         let subframe = domains(d.get("subframeUnderTopFrameOrigins"));
@@ -106,10 +116,23 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
             "path" => path,
         };
         out.record(&rec);
-        out.timeline(last_seen, "resource_log_last_seen", format!("WebKit resource log: {origin} last seen"));
-        out.timeline(interaction, "resource_log_user_interaction", format!("WebKit resource log: user interaction with {origin}"));
+        out.timeline(
+            last_seen,
+            "resource_log_last_seen",
+            format!("WebKit resource log: {origin} last seen"),
+        );
+        out.timeline(
+            interaction,
+            "resource_log_user_interaction",
+            format!("WebKit resource log: user interaction with {origin}"),
+        );
 
-        let mut all: Vec<&String> = std::iter::once(&origin).chain(&from).chain(&to).chain(&subframe).chain(&subresource).collect();
+        let mut all: Vec<&String> = std::iter::once(&origin)
+            .chain(&from)
+            .chain(&to)
+            .chain(&subframe)
+            .chain(&subresource)
+            .collect();
         all.sort();
         all.dedup();
         let mut chain = String::new();
@@ -122,8 +145,12 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
         }
         let mut seen = std::collections::HashSet::new();
         for dom in all.into_iter().filter(|d| !d.is_empty()) {
-            let fresh: Vec<_> =
-                ctx.iocs.match_host(dom).into_iter().filter(|m| seen.insert((m.kind, m.value.clone()))).collect();
+            let fresh: Vec<_> = ctx
+                .iocs
+                .match_host(dom)
+                .into_iter()
+                .filter(|m| seen.insert((m.kind, m.value.clone())))
+                .collect();
             out.ioc_alerts(
                 &fresh,
                 &format!("Domain {dom} in a WebKit browsing session (redirect path {chain})"),
@@ -140,7 +167,9 @@ mod tests {
     use super::*;
     use crate::webkit_util::testing::run;
     use telltale_core::Level;
-    use telltale_testkit::ios_web::{ResourceLogEntry as E, ResourceLogVariant, SessionResourceLog as L, utc, write_garbage};
+    use telltale_testkit::ios_web::{
+        ResourceLogEntry as E, ResourceLogVariant, SessionResourceLog as L, utc, write_garbage,
+    };
 
     #[test]
     fn redirect_through_indicator_domain_is_high() {
@@ -152,7 +181,11 @@ mod tests {
                     .last_seen(utc("2021-05-01T08:00:00Z"))
                     .interaction(utc("2021-05-01T07:59:00Z")),
             )
-            .entry(E::new("bit.example").redirects_from("news.example.org").redirects_to("x.evil.com"))
+            .entry(
+                E::new("bit.example")
+                    .redirects_from("news.example.org")
+                    .redirects_to("x.evil.com"),
+            )
             .entry(E::new("wikipedia.org").subresource_under("notevil.com"))
             .write_in(dir.path(), "AppDomain-com.apple.mobilesafari");
         let r = run(&WebkitSessionResourceLog, dir.path());
@@ -163,7 +196,11 @@ mod tests {
         let high = r.at(Level::High);
         assert_eq!(high.len(), 1, "{:?}", r.alerts);
         assert_eq!(high[0].event["origin"], "bit.example");
-        assert!(high[0].message.contains("SOURCE: \"news.example.org\" -> ORIGIN: \"bit.example\""));
+        assert!(
+            high[0]
+                .message
+                .contains("SOURCE: \"news.example.org\" -> ORIGIN: \"bit.example\"")
+        );
         assert_eq!(r.timeline.len(), 2);
     }
 
@@ -171,7 +208,10 @@ mod tests {
     fn variants_of_domain_lists() {
         for v in [ResourceLogVariant::DomainDicts, ResourceLogVariant::Strings] {
             let dir = tempfile::tempdir().unwrap();
-            L::new().variant(v).entry(E::new("a.example").subframe_under("evil.com")).write_in(dir.path(), "HomeDomain");
+            L::new()
+                .variant(v)
+                .entry(E::new("a.example").subframe_under("evil.com"))
+                .write_in(dir.path(), "HomeDomain");
             let r = run(&WebkitSessionResourceLog, dir.path());
             assert_eq!(r.at(Level::High).len(), 1, "{v:?}");
             assert_eq!(r.records[0]["subframe_under_origin"][0], "evil.com");
@@ -184,6 +224,10 @@ mod tests {
         assert!(run(&WebkitSessionResourceLog, dir.path()).is_no_data());
         write_garbage(&dir.path().join("HomeDomain").join(L::RELATIVE_PATH));
         let r = run(&WebkitSessionResourceLog, dir.path());
-        assert!(r.failed().unwrap().contains("full_browsing_session_resourceLog.plist"));
+        assert!(
+            r.failed()
+                .unwrap()
+                .contains("full_browsing_session_resourceLog.plist")
+        );
     }
 }

@@ -25,17 +25,31 @@ const COLUMNS: &[(&str, &[&str])] = &[
     ("about_emoji", &["ZABOUTEMOJI"]),
     ("notes", &["ZNOTES"]),
     ("disappearing_mode_duration", &["ZDISAPPEARINGMODEDURATION"]),
-    ("disappearing_mode_timestamp", &["ZDISAPPEARINGMODETIMESTAMP"]),
+    (
+        "disappearing_mode_timestamp",
+        &["ZDISAPPEARINGMODETIMESTAMP"],
+    ),
     ("about_timestamp", &["ZABOUTTIMESTAMP"]),
     ("about_expiration_timestamp", &["ZABOUTEXPIRATIONTIMESTAMP"]),
     ("last_updated", &["ZLASTUPDATED"]),
     ("phone_status", &["ZPHONESTATUS", "ZPHONENUMBERSTATUS"]),
     ("sync_policy", &["ZSYNCPOLICY"]),
 ];
-const DATES: &[&str] = &["disappearing_mode_timestamp", "about_timestamp", "about_expiration_timestamp", "last_updated"];
+const DATES: &[&str] = &[
+    "disappearing_mode_timestamp",
+    "about_timestamp",
+    "about_expiration_timestamp",
+    "last_updated",
+];
 const NUMBERS: &[&str] = &["disappearing_mode_duration", "phone_status", "sync_policy"];
 /// Free-text fields checked for indicator links.
-const TEXTS: &[&str] = &["about_text", "notes", "business_name", "full_name", "user_name"];
+const TEXTS: &[&str] = &[
+    "about_text",
+    "notes",
+    "business_name",
+    "full_name",
+    "user_name",
+];
 
 fn duration_label(secs: i64) -> String {
     match secs {
@@ -75,28 +89,48 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
     }
     let selected: Vec<(&str, &str)> = COLUMNS
         .iter()
-        .filter_map(|(f, cands)| cands.iter().find(|c| cols.iter().any(|x| x == *c)).map(|c| (*f, *c)))
+        .filter_map(|(f, cands)| {
+            cands
+                .iter()
+                .find(|c| cols.iter().any(|x| x == *c))
+                .map(|c| (*f, *c))
+        })
         .collect();
-    let has_duration = selected.iter().any(|(f, _)| *f == "disappearing_mode_duration");
+    let has_duration = selected
+        .iter()
+        .any(|(f, _)| *f == "disappearing_mode_duration");
     if !has_duration {
-        out.warn(format!("{path}: no ZDISAPPEARINGMODEDURATION column: disappearing-messages state unknown"));
+        out.warn(format!(
+            "{path}: no ZDISAPPEARINGMODEDURATION column: disappearing-messages state unknown"
+        ));
     }
-    let pk = if cols.iter().any(|c| c == "Z_PK") { "Z_PK" } else { "rowid" };
+    let pk = if cols.iter().any(|c| c == "Z_PK") {
+        "Z_PK"
+    } else {
+        "rowid"
+    };
     let q = format!(
         "SELECT {pk}{} FROM ZWAADDRESSBOOKCONTACT ORDER BY {pk}",
-        selected.iter().map(|(_, c)| format!(", {c}")).collect::<String>()
+        selected
+            .iter()
+            .map(|(_, c)| format!(", {c}"))
+            .collect::<String>()
     );
     let mut st = db.conn().prepare(&q).map_err(|e| db.err(e))?;
     let mut rows = st.query([]).map_err(|e| db.err(e))?;
     while let Some(r) = rows.next().map_err(|e| db.err(e))? {
-        let mut rec: Record = record! { "row_pk" => value_i64(r.get_ref(0).map_err(|e| db.err(e))?) };
+        let mut rec: Record =
+            record! { "row_pk" => value_i64(r.get_ref(0).map_err(|e| db.err(e))?) };
         for (f, _) in COLUMNS {
             rec.insert((*f).into(), serde_json::Value::Null);
         }
         for (i, (f, _)) in selected.iter().enumerate() {
             let v = r.get_ref(i + 1).map_err(|e| db.err(e))?;
             let j = if DATES.contains(f) {
-                value_f64(v).and_then(time::from_mac_absolute).map(time::format).into()
+                value_f64(v)
+                    .and_then(time::from_mac_absolute)
+                    .map(time::format)
+                    .into()
             } else if NUMBERS.contains(f) {
                 value_i64(v).into()
             } else {
@@ -105,15 +139,23 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
             rec.insert((*f).into(), j);
         }
         let duration = rec["disappearing_mode_duration"].as_i64();
-        rec.insert("disappearing_mode_is_on".into(), has_duration.then(|| duration.unwrap_or(0) != 0).into());
+        rec.insert(
+            "disappearing_mode_is_on".into(),
+            has_duration.then(|| duration.unwrap_or(0) != 0).into(),
+        );
         rec.insert(
             "disappearing_mode_label".into(),
-            has_duration.then(|| duration_label(duration.unwrap_or(0))).into(),
+            has_duration
+                .then(|| duration_label(duration.unwrap_or(0)))
+                .into(),
         );
         out.record(&rec);
 
         let s = |f: &str| rec[f].as_str().map(str::to_string);
-        let mut contact = s("whatsapp_id").or_else(|| s("lid")).or_else(|| s("phone_number")).unwrap_or("unknown".into());
+        let mut contact = s("whatsapp_id")
+            .or_else(|| s("lid"))
+            .or_else(|| s("phone_number"))
+            .unwrap_or("unknown".into());
         if let Some(n) = s("full_name").filter(|n| !n.is_empty()) {
             contact = format!("{contact} ({n})");
         }
@@ -136,7 +178,11 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
             "about_expiration",
             format!("WhatsApp about text of {contact} scheduled to expire"),
         );
-        out.timeline(t("last_updated"), "contact_last_updated", format!("WhatsApp contact record for {contact} updated"));
+        out.timeline(
+            t("last_updated"),
+            "contact_last_updated",
+            format!("WhatsApp contact record for {contact} updated"),
+        );
 
         let mut m = Vec::new();
         for f in TEXTS {
@@ -145,7 +191,12 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
             }
         }
         dedup_matches(&mut m);
-        out.ioc_alerts(&m, &format!("WhatsApp contact {contact}"), t("about_timestamp").or(t("last_updated")), &rec);
+        out.ioc_alerts(
+            &m,
+            &format!("WhatsApp contact {contact}"),
+            t("about_timestamp").or(t("last_updated")),
+            &rec,
+        );
     }
     Ok(())
 }
@@ -155,21 +206,32 @@ mod tests {
     use super::*;
     use crate::webkit_util::testing::run;
     use telltale_core::Level;
-    use telltale_testkit::ios_web::{WaContact, WhatsappContacts as W, WhatsappContactsVariant, utc, write_garbage};
+    use telltale_testkit::ios_web::{
+        WaContact, WhatsappContacts as W, WhatsappContactsVariant, utc, write_garbage,
+    };
 
     #[test]
     fn contacts_and_about_links() {
-        for v in [WhatsappContactsVariant::Modern, WhatsappContactsVariant::Legacy] {
+        for v in [
+            WhatsappContactsVariant::Modern,
+            WhatsappContactsVariant::Legacy,
+        ] {
             let dir = tempfile::tempdir().unwrap();
             W::new()
                 .variant(v)
                 .contact(
                     WaContact::new("Alice Example", "+49 151 1234567")
-                        .about("Reading https://en.wikipedia.org/wiki/NSO_Group", utc("2021-06-01T00:00:00Z"))
+                        .about(
+                            "Reading https://en.wikipedia.org/wiki/NSO_Group",
+                            utc("2021-06-01T00:00:00Z"),
+                        )
                         .disappearing(604_800, utc("2021-06-02T00:00:00Z"))
                         .updated(utc("2021-06-03T00:00:00Z")),
                 )
-                .contact(WaContact::new("Mallory", "+1 555 0100").about("promo: https://evil.com/win", utc("2021-06-04T00:00:00Z")))
+                .contact(
+                    WaContact::new("Mallory", "+1 555 0100")
+                        .about("promo: https://evil.com/win", utc("2021-06-04T00:00:00Z")),
+                )
                 .contact(WaContact::new("Bob", "+1 555 0101").business("notevil.com shop"))
                 .write_in(dir.path());
             let r = run(&WhatsappContacts, dir.path());
@@ -185,11 +247,18 @@ mod tests {
             if v == WhatsappContactsVariant::Modern {
                 assert_eq!(a["disappearing_mode_label"], "7 days");
                 assert_eq!(a["disappearing_mode_is_on"], true);
-                assert!(r.timeline.iter().any(|e| e.event == "disappearing_mode_set"));
+                assert!(
+                    r.timeline
+                        .iter()
+                        .any(|e| e.event == "disappearing_mode_set")
+                );
                 assert!(r.outcome.warnings.is_empty());
             } else {
                 assert!(a["disappearing_mode_is_on"].is_null());
-                assert!(a["phone_status"].is_i64(), "ZPHONENUMBERSTATUS is read as phone_status");
+                assert!(
+                    a["phone_status"].is_i64(),
+                    "ZPHONENUMBERSTATUS is read as phone_status"
+                );
                 assert_eq!(r.outcome.warnings.len(), 1);
             }
         }
@@ -200,6 +269,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         assert!(run(&WhatsappContacts, dir.path()).is_no_data());
         write_garbage(&dir.path().join(W::LOGICAL_PATH));
-        assert!(run(&WhatsappContacts, dir.path()).failed().unwrap().contains("ContactsV2.sqlite"));
+        assert!(
+            run(&WhatsappContacts, dir.path())
+                .failed()
+                .unwrap()
+                .contains("ContactsV2.sqlite")
+        );
     }
 }
