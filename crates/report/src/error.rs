@@ -29,15 +29,27 @@ pub enum ReportError {
 
 impl ReportError {
     pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
-        ReportError::Io { path: path.to_path_buf(), source }
+        ReportError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     }
     pub(crate) fn json(path: &Path, source: serde_json::Error) -> Self {
-        ReportError::Json { path: path.to_path_buf(), source }
+        ReportError::Json {
+            path: path.to_path_buf(),
+            source,
+        }
     }
     pub(crate) fn csv(path: &Path, source: csv::Error) -> Self {
-        ReportError::Csv { path: path.to_path_buf(), source }
+        ReportError::Csv {
+            path: path.to_path_buf(),
+            source,
+        }
     }
     pub(crate) fn other(path: &Path, message: impl Into<String>) -> Self {
-        ReportError::Other { path: path.to_path_buf(), message: message.into() }
+        ReportError::Other {
+            path: path.to_path_buf(),
+            message: message.into(),
+        }
     }
 }

@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use serde::Serialize;
-use telltale_core::{DeviceFact, Level, ModuleOutcome, RunSummary};
+use telltale_core::{DeviceFact, Level, ModuleOutcome, ModuleStatus, RunSummary};
 
 use crate::error::ReportError;
 use crate::json::to_pretty_vec;
@@ -27,6 +27,21 @@ pub struct AlertCounts {
 }
 
 impl AlertCounts {
+    /// From a `[CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL]` array (as in [`ModuleOutcome::alerts`]).
+    pub fn from_array(a: [u64; 5]) -> Self {
+        AlertCounts {
+            critical: a[0],
+            high: a[1],
+            medium: a[2],
+            low: a[3],
+            informational: a[4],
+        }
+    }
+
+    pub fn total(&self) -> u64 {
+        self.critical + self.high + self.medium + self.low + self.informational
+    }
+
     pub fn from_summary(s: &RunSummary) -> Self {
         AlertCounts {
             critical: s.alerts_at(Level::Critical),
@@ -56,7 +71,33 @@ pub struct RunInfo {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub indicators: Option<String>,
     pub alerts: AlertCounts,
-    pub modules: Vec<ModuleOutcome>,
+    pub modules: Vec<ModuleInfo>,
+}
+
+/// How one module fared, as written in info.json.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModuleInfo {
+    pub module: String,
+    /// `status` (`ok`, `no_data`, `failed`, `panicked`) and `detail` (why) when not ok.
+    #[serde(flatten)]
+    pub status: ModuleStatus,
+    pub records: u64,
+    pub alerts: AlertCounts,
+    pub warnings: Vec<String>,
+    pub duration_ms: f64,
+}
+
+impl From<&ModuleOutcome> for ModuleInfo {
+    fn from(o: &ModuleOutcome) -> Self {
+        ModuleInfo {
+            module: o.module.clone(),
+            status: o.status.clone(),
+            records: o.records,
+            alerts: AlertCounts::from_array(o.alerts),
+            warnings: o.warnings.clone(),
+            duration_ms: (o.duration.as_secs_f64() * 1_000_000.0).round() / 1000.0,
+        }
+    }
 }
 
 impl RunInfo {
@@ -73,13 +114,15 @@ impl RunInfo {
     /// Takes the module outcomes and alert counts from a run's summary.
     pub fn set_summary(&mut self, summary: &RunSummary) {
         self.alerts = AlertCounts::from_summary(summary);
-        self.modules = summary.modules.clone();
+        self.modules = summary.modules.iter().map(ModuleInfo::from).collect();
     }
 }
 
 /// The current time as ISO 8601 with zone, UTC: `2025-01-31T12:34:56.123456+00:00`.
 pub fn now_iso8601() -> String {
-    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string()
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%S%.6f+00:00")
+        .to_string()
 }
 
 /// Writes `<dir>/info.json` (pretty-printed, 4-space indent).

@@ -48,7 +48,12 @@ pub struct JsonArrayWriter {
 impl JsonArrayWriter {
     /// A writer for `path`; nothing is created yet.
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        JsonArrayWriter { path: path.into(), file: None, count: 0, closed: false }
+        JsonArrayWriter {
+            path: path.into(),
+            file: None,
+            count: 0,
+            closed: false,
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -67,7 +72,10 @@ impl JsonArrayWriter {
         if self.file.is_none() {
             if self.closed {
                 // Elements after close (a module name seen twice): reopen and continue the array.
-                let mut f = OpenOptions::new().write(true).open(&self.path).map_err(io)?;
+                let mut f = OpenOptions::new()
+                    .write(true)
+                    .open(&self.path)
+                    .map_err(io)?;
                 let len = f.metadata().map_err(io)?.len();
                 let keep = len.saturating_sub(CLOSING.len() as u64);
                 f.set_len(keep).map_err(io)?;

@@ -17,7 +17,7 @@ pub mod timesketch;
 pub mod writer;
 
 pub use error::ReportError;
-pub use info::{AlertCounts, FileHash, RunInfo, now_iso8601, write_info};
+pub use info::{AlertCounts, FileHash, ModuleInfo, RunInfo, now_iso8601, write_info};
 pub use log::{CommandLog, LogLevel};
 pub use read::{list_modules, read_alerts, read_detected, read_records};
 pub use writer::{FinishStats, OutputDir, OutputOptions};

@@ -46,12 +46,20 @@ impl CommandLog {
             .append(true)
             .open(path)
             .map_err(|e| ReportError::io(path, e))?;
-        Ok(CommandLog { path: path.to_path_buf(), file: Mutex::new(Some(file)), error: Mutex::new(None) })
+        Ok(CommandLog {
+            path: path.to_path_buf(),
+            file: Mutex::new(Some(file)),
+            error: Mutex::new(None),
+        })
     }
 
     /// A log that writes nothing (for runs without an output folder).
     pub fn disabled() -> Self {
-        CommandLog { path: PathBuf::new(), file: Mutex::new(None), error: Mutex::new(None) }
+        CommandLog {
+            path: PathBuf::new(),
+            file: Mutex::new(None),
+            error: Mutex::new(None),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -59,7 +67,9 @@ impl CommandLog {
     }
 
     pub fn log(&self, level: LogLevel, message: impl AsRef<str>) {
-        let now = jiff::Timestamp::now().strftime("%Y-%m-%d %H:%M:%S%.6f").to_string();
+        let now = jiff::Timestamp::now()
+            .strftime("%Y-%m-%d %H:%M:%S%.6f")
+            .to_string();
         let body = message.as_ref().trim_end().replace('\n', "\n    ");
         let line = format!("{now} UTC {} {body}\n", level.as_str());
         let mut guard = self.file.lock().unwrap_or_else(|p| p.into_inner());

@@ -6,8 +6,8 @@ use std::io::BufReader;
 use std::marker::PhantomData;
 use std::path::{Path, PathBuf};
 
-use serde::de::{DeserializeOwned, SeqAccess, Visitor};
 use serde::Deserializer as _;
+use serde::de::{DeserializeOwned, SeqAccess, Visitor};
 use telltale_core::{Alert, Record};
 
 use crate::error::ReportError;

@@ -72,7 +72,10 @@ impl ExternalSorter {
             }
             w.flush().map_err(|e| ReportError::io(&path, e))?;
         }
-        self.runs.lock().unwrap_or_else(|p| p.into_inner()).push(tmp);
+        self.runs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(tmp);
         Ok(())
     }
 
@@ -137,7 +140,11 @@ impl ExternalSorter {
 }
 
 enum RunSource {
-    File { path: PathBuf, reader: BufReader<File>, line: String },
+    File {
+        path: PathBuf,
+        reader: BufReader<File>,
+        line: String,
+    },
     Memory(std::vec::IntoIter<Row>),
 }
 
@@ -147,11 +154,15 @@ impl RunSource {
             RunSource::Memory(it) => Ok(it.next()),
             RunSource::File { path, reader, line } => {
                 line.clear();
-                let n = reader.read_line(line).map_err(|e| ReportError::io(path, e))?;
+                let n = reader
+                    .read_line(line)
+                    .map_err(|e| ReportError::io(path, e))?;
                 if n == 0 {
                     return Ok(None);
                 }
-                serde_json::from_str(line.trim_end()).map(Some).map_err(|e| ReportError::json(path, e))
+                serde_json::from_str(line.trim_end())
+                    .map(Some)
+                    .map_err(|e| ReportError::json(path, e))
             }
         }
     }
@@ -170,7 +181,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = ExternalSorter::new(dir.path(), "t", 3);
         for i in (0..20).rev() {
-            s.push(row(&format!("2020-01-01 00:00:{i:02}.000000"), "m")).unwrap();
+            s.push(row(&format!("2020-01-01 00:00:{i:02}.000000"), "m"))
+                .unwrap();
         }
         s.push(row("2020-01-01 00:00:05.000000", "m")).unwrap(); // duplicate
         assert!(s.spilled_runs() >= 6);
@@ -185,6 +197,10 @@ mod tests {
         let mut sorted = seen.clone();
         sorted.sort();
         assert_eq!(seen, sorted);
-        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "spill files removed");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "spill files removed"
+        );
     }
 }

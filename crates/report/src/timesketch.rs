@@ -25,7 +25,11 @@ struct Line<'a> {
 }
 
 /// Writes one timeline row (`[timestamp, module, event, description]`) as a Timesketch line.
-pub fn write_line<W: Write>(w: &mut W, row: &Row, alert_level: Option<Level>) -> std::io::Result<()> {
+pub fn write_line<W: Write>(
+    w: &mut W,
+    row: &Row,
+    alert_level: Option<Level>,
+) -> std::io::Result<()> {
     let ts = telltale_core::time::parse(&row[0]);
     let line = Line {
         message: &row[3],

@@ -29,7 +29,10 @@ pub struct OutputOptions {
 
 impl Default for OutputOptions {
     fn default() -> Self {
-        OutputOptions { timesketch: false, chunk_rows: DEFAULT_CHUNK_ROWS }
+        OutputOptions {
+            timesketch: false,
+            chunk_rows: DEFAULT_CHUNK_ROWS,
+        }
     }
 }
 
@@ -72,9 +75,19 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 fn file_stem(module: &str) -> String {
     let s: String = module
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
-    if s.is_empty() || s.starts_with('.') { format!("_{s}") } else { s }
+    if s.is_empty() || s.starts_with('.') {
+        format!("_{s}")
+    } else {
+        s
+    }
 }
 
 impl OutputDir {
@@ -129,7 +142,9 @@ impl OutputDir {
     fn stream(&self, file_name: String) -> Stream {
         let mut map = lock(&self.streams);
         map.entry(file_name)
-            .or_insert_with_key(|name| Arc::new(Mutex::new(JsonArrayWriter::new(self.dir.join(name)))))
+            .or_insert_with_key(|name| {
+                Arc::new(Mutex::new(JsonArrayWriter::new(self.dir.join(name))))
+            })
             .clone()
     }
 
@@ -166,7 +181,10 @@ impl OutputDir {
         let r = lock(&self.alerts).close(true);
         self.check(r);
 
-        let mut stats = FinishStats { alerts: self.alert_count.load(Ordering::SeqCst), ..Default::default() };
+        let mut stats = FinishStats {
+            alerts: self.alert_count.load(Ordering::SeqCst),
+            ..Default::default()
+        };
         match self.write_timelines() {
             Ok((t, a)) => {
                 stats.timeline_events = t;
@@ -198,7 +216,8 @@ impl OutputDir {
             csv.write(row)?;
             if self.opts.timesketch {
                 if jsonl.is_none() {
-                    let f = File::create(&jsonl_path).map_err(|e| ReportError::io(&jsonl_path, e))?;
+                    let f =
+                        File::create(&jsonl_path).map_err(|e| ReportError::io(&jsonl_path, e))?;
                     jsonl = Some(BufWriter::new(f));
                 }
                 if let Some(w) = jsonl.as_mut() {
@@ -229,26 +248,36 @@ struct LazyCsv {
 
 impl LazyCsv {
     fn new(path: PathBuf, header: [&'static str; 4]) -> Self {
-        LazyCsv { path, header, writer: None }
+        LazyCsv {
+            path,
+            header,
+            writer: None,
+        }
     }
 
     fn write(&mut self, row: &Row) -> Result<(), ReportError> {
         if self.writer.is_none() {
             let f = File::create(&self.path).map_err(|e| ReportError::io(&self.path, e))?;
             let mut w = csv_writer(BufWriter::new(f));
-            w.write_record(self.header).map_err(|e| ReportError::csv(&self.path, e))?;
+            w.write_record(self.header)
+                .map_err(|e| ReportError::csv(&self.path, e))?;
             self.writer = Some(w);
         }
         if let Some(w) = self.writer.as_mut() {
-            w.write_record(row).map_err(|e| ReportError::csv(&self.path, e))?;
+            w.write_record(row)
+                .map_err(|e| ReportError::csv(&self.path, e))?;
         }
         Ok(())
     }
 
     fn finish(self) -> Result<(), ReportError> {
         if let Some(w) = self.writer {
-            let inner = w.into_inner().map_err(|e| ReportError::io(&self.path, e.into_error()))?;
-            inner.into_inner().map_err(|e| ReportError::io(&self.path, e.into_error()))?;
+            let inner = w
+                .into_inner()
+                .map_err(|e| ReportError::io(&self.path, e.into_error()))?;
+            inner
+                .into_inner()
+                .map_err(|e| ReportError::io(&self.path, e.into_error()))?;
         }
         Ok(())
     }
@@ -276,7 +305,12 @@ impl Output for OutputDir {
     }
 
     fn timeline(&self, event: TimelineEvent) {
-        let TimelineEvent { timestamp, module, event, description } = event;
+        let TimelineEvent {
+            timestamp,
+            module,
+            event,
+            description,
+        } = event;
         let r = self.timeline.push([timestamp, module, event, description]);
         self.check(r);
     }
@@ -293,12 +327,19 @@ impl Output for OutputDir {
         }
         if let Some(time) = &alert.event_time {
             let event = serde_json::to_string(&alert.event).unwrap_or_default();
-            let row = [time.clone(), alert.module.clone(), alert.message.clone(), event];
+            let row = [
+                time.clone(),
+                alert.module.clone(),
+                alert.message.clone(),
+                event,
+            ];
             let r = self.alerts_timeline.push(row);
             self.check(r);
             if self.opts.timesketch {
                 let mut levels = lock(&self.alert_levels);
-                let e = levels.entry((alert.module.clone(), time.clone())).or_insert(alert.level);
+                let e = levels
+                    .entry((alert.module.clone(), time.clone()))
+                    .or_insert(alert.level);
                 *e = (*e).max(alert.level);
             }
         }
