@@ -70,7 +70,7 @@ impl JsonArrayWriter {
         let path = self.path.clone();
         let io = |e| ReportError::io(&path, e);
         if self.file.is_none() {
-            if self.closed {
+            if self.closed && self.count > 0 {
                 // Elements after close (a module name seen twice): reopen and continue the array.
                 let mut f = OpenOptions::new()
                     .write(true)
@@ -124,5 +124,40 @@ impl JsonArrayWriter {
             None => {}
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn pretty_array_like_python_indent_4() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.json");
+        let mut w = JsonArrayWriter::new(&p);
+        w.push(&json!({"a": [1, {"b": []}], "c": {}})).unwrap();
+        w.push(&json!("x")).unwrap();
+        w.close(false).unwrap();
+        let expected = "[\n    {\n        \"a\": [\n            1,\n            {\n                \"b\": []\n            }\n        ],\n        \"c\": {}\n    },\n    \"x\"\n]";
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), expected);
+    }
+
+    #[test]
+    fn no_element_no_file_unless_asked_and_reopening_continues_the_array() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.json");
+        let mut w = JsonArrayWriter::new(&p);
+        w.close(false).unwrap();
+        assert!(!p.exists());
+        w.close(true).unwrap();
+        assert_eq!(std::fs::read_to_string(&p).unwrap(), "[]");
+        w.push(&1).unwrap();
+        w.close(false).unwrap();
+        w.push(&2).unwrap();
+        w.close(false).unwrap();
+        let v: Vec<i32> = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        assert_eq!(v, [1, 2]);
     }
 }

@@ -67,10 +67,11 @@ pub fn each_in_array<T: DeserializeOwned>(
 }
 
 fn module_path(dir: &Path, module: &str, detected: bool) -> PathBuf {
+    let stem = crate::writer::file_stem(module);
     if detected {
-        dir.join(format!("{module}_detected.json"))
+        dir.join(format!("{stem}_detected.json"))
     } else {
-        dir.join(format!("{module}.json"))
+        dir.join(format!("{stem}.json"))
     }
 }
 

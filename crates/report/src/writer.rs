@@ -71,8 +71,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// A module name made safe as a file name.
-fn file_stem(module: &str) -> String {
+/// A module name made safe as a file name (`<stem>.json`): characters other than ASCII letters, digits,
+/// `_`, `-` and `.` become `_`.
+pub fn file_stem(module: &str) -> String {
     let s: String = module
         .chars()
         .map(|c| {
