@@ -338,7 +338,7 @@ impl ZipEvidence {
     }
 
     /// The modification time stored for an entry (zip times have no zone: device or host local time).
-    pub fn modified(&self, path: &str) -> Option<jiff::civil::DateTime> {
+    pub fn modified_naive(&self, path: &str) -> Option<jiff::civil::DateTime> {
         self.items.get(path).and_then(|i| i.modified)
     }
 
@@ -501,6 +501,9 @@ impl Evidence for ZipEvidence {
     fn local_file(&self, path: &str) -> Result<LocalFile, EvidenceError> {
         self.extract_to_temp(path)
     }
+    fn modified(&self, path: &str) -> Option<jiff::Timestamp> {
+        jiff::tz::TimeZone::UTC.to_timestamp(self.modified_naive(path)?).ok()
+    }
 }
 
 /// One folder of another evidence, seen as its own root: `SubEvidence::new(ev, "acq")` maps logical path
@@ -569,6 +572,9 @@ impl Evidence for SubEvidence {
     fn local_file(&self, path: &str) -> Result<LocalFile, EvidenceError> {
         self.inner.local_file(&self.full(path))
     }
+    fn modified(&self, path: &str) -> Option<jiff::Timestamp> {
+        self.inner.modified(&self.full(path))
+    }
 }
 
 /// Whether the file at `path` starts like a zip archive (local file header or empty-archive record).
@@ -619,6 +625,7 @@ mod tests {
             .unwrap();
         assert_eq!(s, "[]");
         assert_eq!(z.find("acq/logs/*").unwrap().len(), 1);
+        assert!(z.modified_naive("acq/logs/x.txt").is_some());
         assert!(z.modified("acq/logs/x.txt").is_some());
         let local = z.local_file("acq/packages.json").unwrap();
         assert!(!local.is_original());
