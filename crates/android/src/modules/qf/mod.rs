@@ -29,10 +29,10 @@ pub fn all() -> Vec<Box<dyn Module>> {
 }
 
 /// Bound on a text or JSON artifact read whole.
-pub(crate) const MAX_ARTIFACT: u64 = 512 << 20;
+pub const MAX_ARTIFACT: u64 = 512 << 20;
 
 /// Reads `path` as (lossy) text, `None` when absent.
-pub(crate) fn read_text(ev: &dyn Evidence, path: &str) -> Result<Option<String>, EvidenceError> {
+pub fn read_text(ev: &dyn Evidence, path: &str) -> Result<Option<String>, EvidenceError> {
     if !ev.exists(path) {
         return Ok(None);
     }
