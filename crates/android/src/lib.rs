@@ -340,3 +340,74 @@ impl AcquisitionKind for AndroidBackupKind {
 pub fn kinds() -> Vec<Box<dyn AcquisitionKind>> {
     vec![Box::new(AndroidQfKind), Box::new(AndroidBackupKind)]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use telltale_core::{Alert, Output, Record, RunOptions, TimelineEvent, engine::run_one};
+
+    struct Null;
+    impl Output for Null {
+        fn record(&self, _: &str, _: &Record) {}
+        fn detected(&self, _: &str, _: &Record) {}
+        fn timeline(&self, _: TimelineEvent) {}
+        fn alert(&self, _: &Alert) {}
+    }
+
+    /// Reads `main_entry.txt` of the bugreport it is given.
+    struct ReadsMainEntry;
+    impl Module for ReadsMainEntry {
+        fn name(&self) -> &'static str {
+            "reads_main_entry"
+        }
+        fn description(&self) -> &'static str {
+            "test"
+        }
+        fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
+            let data = ctx.evidence.read("main_entry.txt")?;
+            out.record(&telltale_core::record! { "main" => String::from_utf8_lossy(&data) });
+            Ok(())
+        }
+    }
+
+    fn nested_bugreport() -> Arc<Nested> {
+        Arc::new(Nested {
+            what: "nested bugreport.zip",
+            open: Box::new(|parent| {
+                ZipEvidence::open_nested(parent, "bugreport.zip", 0, ArchiveLimits::default())
+                    .map(|z| Arc::new(z) as Arc<dyn Evidence>)
+                    .map_err(|e| e.to_string())
+            }),
+            cell: OnceLock::new(),
+        })
+    }
+
+    fn run_nested(bugreport: &[u8]) -> telltale_core::ModuleOutcome {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("qf.zip");
+        telltale_testkit::androidqf::AndroidQf::new().bugreport(bugreport).write_zip(&p).unwrap();
+        let ev = ZipEvidence::open(&p).unwrap();
+        let iocs = telltale_core::ioc::IocIndex::empty();
+        let opts = RunOptions::default();
+        let ctx = ModuleContext { evidence: &ev, iocs: &iocs, options: &opts };
+        let m = NestedModule { inner: Box::new(ReadsMainEntry), nested: nested_bugreport() };
+        run_one(&m, &ctx, &Null)
+    }
+
+    #[test]
+    fn nested_bugreport_is_seen_by_its_modules() {
+        let bug = telltale_testkit::androidqf::zip_bytes(&[("main_entry.txt".into(), b"bugreport-x.txt".to_vec())])
+            .unwrap();
+        let o = run_nested(&bug);
+        assert_eq!(o.status, telltale_core::ModuleStatus::Ok);
+        assert_eq!(o.records, 1);
+        assert_eq!(o.module, "reads_main_entry");
+    }
+
+    #[test]
+    fn hostile_nested_bugreport_is_a_warning() {
+        let o = run_nested(b"PK\x03\x04garbage");
+        assert!(matches!(o.status, telltale_core::ModuleStatus::NoData(_)), "{o:?}");
+        assert!(o.warnings[0].contains("bugreport.zip"));
+    }
+}
