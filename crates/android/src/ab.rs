@@ -62,9 +62,15 @@ impl AbError {
         match self {
             AbError::PasswordNeeded => AcquisitionError::PasswordNeeded { what: what.into() },
             AbError::WrongPassword => AcquisitionError::WrongPassword { what: what.into() },
-            AbError::Unsupported(m) => AcquisitionError::Unsupported { what: what.into(), message: m },
+            AbError::Unsupported(m) => AcquisitionError::Unsupported {
+                what: what.into(),
+                message: m,
+            },
             AbError::Io(e) => AcquisitionError::Evidence(EvidenceError::io(what, e)),
-            other => AcquisitionError::Invalid { what: what.into(), message: other.to_string() },
+            other => AcquisitionError::Invalid {
+                what: what.into(),
+                message: other.to_string(),
+            },
         }
     }
 }
@@ -98,15 +104,19 @@ fn read_line(r: &mut impl BufRead, what: &str) -> Result<String, AbError> {
     let mut buf = Vec::new();
     r.take(4096).read_until(b'\n', &mut buf)?;
     if buf.last() != Some(&b'\n') {
-        return Err(AbError::Invalid(format!("header line `{what}` is missing or too long")));
+        return Err(AbError::Invalid(format!(
+            "header line `{what}` is missing or too long"
+        )));
     }
     buf.pop();
-    String::from_utf8(buf).map_err(|_| AbError::Invalid(format!("header line `{what}` is not text")))
+    String::from_utf8(buf)
+        .map_err(|_| AbError::Invalid(format!("header line `{what}` is not text")))
 }
 
 fn hex_line(r: &mut impl BufRead, what: &str) -> Result<Vec<u8>, AbError> {
     let line = read_line(r, what)?;
-    hex::decode(line.trim()).map_err(|_| AbError::Invalid(format!("header line `{what}` is not hexadecimal")))
+    hex::decode(line.trim())
+        .map_err(|_| AbError::Invalid(format!("header line `{what}` is not hexadecimal")))
 }
 
 /// Reads the header, leaving `r` at the start of the payload.
@@ -115,10 +125,14 @@ pub fn read_header(r: &mut impl BufRead) -> Result<AbHeader, AbError> {
     if r.read_exact(&mut magic).is_err() || magic != AB_MAGIC {
         return Err(AbError::NotBackup);
     }
-    let version: u32 =
-        read_line(r, "version")?.trim().parse().map_err(|_| AbError::Invalid("version is not a number".into()))?;
+    let version: u32 = read_line(r, "version")?
+        .trim()
+        .parse()
+        .map_err(|_| AbError::Invalid("version is not a number".into()))?;
     if !(1..=5).contains(&version) {
-        return Err(AbError::Unsupported(format!("format version {version} (known: 1 to 5)")));
+        return Err(AbError::Unsupported(format!(
+            "format version {version} (known: 1 to 5)"
+        )));
     }
     let compressed = match read_line(r, "compressed")?.trim() {
         "0" => false,
@@ -135,18 +149,30 @@ pub fn read_header(r: &mut impl BufRead) -> Result<AbHeader, AbError> {
                 .parse()
                 .map_err(|_| AbError::Invalid("PBKDF2 rounds is not a number".into()))?;
             if rounds == 0 || rounds > MAX_ROUNDS {
-                return Err(AbError::Invalid(format!("implausible PBKDF2 round count {rounds}")));
+                return Err(AbError::Invalid(format!(
+                    "implausible PBKDF2 round count {rounds}"
+                )));
             }
             let user_iv = hex_line(r, "user key IV")?;
             if user_iv.len() != 16 {
                 return Err(AbError::Invalid("user key IV is not 16 bytes".into()));
             }
             let master_key_blob = hex_line(r, "master key blob")?;
-            Some(AbCrypto { user_salt, checksum_salt, rounds, user_iv, master_key_blob })
+            Some(AbCrypto {
+                user_salt,
+                checksum_salt,
+                rounds,
+                user_iv,
+                master_key_blob,
+            })
         }
         other => return Err(AbError::Unsupported(format!("encryption {other:?}"))),
     };
-    Ok(AbHeader { version, compressed, crypto })
+    Ok(AbHeader {
+        version,
+        compressed,
+        crypto,
+    })
 }
 
 /// The master key bytes as Java hands them to PBKDF2 for the checksum (see the module documentation).
@@ -157,7 +183,11 @@ pub fn java_key_bytes(key: &[u8], version: u32) -> Vec<u8> {
     let mut out = Vec::with_capacity(key.len() * 3);
     for &b in key {
         // (char)(byte) sign-extends: 0x80..0xFF → U+FF80..U+FFFF.
-        let c = if b < 0x80 { u32::from(b) } else { 0xFF00 | u32::from(b) };
+        let c = if b < 0x80 {
+            u32::from(b)
+        } else {
+            0xFF00 | u32::from(b)
+        };
         let mut tmp = [0u8; 4];
         if let Some(ch) = char::from_u32(c) {
             out.extend_from_slice(ch.encode_utf8(&mut tmp).as_bytes());
@@ -182,14 +212,26 @@ impl std::fmt::Debug for MasterKey {
 /// Derives the master key from the password, checking the checksum.
 pub fn unlock(crypto: &AbCrypto, version: u32, password: &str) -> Result<MasterKey, AbError> {
     let mut user_key = [0u8; 32];
-    pbkdf2::pbkdf2_hmac::<sha1::Sha1>(password.as_bytes(), &crypto.user_salt, crypto.rounds, &mut user_key);
-    let dec = Aes256CbcDec::new(&user_key.into(), &Array::try_from(&crypto.user_iv[..]).map_err(|_| AbError::Invalid("IV".into()))?);
-    let blob = dec.decrypt_padded_vec::<Pkcs7>(&crypto.master_key_blob).map_err(|_| AbError::WrongPassword)?;
+    pbkdf2::pbkdf2_hmac::<sha1::Sha1>(
+        password.as_bytes(),
+        &crypto.user_salt,
+        crypto.rounds,
+        &mut user_key,
+    );
+    let dec = Aes256CbcDec::new(
+        &user_key.into(),
+        &Array::try_from(&crypto.user_iv[..]).map_err(|_| AbError::Invalid("IV".into()))?,
+    );
+    let blob = dec
+        .decrypt_padded_vec::<Pkcs7>(&crypto.master_key_blob)
+        .map_err(|_| AbError::WrongPassword)?;
     let mut fields = Vec::new();
     let mut pos = 0usize;
     for _ in 0..3 {
         let len = *blob.get(pos).ok_or(AbError::WrongPassword)? as usize;
-        let field = blob.get(pos + 1..pos + 1 + len).ok_or(AbError::WrongPassword)?;
+        let field = blob
+            .get(pos + 1..pos + 1 + len)
+            .ok_or(AbError::WrongPassword)?;
         fields.push(field);
         pos += 1 + len;
     }
@@ -198,11 +240,19 @@ pub fn unlock(crypto: &AbCrypto, version: u32, password: &str) -> Result<MasterK
         return Err(AbError::WrongPassword);
     }
     let mut calc = vec![0u8; checksum.len().max(1)];
-    pbkdf2::pbkdf2_hmac::<sha1::Sha1>(&java_key_bytes(key, version), &crypto.checksum_salt, crypto.rounds, &mut calc);
+    pbkdf2::pbkdf2_hmac::<sha1::Sha1>(
+        &java_key_bytes(key, version),
+        &crypto.checksum_salt,
+        crypto.rounds,
+        &mut calc,
+    );
     if calc != checksum {
         return Err(AbError::WrongPassword);
     }
-    let mut mk = MasterKey { key: [0; 32], iv: [0; 16] };
+    let mut mk = MasterKey {
+        key: [0; 32],
+        iv: [0; 16],
+    };
     mk.key.copy_from_slice(key);
     mk.iv.copy_from_slice(iv);
     Ok(mk)
@@ -241,12 +291,21 @@ impl<R: Read> CbcReader<R> {
             if n == 0 {
                 self.done = true;
                 if !self.pending.is_empty() {
-                    return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "encrypted payload is truncated"));
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "encrypted payload is truncated",
+                    ));
                 }
                 if let Some(last) = self.held.take() {
                     let pad = usize::from(last[15]);
-                    if pad == 0 || pad > 16 || last[16 - pad..].iter().any(|&b| usize::from(b) != pad) {
-                        return Err(io::Error::new(io::ErrorKind::InvalidData, "bad padding at the end of the encrypted payload"));
+                    if pad == 0
+                        || pad > 16
+                        || last[16 - pad..].iter().any(|&b| usize::from(b) != pad)
+                    {
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            "bad padding at the end of the encrypted payload",
+                        ));
                     }
                     self.out.extend_from_slice(&last[..16 - pad]);
                 }
@@ -295,7 +354,10 @@ impl<R: Read> Read for Bounded<R> {
         let n = self.inner.read(buf)?;
         self.read += n as u64;
         if self.read > self.limit {
-            return Err(io::Error::other(format!("decompressed payload is over {} bytes (zlib bomb?)", self.limit)));
+            return Err(io::Error::other(format!(
+                "decompressed payload is over {} bytes (zlib bomb?)",
+                self.limit
+            )));
         }
         Ok(n)
     }
@@ -337,13 +399,27 @@ pub fn read_header_of(path: &Path) -> Result<AbHeader, AbError> {
 impl AbEvidence {
     /// Opens the backup at `path` (`password` used when it is encrypted).
     pub fn open(path: &Path, password: Option<&str>) -> Result<Self, AbError> {
-        Self::open_source(Source::Path(path.to_path_buf()), path.display().to_string(), password)
+        Self::open_source(
+            Source::Path(path.to_path_buf()),
+            path.display().to_string(),
+            password,
+        )
     }
 
     /// Opens the backup at logical `path` of another evidence (through its local file).
-    pub fn open_in(parent: &dyn Evidence, path: &str, password: Option<&str>) -> Result<Self, AbError> {
-        let local = parent.local_file(path).map_err(|e| AbError::Io(io::Error::other(e.to_string())))?;
-        Self::open_source(Source::Local(local), format!("{path} in {}", parent.describe()), password)
+    pub fn open_in(
+        parent: &dyn Evidence,
+        path: &str,
+        password: Option<&str>,
+    ) -> Result<Self, AbError> {
+        let local = parent
+            .local_file(path)
+            .map_err(|e| AbError::Io(io::Error::other(e.to_string())))?;
+        Self::open_source(
+            Source::Local(local),
+            format!("{path} in {}", parent.describe()),
+            password,
+        )
     }
 
     fn open_source(source: Source, label: String, password: Option<&str>) -> Result<Self, AbError> {
@@ -385,15 +461,24 @@ impl AbEvidence {
             Some(k) => Box::new(CbcReader::new(r, k)),
             None => Box::new(r),
         };
-        let r: Box<dyn Read + Send> =
-            if self.header.compressed { Box::new(flate2::read::ZlibDecoder::new(r)) } else { r };
-        Ok(Box::new(Bounded { inner: r, read: 0, limit: MAX_PAYLOAD }))
+        let r: Box<dyn Read + Send> = if self.header.compressed {
+            Box::new(flate2::read::ZlibDecoder::new(r))
+        } else {
+            r
+        };
+        Ok(Box::new(Bounded {
+            inner: r,
+            read: 0,
+            limit: MAX_PAYLOAD,
+        }))
     }
 
     fn index(&mut self) -> Result<(), AbError> {
         let payload = self.payload()?;
         let mut tar = tar::Archive::new(payload);
-        let entries = tar.entries().map_err(|e| AbError::Invalid(format!("payload is not a tar archive: {e}")))?;
+        let entries = tar
+            .entries()
+            .map_err(|e| AbError::Invalid(format!("payload is not a tar archive: {e}")))?;
         let mut cached: u64 = 0;
         for entry in entries {
             let mut entry = match entry {
@@ -402,7 +487,8 @@ impl AbEvidence {
                     if self.items.is_empty() {
                         return Err(AbError::Invalid(format!("payload could not be read: {e}")));
                     }
-                    self.warnings.push(format!("{}: payload ends early: {e}", self.label));
+                    self.warnings
+                        .push(format!("{}: payload ends early: {e}", self.label));
                     break;
                 }
             };
@@ -410,26 +496,37 @@ impl AbEvidence {
             let kind = entry.header().entry_type();
             if !kind.is_file() {
                 if kind.is_symlink() || kind.is_hard_link() {
-                    self.warnings.push(format!("{}: link entry {raw:?} left out", self.label));
+                    self.warnings
+                        .push(format!("{}: link entry {raw:?} left out", self.label));
                 }
                 continue;
             }
             let name = match normalize_entry_name(&raw) {
                 Ok(n) => n,
                 Err(why) => {
-                    self.warnings.push(format!("{}: entry {raw:?} refused: {why}", self.label));
+                    self.warnings
+                        .push(format!("{}: entry {raw:?} refused: {why}", self.label));
                     continue;
                 }
             };
             if self.items.len() >= MAX_ENTRIES {
-                self.warnings.push(format!("{}: more than {MAX_ENTRIES} entries; the rest is left out", self.label));
+                self.warnings.push(format!(
+                    "{}: more than {MAX_ENTRIES} entries; the rest is left out",
+                    self.label
+                ));
                 break;
             }
             let size = entry.size();
-            if size <= CACHE_FILE_MAX && cached + size <= CACHE_TOTAL_MAX && !self.cache.contains_key(&name) {
+            if size <= CACHE_FILE_MAX
+                && cached + size <= CACHE_TOTAL_MAX
+                && !self.cache.contains_key(&name)
+            {
                 let mut data = Vec::with_capacity(size as usize);
                 if let Err(e) = (&mut entry).take(CACHE_FILE_MAX).read_to_end(&mut data) {
-                    self.warnings.push(format!("{}: entry {name:?} could not be read: {e}", self.label));
+                    self.warnings.push(format!(
+                        "{}: entry {name:?} could not be read: {e}",
+                        self.label
+                    ));
                     self.items.entry(name).or_insert(size);
                     break;
                 }
@@ -442,8 +539,15 @@ impl AbEvidence {
     }
 
     /// Streams the payload again to the entry `path` and hands its reader to `f`.
-    fn with_entry<T>(&self, path: &str, f: impl FnOnce(&mut dyn Read) -> io::Result<T>) -> Result<T, EvidenceError> {
-        let err = |e: AbError| EvidenceError::Other { path: path.into(), message: e.to_string() };
+    fn with_entry<T>(
+        &self,
+        path: &str,
+        f: impl FnOnce(&mut dyn Read) -> io::Result<T>,
+    ) -> Result<T, EvidenceError> {
+        let err = |e: AbError| EvidenceError::Other {
+            path: path.into(),
+            message: e.to_string(),
+        };
         let payload = self.payload().map_err(err)?;
         let mut tar = tar::Archive::new(payload);
         for entry in tar.entries().map_err(|e| EvidenceError::io(path, e))? {
@@ -462,8 +566,15 @@ impl AbEvidence {
 
 impl Evidence for AbEvidence {
     fn describe(&self) -> String {
-        let enc = if self.header.encrypted() { ", encrypted" } else { "" };
-        format!("Android backup (version {}{enc}) {}", self.header.version, self.label)
+        let enc = if self.header.encrypted() {
+            ", encrypted"
+        } else {
+            ""
+        };
+        format!(
+            "Android backup (version {}{enc}) {}",
+            self.header.version, self.label
+        )
     }
     fn exists(&self, path: &str) -> bool {
         self.items.contains_key(path)
@@ -473,11 +584,17 @@ impl Evidence for AbEvidence {
             .items
             .iter()
             .filter(|(p, _)| telltale_core::evidence::glob_match(pattern, p))
-            .map(|(p, s)| Entry { path: p.clone(), size: Some(*s) })
+            .map(|(p, s)| Entry {
+                path: p.clone(),
+                size: Some(*s),
+            })
             .collect())
     }
     fn open(&self, path: &str) -> Result<Box<dyn Read + Send + '_>, EvidenceError> {
-        let size = *self.items.get(path).ok_or_else(|| EvidenceError::NotFound { path: path.into() })?;
+        let size = *self
+            .items
+            .get(path)
+            .ok_or_else(|| EvidenceError::NotFound { path: path.into() })?;
         if let Some(data) = self.cache.get(path) {
             return Ok(Box::new(io::Cursor::new(data.as_ref().clone())));
         }
@@ -490,9 +607,16 @@ impl Evidence for AbEvidence {
         Ok(Box::new(KeepAlive { f, _local: local }))
     }
     fn read_limited(&self, path: &str, limit: u64) -> Result<Vec<u8>, EvidenceError> {
-        let size = *self.items.get(path).ok_or_else(|| EvidenceError::NotFound { path: path.into() })?;
+        let size = *self
+            .items
+            .get(path)
+            .ok_or_else(|| EvidenceError::NotFound { path: path.into() })?;
         if size > limit {
-            return Err(EvidenceError::TooLarge { path: path.into(), size, limit });
+            return Err(EvidenceError::TooLarge {
+                path: path.into(),
+                size,
+                limit,
+            });
         }
         if let Some(data) = self.cache.get(path) {
             return Ok(data.as_ref().clone());
@@ -507,7 +631,8 @@ impl Evidence for AbEvidence {
         if !self.items.contains_key(path) {
             return Err(EvidenceError::NotFound { path: path.into() });
         }
-        let dir = telltale_core::archive::private_tempdir().map_err(|e| EvidenceError::io(path, e))?;
+        let dir =
+            telltale_core::archive::private_tempdir().map_err(|e| EvidenceError::io(path, e))?;
         let dest = dir.path().join("entry");
         let mut out = File::create(&dest).map_err(|e| EvidenceError::io(path, e))?;
         if let Some(data) = self.cache.get(path) {
@@ -515,7 +640,10 @@ impl Evidence for AbEvidence {
         } else {
             self.with_entry(path, |r| io::copy(r, &mut out).map(|_| ()))?;
         }
-        Ok(LocalFile::Temp { path: dest, dir: Arc::new(dir) })
+        Ok(LocalFile::Temp {
+            path: dest,
+            dir: Arc::new(dir),
+        })
     }
 }
 
@@ -533,7 +661,10 @@ impl Read for KeepAlive {
 /// Whether the file at `path` starts with the Android backup magic.
 pub fn looks_like_ab(path: &Path) -> bool {
     let mut magic = [0u8; AB_MAGIC.len()];
-    File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && magic == AB_MAGIC
+    File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok()
+        && magic == AB_MAGIC
 }
 
 #[cfg(test)]
@@ -542,7 +673,10 @@ mod tests {
 
     #[test]
     fn java_char_expansion() {
-        assert_eq!(java_key_bytes(&[0x41, 0x80, 0xff], 2), vec![0x41, 0xef, 0xbe, 0x80, 0xef, 0xbf, 0xbf]);
+        assert_eq!(
+            java_key_bytes(&[0x41, 0x80, 0xff], 2),
+            vec![0x41, 0xef, 0xbe, 0x80, 0xef, 0xbf, 0xbf]
+        );
         assert_eq!(java_key_bytes(&[0x41, 0x80], 1), vec![0x41, 0x80]);
     }
 

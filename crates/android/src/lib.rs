@@ -12,8 +12,8 @@ use std::sync::{Arc, OnceLock};
 
 use telltale_core::archive::{ArchiveLimits, SubEvidence, ZipEvidence, looks_like_zip};
 use telltale_core::{
-    Acquisition, AcquisitionError, AcquisitionKind, DeviceFact, Emitter, Evidence, FolderEvidence, Module,
-    ModuleContext, ModuleError, OpenOptions,
+    Acquisition, AcquisitionError, AcquisitionKind, DeviceFact, Emitter, Evidence, FolderEvidence,
+    Module, ModuleContext, ModuleError, OpenOptions,
 };
 
 pub mod ab;
@@ -45,7 +45,11 @@ fn is_qf_root(ev: &dyn Evidence, prefix: &str) -> bool {
         return true;
     }
     let mut n = QF_FILES.iter().filter(|f| ev.exists(&p(f))).count();
-    if ev.find(&p("settings_*.txt")).map(|v| !v.is_empty()).unwrap_or(false) {
+    if ev
+        .find(&p("settings_*.txt"))
+        .map(|v| !v.is_empty())
+        .unwrap_or(false)
+    {
         n += 1;
     }
     n >= 2
@@ -59,10 +63,13 @@ fn find_qf_root(ev: &dyn Evidence, tops: Vec<String>) -> Option<String> {
     tops.into_iter().find(|t| is_qf_root(ev, t))
 }
 
+/// Opens a nested acquisition's evidence from its parent's.
+type OpenNested = Box<dyn Fn(&dyn Evidence) -> Result<Arc<dyn Evidence>, String> + Send + Sync>;
+
 /// The shared, lazily opened evidence of a nested acquisition (bugreport, backup, intrusion logs).
 struct Nested {
     what: &'static str,
-    open: Box<dyn Fn(&dyn Evidence) -> Result<Arc<dyn Evidence>, String> + Send + Sync>,
+    open: OpenNested,
     cell: OnceLock<Result<Arc<dyn Evidence>, String>>,
 }
 
@@ -82,10 +89,17 @@ impl Module for NestedModule {
         self.inner.description()
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let opened = self.nested.cell.get_or_init(|| (self.nested.open)(ctx.evidence));
+        let opened = self
+            .nested
+            .cell
+            .get_or_init(|| (self.nested.open)(ctx.evidence));
         match opened {
             Ok(ev) => {
-                let sub = ModuleContext { evidence: ev.as_ref(), iocs: ctx.iocs, options: ctx.options };
+                let sub = ModuleContext {
+                    evidence: ev.as_ref(),
+                    iocs: ctx.iocs,
+                    options: ctx.options,
+                };
                 self.inner.run(&sub, out)
             }
             Err(e) => {
@@ -101,7 +115,12 @@ impl Module for NestedModule {
 fn wrap(modules: Vec<Box<dyn Module>>, nested: &Arc<Nested>) -> Vec<Box<dyn Module>> {
     modules
         .into_iter()
-        .map(|inner| Box::new(NestedModule { inner, nested: nested.clone() }) as Box<dyn Module>)
+        .map(|inner| {
+            Box::new(NestedModule {
+                inner,
+                nested: nested.clone(),
+            }) as Box<dyn Module>
+        })
         .collect()
 }
 
@@ -119,12 +138,22 @@ pub struct AndroidQf {
 impl AndroidQf {
     /// Opens an AndroidQF acquisition already available as evidence (root folder at `""`).
     pub fn from_evidence(evidence: Arc<dyn Evidence>, opts: &OpenOptions) -> Self {
-        let getprop = modules::qf::read_text(evidence.as_ref(), "getprop.txt").ok().flatten().unwrap_or_default();
+        let getprop = modules::qf::read_text(evidence.as_ref(), "getprop.txt")
+            .ok()
+            .flatten()
+            .unwrap_or_default();
         let props = modules::qf::getprop::parse(&getprop);
-        let prop = |n: &str| props.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
+        let prop = |n: &str| {
+            props
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, v)| v.clone())
+                .filter(|v| !v.is_empty())
+        };
         let mut facts = Vec::new();
         if let Ok(Some(text)) = modules::qf::read_text(evidence.as_ref(), "acquisition.json")
-            && let Ok(serde_json::Value::Object(m)) = serde_json::from_str::<serde_json::Value>(&text)
+            && let Ok(serde_json::Value::Object(m)) =
+                serde_json::from_str::<serde_json::Value>(&text)
         {
             for (k, label) in [
                 ("androidqf_version", "AndroidQF version"),
@@ -150,22 +179,40 @@ impl AndroidQf {
                 facts.push(DeviceFact::new(label, v));
             }
         }
-        let timezone = opts.timezone.clone().or_else(|| prop("persist.sys.timezone"));
+        let timezone = opts
+            .timezone
+            .clone()
+            .or_else(|| prop("persist.sys.timezone"));
         // Ask for a nested backup's password now, not in the middle of the run.
         let mut backup_password = None;
         if evidence.exists("backup.ab")
             && let Ok(local) = evidence.local_file("backup.ab")
             && let Ok(h) = ab::read_header_of(local.path())
         {
-            facts.push(DeviceFact::new("Nested backup", if h.encrypted() { "backup.ab (encrypted)" } else { "backup.ab" }));
+            facts.push(DeviceFact::new(
+                "Nested backup",
+                if h.encrypted() {
+                    "backup.ab (encrypted)"
+                } else {
+                    "backup.ab"
+                },
+            ));
             if h.encrypted() {
-                backup_password = opts
-                    .secrets
-                    .as_ref()
-                    .and_then(|s| s.password(&format!("Android backup backup.ab in {}", evidence.describe())));
+                backup_password = opts.secrets.as_ref().and_then(|s| {
+                    s.password(&format!(
+                        "Android backup backup.ab in {}",
+                        evidence.describe()
+                    ))
+                });
             }
         }
-        AndroidQf { evidence, depth: 0, backup_password, facts, timezone }
+        AndroidQf {
+            evidence,
+            depth: 0,
+            backup_password,
+            facts,
+            timezone,
+        }
     }
 }
 
@@ -184,9 +231,14 @@ impl Acquisition for AndroidQf {
             let nested = Arc::new(Nested {
                 what: "nested bugreport.zip",
                 open: Box::new(move |parent| {
-                    ZipEvidence::open_nested(parent, "bugreport.zip", depth, ArchiveLimits::default())
-                        .map(|z| Arc::new(z) as Arc<dyn Evidence>)
-                        .map_err(|e| e.to_string())
+                    ZipEvidence::open_nested(
+                        parent,
+                        "bugreport.zip",
+                        depth,
+                        ArchiveLimits::default(),
+                    )
+                    .map(|z| Arc::new(z) as Arc<dyn Evidence>)
+                    .map_err(|e| e.to_string())
                 }),
                 cell: OnceLock::new(),
             });
@@ -200,9 +252,11 @@ impl Acquisition for AndroidQf {
                     AbEvidence::open_in(parent, "backup.ab", password.as_deref())
                         .map(|a| Arc::new(a) as Arc<dyn Evidence>)
                         .map_err(|e| match e {
-                            AbError::PasswordNeeded => "the backup is encrypted and no password was given \
+                            AbError::PasswordNeeded => {
+                                "the backup is encrypted and no password was given \
                                  (set TELLTALE_BACKUP_PASSWORD or use --password-file)"
-                                .to_string(),
+                                    .to_string()
+                            }
                             other => other.to_string(),
                         })
                 }),
@@ -210,11 +264,18 @@ impl Acquisition for AndroidQf {
             });
             all.extend(wrap(modules::backup::all(), &nested));
         }
-        if ev.find("intrusion_logs/**").map(|v| !v.is_empty()).unwrap_or(false) {
+        if ev
+            .find("intrusion_logs/**")
+            .map(|v| !v.is_empty())
+            .unwrap_or(false)
+        {
             let root = self.evidence.clone();
             let nested = Arc::new(Nested {
                 what: "nested intrusion_logs",
-                open: Box::new(move |_| Ok(Arc::new(SubEvidence::new(root.clone(), "intrusion_logs")) as Arc<dyn Evidence>)),
+                open: Box::new(move |_| {
+                    Ok(Arc::new(SubEvidence::new(root.clone(), "intrusion_logs"))
+                        as Arc<dyn Evidence>)
+                }),
                 cell: OnceLock::new(),
             });
             all.extend(wrap(modules::intrusion::all(), &nested));
@@ -239,7 +300,11 @@ impl AcquisitionKind for AndroidQfKind {
     fn description(&self) -> &'static str {
         "AndroidQF acquisition: a folder or zip with acquisition.json, packages.json, getprop.txt …"
     }
-    fn open(&self, path: &Path, opts: &OpenOptions) -> Result<Option<Box<dyn Acquisition>>, AcquisitionError> {
+    fn open(
+        &self,
+        path: &Path,
+        opts: &OpenOptions,
+    ) -> Result<Option<Box<dyn Acquisition>>, AcquisitionError> {
         let (base, tops): (Arc<dyn Evidence>, Vec<String>) = if path.is_dir() {
             // Only the folder itself or its direct subfolders (never a deep walk of a big folder).
             let tops = std::fs::read_dir(path)
@@ -268,8 +333,14 @@ impl AcquisitionKind for AndroidQfKind {
         } else {
             return Ok(None);
         };
-        let Some(root) = find_qf_root(base.as_ref(), tops) else { return Ok(None) };
-        let evidence: Arc<dyn Evidence> = if root.is_empty() { base } else { Arc::new(SubEvidence::new(base, &root)) };
+        let Some(root) = find_qf_root(base.as_ref(), tops) else {
+            return Ok(None);
+        };
+        let evidence: Arc<dyn Evidence> = if root.is_empty() {
+            base
+        } else {
+            Arc::new(SubEvidence::new(base, &root))
+        };
         Ok(Some(Box::new(AndroidQf::from_evidence(evidence, opts))))
     }
     fn all_modules(&self) -> Vec<Box<dyn Module>> {
@@ -316,7 +387,11 @@ impl AcquisitionKind for AndroidBackupKind {
     fn description(&self) -> &'static str {
         "Android backup (.ab file made by adb backup), plain or encrypted"
     }
-    fn open(&self, path: &Path, opts: &OpenOptions) -> Result<Option<Box<dyn Acquisition>>, AcquisitionError> {
+    fn open(
+        &self,
+        path: &Path,
+        opts: &OpenOptions,
+    ) -> Result<Option<Box<dyn Acquisition>>, AcquisitionError> {
         if !path.is_file() || !ab::looks_like_ab(path) {
             return Ok(None);
         }
@@ -328,7 +403,8 @@ impl AcquisitionKind for AndroidBackupKind {
         } else {
             None
         };
-        let evidence = AbEvidence::open(path, password.as_deref()).map_err(|e| e.into_acquisition(&what))?;
+        let evidence =
+            AbEvidence::open(path, password.as_deref()).map_err(|e| e.into_acquisition(&what))?;
         Ok(Some(Box::new(AndroidBackup { evidence })))
     }
     fn all_modules(&self) -> Vec<Box<dyn Module>> {
@@ -385,19 +461,32 @@ mod tests {
     fn run_nested(bugreport: &[u8]) -> telltale_core::ModuleOutcome {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("qf.zip");
-        telltale_testkit::androidqf::AndroidQf::new().bugreport(bugreport).write_zip(&p).unwrap();
+        telltale_testkit::androidqf::AndroidQf::new()
+            .bugreport(bugreport)
+            .write_zip(&p)
+            .unwrap();
         let ev = ZipEvidence::open(&p).unwrap();
         let iocs = telltale_core::ioc::IocIndex::empty();
         let opts = RunOptions::default();
-        let ctx = ModuleContext { evidence: &ev, iocs: &iocs, options: &opts };
-        let m = NestedModule { inner: Box::new(ReadsMainEntry), nested: nested_bugreport() };
+        let ctx = ModuleContext {
+            evidence: &ev,
+            iocs: &iocs,
+            options: &opts,
+        };
+        let m = NestedModule {
+            inner: Box::new(ReadsMainEntry),
+            nested: nested_bugreport(),
+        };
         run_one(&m, &ctx, &Null)
     }
 
     #[test]
     fn nested_bugreport_is_seen_by_its_modules() {
-        let bug = telltale_testkit::androidqf::zip_bytes(&[("main_entry.txt".into(), b"bugreport-x.txt".to_vec())])
-            .unwrap();
+        let bug = telltale_testkit::androidqf::zip_bytes(&[(
+            "main_entry.txt".into(),
+            b"bugreport-x.txt".to_vec(),
+        )])
+        .unwrap();
         let o = run_nested(&bug);
         assert_eq!(o.status, telltale_core::ModuleStatus::Ok);
         assert_eq!(o.records, 1);
@@ -407,7 +496,10 @@ mod tests {
     #[test]
     fn hostile_nested_bugreport_is_a_warning() {
         let o = run_nested(b"PK\x03\x04garbage");
-        assert!(matches!(o.status, telltale_core::ModuleStatus::NoData(_)), "{o:?}");
+        assert!(
+            matches!(o.status, telltale_core::ModuleStatus::NoData(_)),
+            "{o:?}"
+        );
         assert!(o.warnings[0].contains("bugreport.zip"));
     }
 }

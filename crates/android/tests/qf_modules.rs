@@ -6,8 +6,8 @@ use telltale_android::modules::qf;
 use telltale_core::archive::ZipEvidence;
 use telltale_core::ioc::{IndicatorKind, IocIndex};
 use telltale_core::{
-    Alert, Evidence, FolderEvidence, Level, Module, ModuleContext, ModuleOutcome, ModuleStatus, Output, Record,
-    RunOptions, TimelineEvent, engine::run_one,
+    Alert, Evidence, FolderEvidence, Level, Module, ModuleContext, ModuleOutcome, ModuleStatus,
+    Output, Record, RunOptions, TimelineEvent, engine::run_one,
 };
 use telltale_testkit::androidqf::{AndroidQf, FileEntry, Package};
 
@@ -19,7 +19,10 @@ struct Collect {
 }
 impl Output for Collect {
     fn record(&self, module: &str, rec: &Record) {
-        self.records.lock().unwrap().push((module.into(), rec.clone()));
+        self.records
+            .lock()
+            .unwrap()
+            .push((module.into(), rec.clone()));
     }
     fn detected(&self, _: &str, _: &Record) {}
     fn timeline(&self, e: TimelineEvent) {
@@ -31,7 +34,12 @@ impl Output for Collect {
 }
 impl Collect {
     fn levels(&self) -> Vec<Level> {
-        self.alerts.lock().unwrap().iter().map(|a| a.level).collect()
+        self.alerts
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|a| a.level)
+            .collect()
     }
     fn count(&self, level: Level) -> usize {
         self.levels().into_iter().filter(|l| *l == level).count()
@@ -44,7 +52,11 @@ impl Collect {
 fn run(module: &dyn Module, ev: &dyn Evidence, iocs: &IocIndex) -> (ModuleOutcome, Collect) {
     let out = Collect::default();
     let opts = RunOptions::default();
-    let ctx = ModuleContext { evidence: ev, iocs, options: &opts };
+    let ctx = ModuleContext {
+        evidence: ev,
+        iocs,
+        options: &opts,
+    };
     let o = run_one(module, &ctx, &out);
     (o, out)
 }
@@ -76,13 +88,29 @@ fn iocs() -> IocIndex {
 fn packages_positive_negative_malformed() {
     let acq = AndroidQf::new()
         .package(Package::new("com.evil.spy"))
-        .package(Package::new("org.app").apk("/data/app/base.apk", &"aa".repeat(32), &"00".repeat(32)))
-        .package(Package::new("org.signed").apk("/data/app/s.apk", &"11".repeat(32), &"BB".repeat(32)))
+        .package(Package::new("org.app").apk(
+            "/data/app/base.apk",
+            &"aa".repeat(32),
+            &"00".repeat(32),
+        ))
+        .package(Package::new("org.signed").apk(
+            "/data/app/s.apk",
+            &"11".repeat(32),
+            &"BB".repeat(32),
+        ))
         .package(Package::new("com.topjohnwu.magisk"))
         .package(Package::new("org.sideloaded").installer("com.google.android.packageinstaller"))
         .package(Package::new("org.adb").installer("null"))
-        .package(Package::new("com.android.systemui").installer("null").system(true))
-        .package(Package::new("com.sec.android.soagent").system(true).disabled(true))
+        .package(
+            Package::new("com.android.systemui")
+                .installer("null")
+                .system(true),
+        )
+        .package(
+            Package::new("com.sec.android.soagent")
+                .system(true)
+                .disabled(true),
+        )
         .package(Package::new("org.fdroid.app").installer("org.fdroid.fdroid"))
         .package(Package::new("com.evil.spy.notreally"));
     let (_d, ev) = folder(&acq);
@@ -90,13 +118,26 @@ fn packages_positive_negative_malformed() {
     assert_eq!(o.status, ModuleStatus::Ok);
     assert_eq!(out.n_records(), 10);
     // app id, APK hash, certificate hash
-    assert_eq!(out.count(Level::High), 3, "{:?}", out.alerts.lock().unwrap());
+    assert_eq!(
+        out.count(Level::High),
+        3,
+        "{:?}",
+        out.alerts.lock().unwrap()
+    );
     // magisk, browser install, adb install, disabled security package
     assert_eq!(out.count(Level::Medium), 4);
     assert_eq!(out.count(Level::Informational), 1);
     let alerts = out.alerts.lock().unwrap();
-    assert!(alerts.iter().any(|a| a.message.contains("browser") && a.message.contains("org.sideloaded")));
-    assert!(!alerts.iter().any(|a| a.message.contains("com.android.systemui")));
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a.message.contains("browser") && a.message.contains("org.sideloaded"))
+    );
+    assert!(
+        !alerts
+            .iter()
+            .any(|a| a.message.contains("com.android.systemui"))
+    );
     assert!(!alerts.iter().any(|a| a.message.contains("notreally")));
 
     let (_d, ev) = folder(&AndroidQf::new().raw("packages.json", b"{not json"));
@@ -109,7 +150,11 @@ fn packages_positive_negative_malformed() {
 
 #[test]
 fn processes_header_driven() {
-    let acq = AndroidQf::new().process("bh").process("com.evil.spy").process("com.whatsapp").process("bhx");
+    let acq = AndroidQf::new()
+        .process("bh")
+        .process("com.evil.spy")
+        .process("com.whatsapp")
+        .process("bhx");
     let (_d, ev) = folder(&acq);
     let (o, out) = run(&qf::processes::Processes, &ev, &iocs());
     assert_eq!(o.status, ModuleStatus::Ok);
@@ -130,7 +175,8 @@ fn processes_header_driven() {
     assert_eq!(recs[1]["proc_name"], "bh");
     assert_eq!(recs[1]["wchan"], "");
 
-    let (_d, ev) = folder(&AndroidQf::new().raw("ps.txt", b"USER PID NAME\nroot notanumber x\nroot\n"));
+    let (_d, ev) =
+        folder(&AndroidQf::new().raw("ps.txt", b"USER PID NAME\nroot notanumber x\nroot\n"));
     let (o, _) = run(&qf::processes::Processes, &ev, &iocs());
     assert!(matches!(o.status, ModuleStatus::Failed(_)));
 
@@ -153,7 +199,11 @@ fn getprop_patch_level_and_property_indicators() {
     assert_eq!(out.count(Level::Medium), 1);
     assert_eq!(out.count(Level::High), 1);
 
-    let (_d, ev) = folder(&AndroidQf::new().prop("ro.build.version.security_patch", &today).prop("persist.evil.flagx", "1"));
+    let (_d, ev) = folder(
+        &AndroidQf::new()
+            .prop("ro.build.version.security_patch", &today)
+            .prop("persist.evil.flagx", "1"),
+    );
     let (_, out) = run(&qf::getprop::GetProp, &ev, &iocs());
     assert!(out.levels().is_empty());
 
@@ -175,9 +225,13 @@ fn settings_dangerous_values() {
     assert_eq!(out.n_records(), 4);
     assert_eq!(out.count(Level::Medium), 2);
     let alerts = out.alerts.lock().unwrap();
-    assert!(alerts.iter().any(|a| a.message.contains("\"global\" setting \"package_verifier_enable = 0\"")));
+    assert!(alerts.iter().any(|a| {
+        a.message
+            .contains("\"global\" setting \"package_verifier_enable = 0\"")
+    }));
 
-    let (_d, ev) = folder(&AndroidQf::new().raw("settings_global.txt", b"\xff\xfe no equals sign here\n"));
+    let (_d, ev) =
+        folder(&AndroidQf::new().raw("settings_global.txt", b"\xff\xfe no equals sign here\n"));
     let (o, out) = run(&qf::settings::Settings, &ev, &iocs());
     assert_eq!(o.status, ModuleStatus::Ok);
     assert!(out.levels().is_empty());
@@ -201,10 +255,24 @@ fn files_tmp_hashes_and_json_lines() {
         assert_eq!(o.status, ModuleStatus::Ok);
         assert_eq!(out.n_records(), 6);
         // path indicator, tmp executable, hash, file name
-        assert_eq!(out.count(Level::High), 4, "{:?}", out.alerts.lock().unwrap());
-        assert!(out.alerts.lock().unwrap().iter().any(|a| a.message.contains("executable file")));
+        assert_eq!(
+            out.count(Level::High),
+            4,
+            "{:?}",
+            out.alerts.lock().unwrap()
+        );
+        assert!(
+            out.alerts
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|a| a.message.contains("executable file"))
+        );
         let tl = out.timeline.lock().unwrap();
-        assert!(tl.iter().any(|e| e.event == "M-C-" && e.timestamp == "2023-11-14 22:13:20.000000"));
+        assert!(
+            tl.iter()
+                .any(|e| e.event == "M-C-" && e.timestamp == "2023-11-14 22:13:20.000000")
+        );
     }
     let (_d, ev) = folder(&AndroidQf::new().raw("files.json", b"{\"path\": 1}\nnot json\n"));
     let (o, _) = run(&qf::files::Files, &ev, &iocs());
@@ -213,11 +281,16 @@ fn files_tmp_hashes_and_json_lines() {
 
 #[test]
 fn root_binaries_and_mounts() {
-    let acq = AndroidQf::new().root_binary("/system/xbin/su").root_binary("/sbin/magisk");
+    let acq = AndroidQf::new()
+        .root_binary("/system/xbin/su")
+        .root_binary("/sbin/magisk");
     let (_d, ev) = folder(&acq);
     let (_, out) = run(&qf::root_binaries::RootBinaries, &ev, &iocs());
     assert_eq!(out.count(Level::High), 2);
-    assert_eq!(out.records.lock().unwrap()[1].1["description"], "Magisk root framework");
+    assert_eq!(
+        out.records.lock().unwrap()[1].1["description"],
+        "Magisk root framework"
+    );
     let (_d, ev) = folder(&AndroidQf::new().raw("root_binaries.json", b"[]"));
     let (_, out) = run(&qf::root_binaries::RootBinaries, &ev, &iocs());
     assert!(out.levels().is_empty());
@@ -236,7 +309,12 @@ fn root_binaries_and_mounts() {
     let (_, out) = run(&qf::mounts::Mounts, &ev, &iocs());
     assert_eq!(out.n_records(), 5);
     // /system rw, plus the path indicator on a mount point
-    assert_eq!(out.count(Level::High), 2, "{:?}", out.alerts.lock().unwrap());
+    assert_eq!(
+        out.count(Level::High),
+        2,
+        "{:?}",
+        out.alerts.lock().unwrap()
+    );
     // /product nodiratime (vendor noatime is allowed)
     assert_eq!(out.count(Level::Medium), 1);
     let (_d, ev) = folder(&AndroidQf::new().raw("mounts.json", b"\"x\""));
@@ -258,7 +336,10 @@ fn log_timestamps_and_acquisition_context_in_a_zip() {
     let ev = telltale_core::archive::SubEvidence::new(z, "6c4b2a0e");
     let (o, out) = run(&qf::log_timestamps::LogTimestamps, &ev, &iocs());
     assert_eq!(o.status, ModuleStatus::Ok);
-    assert_eq!(out.records.lock().unwrap()[0].1["path"], "logs/data/system/uiderrors.txt");
+    assert_eq!(
+        out.records.lock().unwrap()[0].1["path"],
+        "logs/data/system/uiderrors.txt"
+    );
     assert_eq!(out.timeline.lock().unwrap().len(), 1);
 
     let (o, out) = run(&qf::acquisition::AcquisitionInfo, &ev, &iocs());
@@ -266,6 +347,9 @@ fn log_timestamps_and_acquisition_context_in_a_zip() {
     let recs = out.records.lock().unwrap();
     assert_eq!(recs[0].1["androidqf_version"], "1.7.0");
     assert_eq!(recs[0].1["adb_host_public_key"], "QAAAA... user@host");
-    assert_eq!(out.timeline.lock().unwrap()[0].timestamp, "2024-03-01 10:00:00.000000");
+    assert_eq!(
+        out.timeline.lock().unwrap()[0].timestamp,
+        "2024-03-01 10:00:00.000000"
+    );
     assert!(out.levels().is_empty());
 }

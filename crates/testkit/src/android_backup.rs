@@ -26,10 +26,22 @@ pub struct Sms {
 
 impl Sms {
     pub fn received(address: &str, body: &str, date_ms: i64) -> Self {
-        Sms { address: address.into(), body: body.into(), date: date_ms, date_sent: 0, mms: false }
+        Sms {
+            address: address.into(),
+            body: body.into(),
+            date: date_ms,
+            date_sent: 0,
+            mms: false,
+        }
     }
     pub fn sent(address: &str, body: &str, date_ms: i64) -> Self {
-        Sms { address: address.into(), body: body.into(), date: date_ms, date_sent: date_ms, mms: false }
+        Sms {
+            address: address.into(),
+            body: body.into(),
+            date: date_ms,
+            date_sent: date_ms,
+            mms: false,
+        }
     }
     fn to_json(&self) -> serde_json::Value {
         let body_key = if self.mms { "mms_body" } else { "body" };
@@ -78,7 +90,13 @@ impl Default for AndroidBackup {
 impl AndroidBackup {
     /// Version 5, compressed, not encrypted, no files.
     pub fn new() -> Self {
-        AndroidBackup { version: 5, compressed: true, password: None, rounds: 16, files: Vec::new() }
+        AndroidBackup {
+            version: 5,
+            compressed: true,
+            password: None,
+            rounds: 16,
+            files: Vec::new(),
+        }
     }
     pub fn version(mut self, v: u32) -> Self {
         self.version = v;
@@ -110,10 +128,14 @@ impl AndroidBackup {
     /// Adds `<SMS_DIR>/<name>_mms_backup` holding `messages`.
     pub fn mms(self, name: &str, messages: &[Sms]) -> Self {
         let path = format!("{SMS_DIR}/{name}_mms_backup");
-        let msgs: Vec<Sms> = messages.iter().cloned().map(|mut m| {
-            m.mms = true;
-            m
-        }).collect();
+        let msgs: Vec<Sms> = messages
+            .iter()
+            .cloned()
+            .map(|mut m| {
+                m.mms = true;
+                m
+            })
+            .collect();
         self.file(&path, &sms_backup_file(&msgs))
     }
 
@@ -125,7 +147,8 @@ impl AndroidBackup {
             h.set_mode(0o600);
             h.set_mtime(1_600_000_000);
             h.set_entry_type(tar::EntryType::Regular);
-            b.append_data(&mut h, path, &data[..]).expect("in-memory tar");
+            b.append_data(&mut h, path, &data[..])
+                .expect("in-memory tar");
         }
         b.into_inner().expect("in-memory tar")
     }
@@ -136,7 +159,12 @@ impl AndroidBackup {
         if self.compressed {
             payload = zlib(&payload);
         }
-        let mut out = format!("ANDROID BACKUP\n{}\n{}\n", self.version, u8::from(self.compressed)).into_bytes();
+        let mut out = format!(
+            "ANDROID BACKUP\n{}\n{}\n",
+            self.version,
+            u8::from(self.compressed)
+        )
+        .into_bytes();
         match &self.password {
             None => {
                 out.extend_from_slice(b"none\n");
@@ -154,7 +182,12 @@ impl AndroidBackup {
                 }
                 let master_iv: [u8; 16] = seed("master-iv")[..16].try_into().expect("16 bytes");
                 let mut user_key = [0u8; 32];
-                pbkdf2::pbkdf2_hmac::<sha1::Sha1>(pw.as_bytes(), &user_salt, self.rounds, &mut user_key);
+                pbkdf2::pbkdf2_hmac::<sha1::Sha1>(
+                    pw.as_bytes(),
+                    &user_salt,
+                    self.rounds,
+                    &mut user_key,
+                );
                 let mut checksum = [0u8; 32];
                 pbkdf2::pbkdf2_hmac::<sha1::Sha1>(
                     &java_pbkdf2_bytes(&master_key, self.version),
@@ -199,7 +232,9 @@ fn java_pbkdf2_bytes(key: &[u8], version: u32) -> Vec<u8> {
     }
     let chars: String = key
         .iter()
-        .map(|&b| char::from_u32(u32::from((b as i8) as i16 as u16)).expect("U+FF80..U+FFFF are chars"))
+        .map(|&b| {
+            char::from_u32(u32::from((b as i8) as i16 as u16)).expect("U+FF80..U+FFFF are chars")
+        })
         .collect();
     chars.into_bytes()
 }

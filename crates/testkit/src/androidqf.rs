@@ -24,7 +24,13 @@ pub struct Package {
 impl Package {
     /// A non-system app installed from the Play Store.
     pub fn new(name: &str) -> Self {
-        Package { name: name.into(), installer: "com.android.vending".into(), system: false, disabled: false, files: vec![] }
+        Package {
+            name: name.into(),
+            installer: "com.android.vending".into(),
+            system: false,
+            disabled: false,
+            files: vec![],
+        }
     }
     pub fn installer(mut self, i: &str) -> Self {
         self.installer = i.into();
@@ -70,7 +76,12 @@ pub struct FileEntry {
 
 impl FileEntry {
     pub fn new(path: &str) -> Self {
-        FileEntry { path: path.into(), mode: "-rw-r--r--".into(), sha256: String::new(), modified: 1_700_000_000 }
+        FileEntry {
+            path: path.into(),
+            mode: "-rw-r--r--".into(),
+            sha256: String::new(),
+            modified: 1_700_000_000,
+        }
     }
     pub fn mode(mut self, m: &str) -> Self {
         self.mode = m.into();
@@ -114,7 +125,10 @@ impl AndroidQf {
     /// An acquisition with `acquisition.json` and otherwise only what is planted (files are written only
     /// when something was planted in them).
     pub fn new() -> Self {
-        AndroidQf { acquisition: true, ..Default::default() }
+        AndroidQf {
+            acquisition: true,
+            ..Default::default()
+        }
     }
     pub fn without_acquisition_json(mut self) -> Self {
         self.acquisition = false;
@@ -147,7 +161,9 @@ impl AndroidQf {
         self
     }
     pub fn root_binary(mut self, path: &str) -> Self {
-        self.root_binaries.get_or_insert_with(Vec::new).push(path.into());
+        self.root_binaries
+            .get_or_insert_with(Vec::new)
+            .push(path.into());
         self
     }
     /// A mount line (`dev on /mp type fs (opts)`).
@@ -196,42 +212,64 @@ impl AndroidQf {
             out.push(("packages.json".into(), v.to_string().into_bytes()));
         }
         if !self.processes.is_empty() {
-            let mut s = String::from("USER           PID  PPID     VSZ    RSS WCHAN            ADDR S NAME\n");
+            let mut s = String::from(
+                "USER           PID  PPID     VSZ    RSS WCHAN            ADDR S NAME\n",
+            );
             s.push_str("root             1     0 10894200  9588 do_epoll_wait      0 S init\n");
             for (i, p) in self.processes.iter().enumerate() {
-                s.push_str(&format!("u0_a123       {}  700 14000000 80000 0                  0 S {p}\n", 5000 + i));
+                s.push_str(&format!(
+                    "u0_a123       {}  700 14000000 80000 0                  0 S {p}\n",
+                    5000 + i
+                ));
             }
             out.push(("ps.txt".into(), s.into_bytes()));
         }
         if !self.props.is_empty() {
-            let s: String = self.props.iter().map(|(k, v)| format!("[{k}]: [{v}]\n")).collect();
+            let s: String = self
+                .props
+                .iter()
+                .map(|(k, v)| format!("[{k}]: [{v}]\n"))
+                .collect();
             out.push(("getprop.txt".into(), s.into_bytes()));
         }
         let mut namespaces: Vec<&str> = self.settings.iter().map(|(n, _, _)| n.as_str()).collect();
         namespaces.sort();
         namespaces.dedup();
         for ns in namespaces {
-            let s: String =
-                self.settings.iter().filter(|(n, _, _)| n == ns).map(|(_, k, v)| format!("{k}={v}\n")).collect();
+            let s: String = self
+                .settings
+                .iter()
+                .filter(|(n, _, _)| n == ns)
+                .map(|(_, k, v)| format!("{k}={v}\n"))
+                .collect();
             out.push((format!("settings_{ns}.txt"), s.into_bytes()));
         }
         if !self.files.is_empty() {
             let s = if self.files_as_lines {
-                self.files.iter().map(|f| format!("{}\n", f.to_json())).collect::<String>()
+                self.files
+                    .iter()
+                    .map(|f| format!("{}\n", f.to_json()))
+                    .collect::<String>()
             } else {
                 Value::Array(self.files.iter().map(FileEntry::to_json).collect()).to_string()
             };
             out.push(("files.json".into(), s.into_bytes()));
         }
         if let Some(r) = &self.root_binaries {
-            out.push(("root_binaries.json".into(), json!(r).to_string().into_bytes()));
+            out.push((
+                "root_binaries.json".into(),
+                json!(r).to_string().into_bytes(),
+            ));
         }
         if let Some(m) = &self.mounts {
             out.push(("mounts.json".into(), json!(m).to_string().into_bytes()));
         }
         out.extend(self.extra.iter().cloned());
         if let Some(top) = &self.top_folder {
-            out = out.into_iter().map(|(p, d)| (format!("{top}/{p}"), d)).collect();
+            out = out
+                .into_iter()
+                .map(|(p, d)| (format!("{top}/{p}"), d))
+                .collect();
         }
         out
     }
@@ -262,9 +300,11 @@ impl AndroidQf {
 /// A zip holding `files` (deflated), for acquisitions and nested archives.
 pub fn zip_bytes(files: &[(String, Vec<u8>)]) -> std::io::Result<Vec<u8>> {
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
     for (p, data) in files {
-        w.start_file(p.as_str(), opts).map_err(std::io::Error::other)?;
+        w.start_file(p.as_str(), opts)
+            .map_err(std::io::Error::other)?;
         w.write_all(data)?;
     }
     Ok(w.finish().map_err(std::io::Error::other)?.into_inner())

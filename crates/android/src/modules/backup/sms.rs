@@ -28,7 +28,9 @@ fn as_i64(v: Option<&Value>) -> Option<i64> {
 /// The web links in a message body (`http(s)://…` or `www.…` words), as MVT lists them in `links`.
 pub fn links_in(text: &str) -> Vec<String> {
     text.split_whitespace()
-        .map(|w| w.trim_matches(|c: char| matches!(c, '"' | '\'' | '(' | ')' | '<' | '>' | ',' | ';')))
+        .map(|w| {
+            w.trim_matches(|c: char| matches!(c, '"' | '\'' | '(' | ')' | '<' | '>' | ',' | ';'))
+        })
         .filter(|w| {
             let l = w.to_ascii_lowercase();
             l.starts_with("http://") || l.starts_with("https://") || l.starts_with("www.")
@@ -47,10 +49,13 @@ pub fn parse_backup_file(artifact: &str, compressed: &[u8]) -> Result<Vec<Record
     if json.len() as u64 > MAX_JSON {
         return Err(ModuleError::parse(artifact, "inflated data is over 1 GiB"));
     }
-    let v: Value =
-        serde_json::from_slice(&json).map_err(|e| ModuleError::parse(artifact, format!("not JSON: {e}")))?;
+    let v: Value = serde_json::from_slice(&json)
+        .map_err(|e| ModuleError::parse(artifact, format!("not JSON: {e}")))?;
     let Value::Array(list) = v else {
-        return Err(ModuleError::parse(artifact, "expected a JSON list of messages"));
+        return Err(ModuleError::parse(
+            artifact,
+            "expected a JSON list of messages",
+        ));
     };
     let mut out = Vec::with_capacity(list.len());
     for item in list {
@@ -60,10 +65,22 @@ pub fn parse_backup_file(artifact: &str, compressed: &[u8]) -> Result<Vec<Record
         }
         let date = as_i64(m.get("date"));
         let ts = date.and_then(time::from_unix_ms);
-        m.insert("isodate".into(), ts.map(time::format).map(Value::String).unwrap_or(Value::Null));
+        m.insert(
+            "isodate".into(),
+            ts.map(time::format)
+                .map(Value::String)
+                .unwrap_or(Value::Null),
+        );
         let sent = as_i64(m.get("date_sent")).unwrap_or(0) != 0;
-        m.insert("direction".into(), Value::String(if sent { "sent" } else { "received" }.into()));
-        let body = m.get("body").and_then(Value::as_str).unwrap_or("").to_string();
+        m.insert(
+            "direction".into(),
+            Value::String(if sent { "sent" } else { "received" }.into()),
+        );
+        let body = m
+            .get("body")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
         let links = links_in(&body);
         m.insert("links".into(), Value::from(links));
         out.push(m);
@@ -99,7 +116,10 @@ impl Module for Sms {
             };
             parsed_any = true;
             for rec in records {
-                let ts = rec.get("isodate").and_then(Value::as_str).and_then(time::parse);
+                let ts = rec
+                    .get("isodate")
+                    .and_then(Value::as_str)
+                    .and_then(time::parse);
                 let address = rec.get("address").and_then(Value::as_str).unwrap_or("");
                 let body = rec.get("body").and_then(Value::as_str).unwrap_or("");
                 let sent = rec.get("direction").and_then(Value::as_str) == Some("sent");
@@ -110,7 +130,12 @@ impl Module for Sms {
                     format!("{address}: {body}"),
                 );
                 let matches = ctx.iocs.match_text(body);
-                out.ioc_alerts(&matches, &format!("Link in an SMS with {address}"), ts, &rec);
+                out.ioc_alerts(
+                    &matches,
+                    &format!("Link in an SMS with {address}"),
+                    ts,
+                    &rec,
+                );
             }
         }
         match (parsed_any, last_err) {

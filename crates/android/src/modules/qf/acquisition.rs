@@ -32,9 +32,21 @@ impl Module for AcquisitionInfo {
             let v: Value = serde_json::from_str(&text)
                 .map_err(|e| ModuleError::parse("acquisition.json", format!("not JSON: {e}")))?;
             let Value::Object(m) = v else {
-                return Err(ModuleError::parse("acquisition.json", "expected a JSON object"));
+                return Err(ModuleError::parse(
+                    "acquisition.json",
+                    "expected a JSON object",
+                ));
             };
-            for k in ["uuid", "androidqf_version", "started", "completed", "storage_path", "cpu", "sdcard", "tmp_dir"] {
+            for k in [
+                "uuid",
+                "androidqf_version",
+                "started",
+                "completed",
+                "storage_path",
+                "cpu",
+                "sdcard",
+                "tmp_dir",
+            ] {
                 if let Some(v) = m.get(k) {
                     rec.insert(k.into(), v.clone());
                 }
@@ -44,8 +56,16 @@ impl Module for AcquisitionInfo {
             }
             let started = parse_time(m.get("started"));
             let completed = parse_time(m.get("completed"));
-            out.timeline(started, "acquisition_started", "AndroidQF acquisition started");
-            out.timeline(completed, "acquisition_completed", "AndroidQF acquisition completed");
+            out.timeline(
+                started,
+                "acquisition_started",
+                "AndroidQF acquisition started",
+            );
+            out.timeline(
+                completed,
+                "acquisition_completed",
+                "AndroidQF acquisition completed",
+            );
             if let Some(s) = started {
                 rec.insert("started_utc".into(), time::format(s).into());
             }

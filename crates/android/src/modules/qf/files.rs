@@ -19,7 +19,13 @@ pub fn parse(text: &str) -> Result<Vec<Record>, String> {
         return match v {
             Value::Array(list) => Ok(list
                 .into_iter()
-                .filter_map(|x| if let Value::Object(o) = x { Some(o) } else { None })
+                .filter_map(|x| {
+                    if let Value::Object(o) = x {
+                        Some(o)
+                    } else {
+                        None
+                    }
+                })
                 .collect()),
             Value::Object(o) => Ok(vec![o]),
             _ => Err("expected a JSON list of files".into()),
@@ -52,10 +58,17 @@ impl Module for Files {
         };
         let files = parse(&text).map_err(|e| ModuleError::parse("files.json", e))?;
         for mut rec in files {
-            let path = rec.get("path").and_then(Value::as_str).unwrap_or("").to_string();
+            let path = rec
+                .get("path")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
             let mut stamps = Vec::new();
             for key in ["modified_time", "access_time", "changed_time"] {
-                let ts = rec.get(key).and_then(Value::as_f64).and_then(time::from_unix);
+                let ts = rec
+                    .get(key)
+                    .and_then(Value::as_f64)
+                    .and_then(time::from_unix);
                 if let Some(ts) = ts {
                     rec.insert(key.into(), time::format(ts).into());
                 }
@@ -63,7 +76,11 @@ impl Module for Files {
             }
             out.record(&rec);
             let context = rec.get("context").and_then(Value::as_str).unwrap_or("");
-            let desc = if context.is_empty() { path.clone() } else { format!("{path} ({context})") };
+            let desc = if context.is_empty() {
+                path.clone()
+            } else {
+                format!("{path} ({context})")
+            };
             let mut seen = Vec::new();
             for ts in stamps.iter().flatten() {
                 if seen.contains(ts) {
@@ -87,7 +104,10 @@ impl Module for Files {
             let m = ctx.iocs.match_file_name(&path);
             out.ioc_alerts(&m, &format!("File {path}"), modified, &rec);
             if path != COLLECTOR && SUSPICIOUS_PATHS.iter().any(|p| path.starts_with(p)) {
-                let exec = rec.get("mode").and_then(Value::as_str).is_some_and(|m| m.contains('x'));
+                let exec = rec
+                    .get("mode")
+                    .and_then(Value::as_str)
+                    .is_some_and(|m| m.contains('x'));
                 let kind = if exec { "executable file" } else { "file" };
                 out.alert(
                     Level::High,
@@ -101,7 +121,13 @@ impl Module for Files {
                 );
             }
             for key in ["sha256", "sha1", "md5"] {
-                let Some(h) = rec.get(key).and_then(Value::as_str).filter(|h| !h.is_empty()) else { continue };
+                let Some(h) = rec
+                    .get(key)
+                    .and_then(Value::as_str)
+                    .filter(|h| !h.is_empty())
+                else {
+                    continue;
+                };
                 let m = ctx.iocs.match_file_hash(h);
                 if !m.is_empty() {
                     out.ioc_alerts(&m, &format!("File {path}"), modified, &rec);

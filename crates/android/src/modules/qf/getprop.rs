@@ -13,9 +13,15 @@ pub fn parse(text: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for line in text.lines() {
         let line = line.trim();
-        let Some(rest) = line.strip_prefix('[') else { continue };
-        let Some((name, rest)) = rest.split_once("]: [") else { continue };
-        let Some(value) = rest.strip_suffix(']') else { continue };
+        let Some(rest) = line.strip_prefix('[') else {
+            continue;
+        };
+        let Some((name, rest)) = rest.split_once("]: [") else {
+            continue;
+        };
+        let Some(value) = rest.strip_suffix(']') else {
+            continue;
+        };
         if name.is_empty() {
             continue;
         }
@@ -26,13 +32,18 @@ pub fn parse(text: &str) -> Vec<(String, String)> {
 
 /// The value of one property in `getprop` output.
 pub fn property(text: &str, name: &str) -> Option<String> {
-    parse(text).into_iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    parse(text)
+        .into_iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v)
 }
 
 /// Whether a `YYYY-MM-DD` patch level is more than six months (6 × 31 days) before `now`.
 pub fn patch_is_old(patch: &str, now: Timestamp) -> Option<bool> {
     let date: jiff::civil::Date = patch.trim().parse().ok()?;
-    let ts = jiff::tz::TimeZone::UTC.to_timestamp(date.to_datetime(jiff::civil::Time::midnight())).ok()?;
+    let ts = jiff::tz::TimeZone::UTC
+        .to_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
+        .ok()?;
     Some(now.duration_since(ts).as_secs() > 6 * 31 * 86_400)
 }
 
@@ -50,12 +61,17 @@ impl Module for GetProp {
         };
         let props = parse(&text);
         if props.is_empty() && !text.trim().is_empty() {
-            return Err(ModuleError::parse("getprop.txt", "no `[name]: [value]` line found"));
+            return Err(ModuleError::parse(
+                "getprop.txt",
+                "no `[name]: [value]` line found",
+            ));
         }
         for (name, value) in props {
             let rec = record! { "name" => name, "value" => value };
             out.record(&rec);
-            if name == "ro.build.version.security_patch" && patch_is_old(&value, Timestamp::now()) == Some(true) {
+            if name == "ro.build.version.security_patch"
+                && patch_is_old(&value, Timestamp::now()) == Some(true)
+            {
                 out.alert(
                     Level::Medium,
                     format!(

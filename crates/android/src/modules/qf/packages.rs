@@ -62,10 +62,15 @@ pub const SYSTEM_UPDATE_PACKAGES: &[&str] = &[
 
 pub const THIRD_PARTY_STORE_INSTALLERS: &[&str] = &["com.aurora.store", "org.fdroid.fdroid"];
 /// The package installer: what installs an APK downloaded with a browser.
-pub const BROWSER_INSTALLERS: &[&str] = &["com.google.android.packageinstaller", "com.android.packageinstaller"];
+pub const BROWSER_INSTALLERS: &[&str] = &[
+    "com.google.android.packageinstaller",
+    "com.android.packageinstaller",
+];
 
 fn get_ci<'a>(obj: &'a Record, key: &str) -> Option<&'a str> {
-    obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).and_then(|(_, v)| v.as_str())
+    obj.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .and_then(|(_, v)| v.as_str())
 }
 
 impl Module for Packages {
@@ -81,23 +86,38 @@ impl Module for Packages {
             out.no_data("packages.json not in the acquisition");
             return Ok(());
         };
-        let v: Value =
-            serde_json::from_str(&text).map_err(|e| ModuleError::parse("packages.json", format!("not JSON: {e}")))?;
+        let v: Value = serde_json::from_str(&text)
+            .map_err(|e| ModuleError::parse("packages.json", format!("not JSON: {e}")))?;
         let Value::Array(list) = v else {
-            return Err(ModuleError::parse("packages.json", "expected a JSON list of packages"));
+            return Err(ModuleError::parse(
+                "packages.json",
+                "expected a JSON list of packages",
+            ));
         };
         for item in list {
             let Value::Object(pkg) = item else { continue };
             out.record(&pkg);
-            let name = pkg.get("name").and_then(Value::as_str).unwrap_or("").to_string();
-            let installer = pkg.get("installer").and_then(Value::as_str).unwrap_or("null");
+            let name = pkg
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            let installer = pkg
+                .get("installer")
+                .and_then(Value::as_str)
+                .unwrap_or("null");
             let system = pkg.get("system").and_then(Value::as_bool).unwrap_or(false);
-            let disabled = pkg.get("disabled").and_then(Value::as_bool).unwrap_or(false);
+            let disabled = pkg
+                .get("disabled")
+                .and_then(Value::as_bool)
+                .unwrap_or(false);
 
             if ROOT_PACKAGES.contains(&name.as_str()) {
                 out.alert(
                     Level::Medium,
-                    format!("Found an installed package related to rooting/jailbreaking: \"{name}\""),
+                    format!(
+                        "Found an installed package related to rooting/jailbreaking: \"{name}\""
+                    ),
                     None,
                     &pkg,
                     None,
@@ -135,7 +155,13 @@ impl Module for Packages {
                 );
             }
             if disabled && SECURITY_PACKAGES.contains(&name.as_str()) {
-                out.alert(Level::Medium, format!("Security package \"{name}\" disabled on the phone"), None, &pkg, None);
+                out.alert(
+                    Level::Medium,
+                    format!("Security package \"{name}\" disabled on the phone"),
+                    None,
+                    &pkg,
+                    None,
+                );
             }
             if disabled && SYSTEM_UPDATE_PACKAGES.contains(&name.as_str()) {
                 out.alert(
@@ -151,21 +177,35 @@ impl Module for Packages {
                 let m = ctx.iocs.match_app_id(&name);
                 out.ioc_alerts(&m, &format!("Installed app {name}"), None, &pkg);
             }
-            let files = pkg.get("files").and_then(Value::as_array).cloned().unwrap_or_default();
+            let files = pkg
+                .get("files")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             for file in files {
                 let Value::Object(file) = file else { continue };
                 let path = file.get("path").and_then(Value::as_str).unwrap_or("");
                 for key in ["sha256", "sha1", "md5"] {
-                    let Some(h) = file.get(key).and_then(Value::as_str).filter(|h| !h.is_empty()) else { continue };
+                    let Some(h) = file
+                        .get(key)
+                        .and_then(Value::as_str)
+                        .filter(|h| !h.is_empty())
+                    else {
+                        continue;
+                    };
                     let m = ctx.iocs.match_file_hash(h);
                     if !m.is_empty() {
                         out.ioc_alerts(&m, &format!("APK {path} of {name}"), None, &pkg);
                         break;
                     }
                 }
-                let Some(Value::Object(cert)) = file.get("certificate") else { continue };
+                let Some(Value::Object(cert)) = file.get("certificate") else {
+                    continue;
+                };
                 for key in ["Md5", "Sha1", "Sha256"] {
-                    let Some(h) = get_ci(cert, key).filter(|h| !h.is_empty()) else { continue };
+                    let Some(h) = get_ci(cert, key).filter(|h| !h.is_empty()) else {
+                        continue;
+                    };
                     let m = ctx.iocs.match_cert_hash(h);
                     if !m.is_empty() {
                         out.ioc_alerts(&m, &format!("Signing certificate of {name}"), None, &pkg);

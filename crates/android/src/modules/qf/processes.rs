@@ -28,7 +28,9 @@ fn field_for(header: &str) -> Option<&'static str> {
 /// Parses `ps` output using its header line. Lines that do not fit are counted in the second value.
 pub fn parse_ps(text: &str) -> (Vec<Record>, usize) {
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let Some(header) = lines.next() else { return (vec![], 0) };
+    let Some(header) = lines.next() else {
+        return (vec![], 0);
+    };
     let cols: Vec<&str> = header.split_whitespace().collect();
     let wchan = cols.iter().position(|c| *c == "WCHAN");
     let mut out = Vec::new();
@@ -56,16 +58,22 @@ pub fn parse_ps(text: &str) -> (Vec<Record>, usize) {
         let mut ok = true;
         for (i, c) in cols.iter().enumerate() {
             let Some(field) = field_for(c) else { continue };
-            let raw = if i == cols.len() - 1 { last.as_str() } else { toks[i] };
+            let raw = if i == cols.len() - 1 {
+                last.as_str()
+            } else {
+                toks[i]
+            };
             let value = match field {
-                "pid" | "ppid" | "virtual_memory_size" | "resident_set_size" => match raw.parse::<i64>() {
-                    Ok(n) => Value::from(n),
-                    Err(_) if field == "pid" => {
-                        ok = false;
-                        break;
+                "pid" | "ppid" | "virtual_memory_size" | "resident_set_size" => {
+                    match raw.parse::<i64>() {
+                        Ok(n) => Value::from(n),
+                        Err(_) if field == "pid" => {
+                            ok = false;
+                            break;
+                        }
+                        Err(_) => Value::from(raw),
                     }
-                    Err(_) => Value::from(raw),
-                },
+                }
                 "proc_name" => Value::from(raw.trim_start_matches('[').trim_end_matches(']')),
                 _ => Value::from(raw),
             };
@@ -86,7 +94,9 @@ pub fn parse_ps(text: &str) -> (Vec<Record>, usize) {
 /// Parses AndroidQF's `processes.json` (collector output).
 pub fn parse_json(text: &str) -> Result<Vec<Record>, String> {
     let v: Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-    let Value::Array(list) = v else { return Err("expected a JSON list of processes".into()) };
+    let Value::Array(list) = v else {
+        return Err("expected a JSON list of processes".into());
+    };
     let mut out = Vec::new();
     for item in list {
         let Value::Object(p) = item else { continue };
@@ -138,7 +148,11 @@ impl Module for Processes {
         };
         for rec in records {
             out.record(&rec);
-            let name = rec.get("proc_name").and_then(Value::as_str).unwrap_or("").to_string();
+            let name = rec
+                .get("proc_name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
             // gatekeeperd is skipped, as in MVT, because of false positives.
             if name.is_empty() || name == "gatekeeperd" {
                 continue;

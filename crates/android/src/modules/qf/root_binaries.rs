@@ -36,13 +36,25 @@ impl Module for RootBinaries {
         let v: Value = serde_json::from_str(&text)
             .map_err(|e| ModuleError::parse("root_binaries.json", format!("not JSON: {e}")))?;
         let Value::Array(paths) = v else {
-            return Err(ModuleError::parse("root_binaries.json", "expected a JSON list of paths"));
+            return Err(ModuleError::parse(
+                "root_binaries.json",
+                "expected a JSON list of paths",
+            ));
         };
-        for p in paths.iter().filter_map(Value::as_str).map(str::trim).filter(|p| !p.is_empty()) {
+        for p in paths
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
             let binary = p.rsplit('/').next().unwrap_or(p).to_lowercase();
-            let description =
-                KNOWN.iter().find(|(n, _)| *n == binary).map(|(_, d)| *d).unwrap_or("Unknown root binary");
-            let rec = record! { "path" => p, "binary_name" => binary, "description" => description };
+            let description = KNOWN
+                .iter()
+                .find(|(n, _)| *n == binary)
+                .map(|(_, d)| *d)
+                .unwrap_or("Unknown root binary");
+            let rec =
+                record! { "path" => p, "binary_name" => binary, "description" => description };
             out.record(&rec);
             out.alert(
                 Level::High,
