@@ -54,26 +54,14 @@ pub fn open(evidence: &dyn Evidence, path: &str) -> Result<ForensicDb, SqliteErr
     let shm = format!("{path}-shm");
     let has_wal = evidence.exists(&wal);
     let has_shm = evidence.exists(&shm);
-    let err = |source| SqliteError::Sqlite {
-        path: path.to_string(),
-        source,
-    };
+    let err = |source| SqliteError::Sqlite { path: path.to_string(), source };
 
     if !has_wal && !has_shm {
         let conn = open_immutable(local.path()).map_err(err)?;
-        return Ok(ForensicDb {
-            conn,
-            path: path.into(),
-            copied: !local.is_original(),
-            _temp: None,
-            _local: local,
-        });
+        return Ok(ForensicDb { conn, path: path.into(), copied: !local.is_original(), _temp: None, _local: local });
     }
     // Copy the database with its side files into a private folder; open the copy.
-    let io = |e| SqliteError::Other {
-        path: path.to_string(),
-        message: format!("copying to a private folder: {e}"),
-    };
+    let io = |e| SqliteError::Other { path: path.to_string(), message: format!("copying to a private folder: {e}") };
     let temp = private_tempdir().map_err(io)?;
     let dst = temp.path().join("db.sqlite");
     std::fs::copy(local.path(), &dst).map_err(io)?;
@@ -88,13 +76,7 @@ pub fn open(evidence: &dyn Evidence, path: &str) -> Result<ForensicDb, SqliteErr
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(err)?;
-    Ok(ForensicDb {
-        conn,
-        path: path.into(),
-        copied: true,
-        _temp: Some(temp),
-        _local: local,
-    })
+    Ok(ForensicDb { conn, path: path.into(), copied: true, _temp: Some(temp), _local: local })
 }
 
 /// Opens a local file read-only and immutable (SQLite will not create side files or take locks).
@@ -108,9 +90,7 @@ pub fn open_immutable(p: &Path) -> rusqlite::Result<Connection> {
     }
     Connection::open_with_flags(
         format!("{uri}?mode=ro&immutable=1"),
-        OpenFlags::SQLITE_OPEN_READ_ONLY
-            | OpenFlags::SQLITE_OPEN_URI
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
 }
 
@@ -124,10 +104,7 @@ impl ForensicDb {
     }
     /// Wraps a rusqlite error with the database's path.
     pub fn err(&self, source: rusqlite::Error) -> SqliteError {
-        SqliteError::Sqlite {
-            path: self.path.clone(),
-            source,
-        }
+        SqliteError::Sqlite { path: self.path.clone(), source }
     }
     /// Names of all tables.
     pub fn tables(&self) -> Result<HashSet<String>, SqliteError> {
@@ -135,9 +112,7 @@ impl ForensicDb {
             .conn
             .prepare("SELECT name FROM sqlite_master WHERE type='table'")
             .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map([], |r| r.get::<_, String>(0))
-            .map_err(|e| self.err(e))?;
+        let rows = st.query_map([], |r| r.get::<_, String>(0)).map_err(|e| self.err(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
     pub fn has_table(&self, table: &str) -> bool {
@@ -147,15 +122,11 @@ impl ForensicDb {
     pub fn columns(&self, table: &str) -> Result<Vec<String>, SqliteError> {
         let q = format!("PRAGMA table_info(\"{}\")", table.replace('"', "\"\""));
         let mut st = self.conn.prepare(&q).map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map([], |r| r.get::<_, String>(1))
-            .map_err(|e| self.err(e))?;
+        let rows = st.query_map([], |r| r.get::<_, String>(1)).map_err(|e| self.err(e))?;
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
     pub fn has_column(&self, table: &str, column: &str) -> bool {
-        self.columns(table)
-            .map(|c| c.iter().any(|x| x.eq_ignore_ascii_case(column)))
-            .unwrap_or(false)
+        self.columns(table).map(|c| c.iter().any(|x| x.eq_ignore_ascii_case(column))).unwrap_or(false)
     }
 }
 
@@ -168,12 +139,7 @@ mod tests {
         let mut v: Vec<_> = std::fs::read_dir(dir)
             .unwrap()
             .flatten()
-            .map(|e| {
-                (
-                    e.file_name().to_string_lossy().into_owned(),
-                    std::fs::read(e.path()).unwrap(),
-                )
-            })
+            .map(|e| (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap()))
             .collect();
         v.sort();
         v
@@ -185,17 +151,13 @@ mod tests {
         let p = dir.path().join("a.db");
         {
             let c = Connection::open(&p).unwrap();
-            c.execute_batch("CREATE TABLE t(x INTEGER, y TEXT); INSERT INTO t VALUES (1,'a');")
-                .unwrap();
+            c.execute_batch("CREATE TABLE t(x INTEGER, y TEXT); INSERT INTO t VALUES (1,'a');").unwrap();
         }
         let before = hash_tree(dir.path());
         let ev = FolderEvidence::new(dir.path()).unwrap();
         let db = open(&ev, "a.db").unwrap();
         assert!(!db.copied);
-        let n: i64 = db
-            .conn()
-            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
-            .unwrap();
+        let n: i64 = db.conn().query_row("SELECT count(*) FROM t", [], |r| r.get(0)).unwrap();
         assert_eq!(n, 1);
         assert_eq!(db.columns("t").unwrap(), vec!["x", "y"]);
         assert!(db.has_column("t", "Y"));
@@ -223,10 +185,7 @@ mod tests {
         let ev = FolderEvidence::new(snap.path()).unwrap();
         let db = open(&ev, "w.db").unwrap();
         assert!(db.copied);
-        let n: i64 = db
-            .conn()
-            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
-            .unwrap();
+        let n: i64 = db.conn().query_row("SELECT count(*) FROM t", [], |r| r.get(0)).unwrap();
         assert_eq!(n, 1, "the row that lives only in the WAL is read");
         drop(db);
         assert_eq!(before, hash_tree(snap.path()));
