@@ -108,6 +108,11 @@ pub trait Evidence: Send + Sync {
     fn read(&self, path: &str) -> Result<Vec<u8>, EvidenceError> {
         self.read_limited(path, DEFAULT_READ_LIMIT)
     }
+    /// The modification time of a file when the container records one (folder: file system time; zip:
+    /// the entry's stored time, which has no zone and is taken as UTC).
+    fn modified(&self, _path: &str) -> Option<jiff::Timestamp> {
+        None
+    }
     /// The first existing path of several candidates.
     fn first_existing(&self, candidates: &[&str]) -> Option<String> {
         candidates
@@ -314,6 +319,10 @@ impl Evidence for FolderEvidence {
             return Err(EvidenceError::NotFound { path: path.into() });
         }
         Ok(LocalFile::Original(p))
+    }
+    fn modified(&self, path: &str) -> Option<jiff::Timestamp> {
+        let m = self.resolve(path).ok()?.metadata().ok()?.modified().ok()?;
+        jiff::Timestamp::try_from(m).ok()
     }
 }
 

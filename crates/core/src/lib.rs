@@ -9,6 +9,7 @@
 
 pub mod acquisition;
 pub mod alert;
+pub mod archive;
 pub mod engine;
 pub mod evidence;
 pub mod module;
