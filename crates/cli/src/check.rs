@@ -222,11 +222,15 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
 
     let out_dir = args.output.clone().unwrap_or_else(|| default_output(&path));
     check_output_outside(&path, &out_dir)?;
-    let writer = telltale_report::OutputDir::create(&out_dir)
+    let writer = telltale_report::OutputDir::create(&out_dir, telltale_report::OutputOptions::default())
         .with_context(|| format!("creating the output folder {}", out_dir.display()))?;
-    writer.log(&format!("telltale {} check {}", env!("CARGO_PKG_VERSION"), crate::check::redacted_command_line()));
-    writer.log(&format!("acquisition: {} ({})", acq.evidence().describe(), acq.kind()));
-    writer.log(&format!("indicators: {}", iocs.description));
+    let log = writer.log().clone();
+    log.info(format!("telltale {} {}", env!("CARGO_PKG_VERSION"), redacted_command_line()));
+    log.info(format!("acquisition: {} ({})", acq.evidence().describe(), acq.kind()));
+    log.info(format!("indicators: {}", iocs.description));
+    for w in &iocs.warnings {
+        log.warn(w);
+    }
 
     let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
         let b = ProgressBar::new(modules.len() as u64);
@@ -244,19 +248,27 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         b.finish_and_clear();
     }
 
-    let hashes = if args.hashes { hashing::hash_inputs(&path) } else { Vec::new() };
-    let info = telltale_report::RunInfo {
-        target_path: path.display().to_string(),
-        acquisition_kind: acq.kind().to_string(),
-        facts: acq.facts(),
-        ioc_files: iocs.files.clone(),
-        indicators: iocs.description.clone(),
-        hashes,
-        summary: summary.clone(),
-        duration_seconds: started.elapsed().as_secs_f64(),
-        ..Default::default()
-    };
-    writer.finish(&info).with_context(|| format!("writing outputs to {}", out_dir.display()))?;
+    let mut info = telltale_report::RunInfo::new(path.display().to_string());
+    info.acquisition = Some(acq.kind().to_string());
+    info.device = acq.facts();
+    info.ioc_files = iocs.files.clone();
+    info.indicators = Some(iocs.description.clone());
+    if args.hashes {
+        info.hashes = hashing::hash_inputs(&path)
+            .into_iter()
+            .map(|(file_path, sha256)| telltale_report::FileHash { file_path, sha256 })
+            .collect();
+    }
+    info.set_summary(&summary);
+    writer.finish().with_context(|| format!("writing outputs to {}", out_dir.display()))?;
+    telltale_report::write_info(&out_dir, &info)
+        .with_context(|| format!("writing {}", out_dir.join("info.json").display()))?;
+    log.info(format!(
+        "finished in {:.2} s: {} alert(s), {} HIGH or CRITICAL",
+        started.elapsed().as_secs_f64(),
+        summary.total_alerts(),
+        summary.alerts_at(Level::High) + summary.alerts_at(Level::Critical)
+    ));
 
     print_summary(&summary, &out_dir);
     Ok(if summary.has_severe() { 1 } else { 0 })
@@ -303,9 +315,5 @@ fn print_summary(summary: &telltale_core::RunSummary, out_dir: &Path) {
 
 /// The command line with secrets left out (password and key files are named, never read into the log).
 pub fn redacted_command_line() -> String {
-    let mut out = Vec::new();
-    for a in std::env::args().skip(1) {
-        out.push(a);
-    }
-    out.join(" ")
+    std::env::args().skip(1).collect::<Vec<_>>().join(" ")
 }
