@@ -357,6 +357,32 @@ pub fn plist_to_json(v: &Value) -> serde_json::Value {
     conv(v, 0)
 }
 
+/// Largest property list a module reads whole.
+pub const MODULE_PLIST_LIMIT: u64 = 64 << 20;
+
+/// Reads and parses a property list (XML or binary) for a module: `Ok(None)` when the file is not in the
+/// acquisition, or listed but its data is absent (then a warning is emitted); an error naming the file
+/// when it does not parse.
+pub fn load_plist(
+    evidence: &dyn telltale_core::Evidence,
+    out: &mut telltale_core::Emitter<'_>,
+    path: &str,
+) -> Result<Option<Value>, telltale_core::ModuleError> {
+    use telltale_core::EvidenceError;
+    let bytes = match evidence.read_limited(path, MODULE_PLIST_LIMIT) {
+        Ok(b) => b,
+        Err(EvidenceError::NotFound { .. }) => return Ok(None),
+        Err(e @ EvidenceError::Absent { .. }) => {
+            out.warn(e.to_string());
+            return Ok(None);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    parse_plist(&bytes)
+        .map(Some)
+        .map_err(|e| telltale_core::ModuleError::parse(path, e))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
