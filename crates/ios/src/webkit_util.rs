@@ -3,7 +3,7 @@
 
 use rusqlite::types::ValueRef;
 use serde_json::Value;
-use telltale_core::{Emitter, Evidence, ModuleError};
+use telltale_core::{Emitter, Evidence, ModuleError, sqlite};
 
 /// Every logical path matching any of `patterns`, deduplicated, in pattern order then path order.
 pub fn find_all(evidence: &dyn Evidence, patterns: &[&str]) -> Result<Vec<String>, ModuleError> {
@@ -47,6 +47,20 @@ pub fn each_file(
         }
         None => Ok(()),
     }
+}
+
+/// Opens a database for a module ([`sqlite::open_for_module`]): damaged databases are recovered as far as
+/// possible and what was lost becomes warnings; a file that is not a database is an error naming it.
+pub fn open_db(
+    evidence: &dyn Evidence,
+    path: &str,
+    out: &mut Emitter<'_>,
+) -> Result<sqlite::ForensicDb, ModuleError> {
+    let (db, warnings) = sqlite::open_for_module(evidence, path)?;
+    for w in warnings {
+        out.warn(w);
+    }
+    Ok(db)
 }
 
 /// A SQLite value as a record value (text as is, blobs as UTF-8 when they are, hex otherwise).

@@ -1,7 +1,7 @@
 //! chrome_favicon: Chrome for iOS' `Favicons` database. One record per page → icon mapping
 //! (icon_mapping ⟕ favicons ⟕ favicon_bitmaps); page and icon URLs are checked against the indicators.
 
-use telltale_core::{Emitter, Module, ModuleContext, ModuleError, record, sqlite, time};
+use telltale_core::{Emitter, Module, ModuleContext, ModuleError, record, time};
 
 use crate::webkit_util::{each_file, find_all, value_i64, value_str};
 
@@ -28,7 +28,7 @@ impl Module for ChromeFavicon {
 }
 
 fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-    let db = sqlite::open(ctx.evidence, path)?;
+    let db = crate::webkit_util::open_db(ctx.evidence, path, out)?;
     let tables = db.tables()?;
     if !tables.contains("icon_mapping") || !tables.contains("favicons") {
         return Err(ModuleError::parse(

@@ -1,7 +1,7 @@
 //! chrome_history: Chrome for iOS' `History` database. One record per visit (urls ⟕ visits, WebKit
 //! microsecond times); every URL is checked against the indicators.
 
-use telltale_core::{Emitter, Module, ModuleContext, ModuleError, record, sqlite, time};
+use telltale_core::{Emitter, Module, ModuleContext, ModuleError, record, time};
 
 use crate::webkit_util::{each_file, find_all, value_i64, value_str};
 
@@ -28,7 +28,7 @@ impl Module for ChromeHistory {
 }
 
 fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-    let db = sqlite::open(ctx.evidence, path)?;
+    let db = crate::webkit_util::open_db(ctx.evidence, path, out)?;
     let tables = db.tables()?;
     if !tables.contains("urls") || !tables.contains("visits") {
         return Err(ModuleError::parse(

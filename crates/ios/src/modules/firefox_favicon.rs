@@ -1,7 +1,7 @@
 //! firefox_favicon: favicons of Firefox for iOS' `browser.db` (favicons ⟕ favicon_sites ⟕ history).
 //! Icon and page URLs are checked against the indicators.
 
-use telltale_core::{Emitter, Module, ModuleContext, ModuleError, record, sqlite, time};
+use telltale_core::{Emitter, Module, ModuleContext, ModuleError, record, time};
 
 use super::firefox_history::{PATTERNS, firefox_time};
 use crate::webkit_util::{dedup_matches, each_file, find_all, value_f64, value_i64, value_str};
@@ -26,7 +26,7 @@ impl Module for FirefoxFavicon {
 }
 
 fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-    let db = sqlite::open(ctx.evidence, path)?;
+    let db = crate::webkit_util::open_db(ctx.evidence, path, out)?;
     let tables = db.tables()?;
     if !tables.contains("favicons")
         || !tables.contains("favicon_sites")

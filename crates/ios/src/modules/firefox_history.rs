@@ -1,7 +1,7 @@
 //! firefox_history: Firefox for iOS' `browser.db` (in its app group). One record per visit
 //! (history ⟕ visits, microseconds since 1970); every URL is checked against the indicators.
 
-use telltale_core::{Emitter, Module, ModuleContext, ModuleError, record, sqlite, time};
+use telltale_core::{Emitter, Module, ModuleContext, ModuleError, record, time};
 
 use crate::webkit_util::{each_file, find_all, value_f64, value_i64, value_str};
 
@@ -43,7 +43,7 @@ impl Module for FirefoxHistory {
 }
 
 fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-    let db = sqlite::open(ctx.evidence, path)?;
+    let db = crate::webkit_util::open_db(ctx.evidence, path, out)?;
     let tables = db.tables()?;
     if !tables.contains("history") || !tables.contains("visits") {
         return Err(ModuleError::parse(

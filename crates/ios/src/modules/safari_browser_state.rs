@@ -3,7 +3,7 @@
 //! session entry URL are checked against the indicators.
 
 use serde_json::Value;
-use telltale_core::{Emitter, Module, ModuleContext, ModuleError, record, sqlite, time};
+use telltale_core::{Emitter, Module, ModuleContext, ModuleError, record, time};
 
 use crate::webkit_util::{each_file, find_all, value_f64, value_str};
 
@@ -70,7 +70,7 @@ fn session_entries(blob: &[u8]) -> Result<Vec<Value>, String> {
 }
 
 fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-    let db = sqlite::open(ctx.evidence, path)?;
+    let db = crate::webkit_util::open_db(ctx.evidence, path, out)?;
     let tables = db.tables()?;
     if !tables.contains("tabs") {
         return Err(ModuleError::parse(

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError, record, sqlite, time};
+use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError, record, time};
 
 use crate::webkit_util::{
     each_file, find_all, same_site, url_host, value_f64, value_i64, value_str,
@@ -46,7 +46,7 @@ impl Module for SafariHistory {
 }
 
 fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-    let db = sqlite::open(ctx.evidence, path)?;
+    let db = crate::webkit_util::open_db(ctx.evidence, path, out)?;
     let tables = db.tables()?;
     if !tables.contains("history_items") || !tables.contains("history_visits") {
         return Err(ModuleError::parse(
@@ -283,6 +283,28 @@ mod tests {
                 .unwrap()
                 .contains("Profiles/ABCD")
         );
+    }
+
+    #[test]
+    fn truncated_database_is_recovered_or_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut h = H::new();
+        for i in 0..5000 {
+            h.push(
+                &format!("https://site{i}.example/"),
+                t("2021-07-01T10:00:00Z"),
+                Some("title"),
+            );
+        }
+        h.push("https://evil.com/", t("2021-07-01T11:00:00Z"), None);
+        let p = h.write_in(dir.path());
+        let bytes = std::fs::read(&p).unwrap();
+        std::fs::write(&p, &bytes[..bytes.len() / 2]).unwrap();
+        let r = run(&SafariHistory, dir.path());
+        match r.failed() {
+            Some(msg) => assert!(msg.contains("History.db"), "{msg}"),
+            None => assert!(!r.outcome.warnings.is_empty(), "damage is reported"),
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! found in the actions' parameters and whether it fetches or opens URLs; each URL is checked against
 //! the indicators.
 
-use telltale_core::{Emitter, Module, ModuleContext, ModuleError, record, sqlite, time};
+use telltale_core::{Emitter, Module, ModuleContext, ModuleError, record, time};
 
 use crate::webkit_util::{
     dedup_matches, each_file, extract_urls, find_all, value_f64, value_i64, value_str,
@@ -113,7 +113,7 @@ fn parse_actions(data: &[u8]) -> Result<(Vec<String>, Vec<String>), String> {
 }
 
 fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-    let db = sqlite::open(ctx.evidence, path)?;
+    let db = crate::webkit_util::open_db(ctx.evidence, path, out)?;
     let tables = db.tables()?;
     if !tables.contains("ZSHORTCUT") {
         return Err(ModuleError::parse(

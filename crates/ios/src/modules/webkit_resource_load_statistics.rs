@@ -2,7 +2,7 @@
 //! (Safari's and every app's WebKit data). One record per observed registrable domain; each domain is
 //! checked against the indicators (Pegasus domains loaded in a web view show up here).
 
-use telltale_core::{Emitter, Module, ModuleContext, ModuleError, record, sqlite, time};
+use telltale_core::{Emitter, Module, ModuleContext, ModuleError, record, time};
 
 use crate::webkit_util::{backup_domain, each_file, find_all, value_f64, value_i64, value_str};
 
@@ -31,7 +31,7 @@ impl Module for WebkitResourceLoadStatistics {
 }
 
 fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-    let db = sqlite::open(ctx.evidence, path)?;
+    let db = crate::webkit_util::open_db(ctx.evidence, path, out)?;
     db.tables()?;
     let cols = db.columns("ObservedDomains")?;
     let has = |c: &str| cols.iter().any(|x| x == c);

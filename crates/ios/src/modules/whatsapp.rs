@@ -48,7 +48,7 @@ fn mac_iso(v: &Value) -> Option<String> {
 }
 
 fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-    let db = sqlite::open(ctx.evidence, path)?;
+    let db = crate::webkit_util::open_db(ctx.evidence, path, out)?;
     let tables = db.tables()?;
     if !tables.contains("ZWAMESSAGE") {
         return Err(ModuleError::parse(
@@ -180,8 +180,11 @@ fn lid_pairs(
         path.rsplit_once('/').map(|(d, _)| d).unwrap_or("")
     );
     let lid_db = if ctx.evidence.exists(&lid_path) {
-        match sqlite::open(ctx.evidence, &lid_path) {
-            Ok(db) => Some(db),
+        match sqlite::open_for_module(ctx.evidence, &lid_path) {
+            Ok((db, warnings)) => {
+                warnings.into_iter().for_each(|w| out.warn(w));
+                Some(db)
+            }
             Err(e) => {
                 out.warn(e.to_string());
                 None

@@ -2,7 +2,7 @@
 //! contact: names, phone numbers, WhatsApp id / LID, about text, disappearing-messages timer. Free text
 //! (about text, notes, business name) is checked for indicator links with `match_text`.
 
-use telltale_core::{Emitter, Module, ModuleContext, ModuleError, Record, record, sqlite, time};
+use telltale_core::{Emitter, Module, ModuleContext, ModuleError, Record, record, time};
 
 use crate::webkit_util::{dedup_matches, each_file, find_all, value_f64, value_i64, value_str};
 
@@ -81,7 +81,7 @@ impl Module for WhatsappContacts {
 }
 
 fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-    let db = sqlite::open(ctx.evidence, path)?;
+    let db = crate::webkit_util::open_db(ctx.evidence, path, out)?;
     db.tables()?;
     let cols = db.columns("ZWAADDRESSBOOKCONTACT")?;
     if cols.is_empty() {
