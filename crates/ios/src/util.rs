@@ -10,7 +10,11 @@ pub fn base64(data: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -29,7 +33,9 @@ pub fn sql_to_json(v: rusqlite::types::ValueRef<'_>) -> Value {
     match v {
         ValueRef::Null => Value::Null,
         ValueRef::Integer(i) => Value::from(i),
-        ValueRef::Real(f) => serde_json::Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null),
+        ValueRef::Real(f) => serde_json::Number::from_f64(f)
+            .map(Value::Number)
+            .unwrap_or(Value::Null),
         ValueRef::Text(t) => Value::String(String::from_utf8_lossy(t).into_owned()),
         ValueRef::Blob(b) => Value::String(base64(b)),
     }
@@ -77,13 +83,19 @@ pub fn plist_time(v: &plist::Value) -> Option<Timestamp> {
 pub fn plist_to_json(v: &plist::Value) -> Value {
     match v {
         plist::Value::Array(a) => Value::Array(a.iter().map(plist_to_json).collect()),
-        plist::Value::Dictionary(d) => {
-            Value::Object(d.iter().map(|(k, v)| (k.clone(), plist_to_json(v))).collect())
-        }
+        plist::Value::Dictionary(d) => Value::Object(
+            d.iter()
+                .map(|(k, v)| (k.clone(), plist_to_json(v)))
+                .collect(),
+        ),
         plist::Value::Boolean(b) => Value::Bool(*b),
         plist::Value::Data(b) => Value::String(base64(b)),
-        plist::Value::Date(d) => plist_date(*d).map(|t| Value::String(time::format(t))).unwrap_or(Value::Null),
-        plist::Value::Real(f) => serde_json::Number::from_f64(*f).map(Value::Number).unwrap_or(Value::Null),
+        plist::Value::Date(d) => plist_date(*d)
+            .map(|t| Value::String(time::format(t)))
+            .unwrap_or(Value::Null),
+        plist::Value::Real(f) => serde_json::Number::from_f64(*f)
+            .map(Value::Number)
+            .unwrap_or(Value::Null),
         plist::Value::Integer(i) => match (i.as_signed(), i.as_unsigned()) {
             (Some(s), _) => Value::from(s),
             (None, Some(u)) => Value::from(u),
@@ -99,7 +111,10 @@ pub fn plist_to_json(v: &plist::Value) -> Value {
 pub const PLIST_LIMIT: u64 = 64 << 20;
 
 /// Reads and parses a plist (binary or XML) at a logical path; `Ok(None)` when it is absent.
-pub fn read_plist(ctx: &ModuleContext<'_>, path: &str) -> Result<Option<plist::Value>, ModuleError> {
+pub fn read_plist(
+    ctx: &ModuleContext<'_>,
+    path: &str,
+) -> Result<Option<plist::Value>, ModuleError> {
     let bytes = match ctx.evidence.read_limited(path, PLIST_LIMIT) {
         Ok(b) => b,
         Err(e) if e.is_not_found() => return Ok(None),
@@ -131,10 +146,15 @@ pub fn extract_links(text: &str) -> Vec<String> {
     text.split_whitespace()
         .filter_map(|w| {
             let lower = w.to_ascii_lowercase();
-            let start = lower.find("http://").or_else(|| lower.find("https://")).or_else(|| {
-                (lower.starts_with("www.") || lower.starts_with("(www.")).then(|| lower.find("www.").unwrap_or(0))
-            })?;
-            let link = w[start..].trim_end_matches(['.', ',', ')', '!', '?', ';', ':', '"', '\'', '>']);
+            let start = lower
+                .find("http://")
+                .or_else(|| lower.find("https://"))
+                .or_else(|| {
+                    (lower.starts_with("www.") || lower.starts_with("(www."))
+                        .then(|| lower.find("www.").unwrap_or(0))
+                })?;
+            let link =
+                w[start..].trim_end_matches(['.', ',', ')', '!', '?', ';', ':', '"', '\'', '>']);
             (link.len() > 4).then(|| link.to_string())
         })
         .collect()
@@ -170,7 +190,9 @@ pub mod testing {
 
     use telltale_core::engine::{ModuleStatus, Output, run_one};
     use telltale_core::ioc::{IndicatorKind, IocIndex};
-    use telltale_core::{Alert, FolderEvidence, Level, Module, ModuleContext, Record, RunOptions, TimelineEvent};
+    use telltale_core::{
+        Alert, FolderEvidence, Level, Module, ModuleContext, Record, RunOptions, TimelineEvent,
+    };
 
     #[derive(Default)]
     pub struct Collected {
@@ -212,6 +234,11 @@ pub mod testing {
 
     /// A temporary folder with files at logical paths.
     pub struct Folder(pub tempfile::TempDir);
+    impl Default for Folder {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
     impl Folder {
         pub fn new() -> Self {
             Folder(tempfile::tempdir().unwrap())
@@ -234,10 +261,18 @@ pub mod testing {
     pub fn run(module: &dyn Module, folder: &Folder, iocs: &IocIndex) -> Run {
         let ev = FolderEvidence::new(folder.0.path()).unwrap();
         let opts = RunOptions::default();
-        let ctx = ModuleContext { evidence: &ev, iocs, options: &opts };
+        let ctx = ModuleContext {
+            evidence: &ev,
+            iocs,
+            options: &opts,
+        };
         let out = Collected::default();
         let outcome = run_one(module, &ctx, &out);
-        assert!(!matches!(outcome.status, ModuleStatus::Panicked(_)), "module panicked: {:?}", outcome.status);
+        assert!(
+            !matches!(outcome.status, ModuleStatus::Panicked(_)),
+            "module panicked: {:?}",
+            outcome.status
+        );
         Run {
             status: outcome.status,
             records: out.records.into_inner().unwrap(),

@@ -58,7 +58,10 @@ impl IosVersion {
 }
 
 /// Builds an in-memory database from a schema and a filler run inside one transaction; returns its bytes.
-fn build(schema: &str, fill: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>) -> Vec<u8> {
+fn build(
+    schema: &str,
+    fill: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>,
+) -> Vec<u8> {
     let mut conn = Connection::open_in_memory().expect("in-memory database");
     conn.execute_batch(schema).expect("schema");
     {
@@ -66,7 +69,9 @@ fn build(schema: &str, fill: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite
         fill(&tx).expect("insert planted rows");
         tx.commit().expect("commit");
     }
-    conn.serialize(rusqlite::MAIN_DB).expect("serialize").to_vec()
+    conn.serialize(rusqlite::MAIN_DB)
+        .expect("serialize")
+        .to_vec()
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -141,8 +146,12 @@ pub struct SmsAttachment {
 /// for readers that look for the string after the `NSString` class name).
 pub fn attributed_body(text: &str) -> Vec<u8> {
     let mut b = Vec::new();
-    b.extend_from_slice(b"\x04\x0bstreamtyped\x81\xe8\x03\x84\x01@\x84\x84\x84\x12NSAttributedString\x00");
-    b.extend_from_slice(b"\x84\x84\x08NSObject\x00\x85\x92\x84\x84\x84\x08NSString\x01\x94\x84\x01+");
+    b.extend_from_slice(
+        b"\x04\x0bstreamtyped\x81\xe8\x03\x84\x01@\x84\x84\x84\x12NSAttributedString\x00",
+    );
+    b.extend_from_slice(
+        b"\x84\x84\x08NSObject\x00\x85\x92\x84\x84\x84\x08NSString\x01\x94\x84\x01+",
+    );
     let t = text.as_bytes();
     if t.len() < 0x80 {
         b.push(t.len() as u8);
@@ -154,7 +163,9 @@ pub fn attributed_body(text: &str) -> Vec<u8> {
         b.extend_from_slice(&(t.len() as u32).to_le_bytes());
     }
     b.extend_from_slice(t);
-    b.extend_from_slice(b"\x86\x84\x02iI\x01\x05\x92\x84\x84\x84\x0cNSDictionary\x00\x94\x84\x01i\x01\x92\x86\x86");
+    b.extend_from_slice(
+        b"\x86\x84\x02iI\x01\x05\x92\x84\x84\x84\x0cNSDictionary\x00\x94\x84\x01i\x01\x92\x86\x86",
+    );
     b
 }
 
@@ -169,7 +180,11 @@ impl SmsDb {
     pub const PATH: &'static str = "HomeDomain/Library/SMS/sms.db";
 
     pub fn new(version: IosVersion) -> Self {
-        SmsDb { version, messages: Vec::new(), attachments: Vec::new() }
+        SmsDb {
+            version,
+            messages: Vec::new(),
+            attachments: Vec::new(),
+        }
     }
     /// A received iMessage from `handle`.
     pub fn message(mut self, handle: &str, text: &str, date: f64) -> Self {
@@ -187,7 +202,13 @@ impl SmsDb {
         self
     }
     /// A received attachment at `filename`.
-    pub fn attachment(mut self, handle: &str, filename: &str, mime_type: &str, created_date: f64) -> Self {
+    pub fn attachment(
+        mut self,
+        handle: &str,
+        filename: &str,
+        mime_type: &str,
+        created_date: f64,
+    ) -> Self {
         let transfer_name = filename.rsplit('/').next().map(str::to_string);
         self.attachments.push(SmsAttachment {
             handle: handle.into(),
@@ -312,11 +333,22 @@ impl SmsDb {
 
     pub fn to_bytes(&self) -> Vec<u8> {
         let nanos = self.version.major() >= 11;
-        let date = |d: f64| -> i64 { if d == 0.0 { 0 } else if nanos { (d * 1e9) as i64 } else { d as i64 } };
+        let date = |d: f64| -> i64 {
+            if d == 0.0 {
+                0
+            } else if nanos {
+                (d * 1e9) as i64
+            } else {
+                d as i64
+            }
+        };
         let has_original_guid = self.version.major() >= 11;
         build(&self.schema(), |tx| {
-            let mut handles: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
-            let mut h_ins = tx.prepare("INSERT INTO handle (id, country, service) VALUES (?1, 'us', 'iMessage')")?;
+            let mut handles: std::collections::HashMap<String, i64> =
+                std::collections::HashMap::new();
+            let mut h_ins = tx.prepare(
+                "INSERT INTO handle (id, country, service) VALUES (?1, 'us', 'iMessage')",
+            )?;
             let mut handle_id = |h: &Option<String>| -> rusqlite::Result<i64> {
                 let Some(h) = h else { return Ok(0) };
                 if let Some(id) = handles.get(h) {
@@ -356,7 +388,9 @@ impl SmsDb {
                  transfer_name, total_bytes, is_outgoing, transfer_state) VALUES (?1, ?2, ?2, ?3, ?4, ?5, ?6, ?7, 5)"
             };
             let mut a_ins = tx.prepare(a_sql)?;
-            let mut j_ins = tx.prepare("INSERT INTO message_attachment_join (message_id, attachment_id) VALUES (?1, ?2)")?;
+            let mut j_ins = tx.prepare(
+                "INSERT INTO message_attachment_join (message_id, attachment_id) VALUES (?1, ?2)",
+            )?;
             for (i, a) in self.attachments.iter().enumerate() {
                 let hid = handle_id(&Some(a.handle.clone()))?;
                 m_ins.execute(params![
@@ -405,7 +439,10 @@ pub struct CallHistoryDb {
 impl CallHistoryDb {
     pub const PATH: &'static str = "HomeDomain/Library/CallHistoryDB/CallHistory.storedata";
     pub fn new(version: IosVersion) -> Self {
-        CallHistoryDb { version, calls: Vec::new() }
+        CallHistoryDb {
+            version,
+            calls: Vec::new(),
+        }
     }
     /// A call with `number` at `date` (Mac absolute seconds) lasting `duration` seconds.
     pub fn call(mut self, number: &str, date: f64, duration: f64, outgoing: bool) -> Self {
@@ -458,8 +495,11 @@ impl CallHistoryDb {
 /// Writer for `HomeDomain/Library/AddressBook/AddressBook.sqlitedb` (ABPerson, ABMultiValue).
 #[derive(Default)]
 pub struct AddressBookDb {
-    people: Vec<(String, String, Option<String>, Vec<String>, Vec<String>)>,
+    people: Vec<Person>,
 }
+
+/// First, last, organization, phone numbers, email addresses.
+type Person = (String, String, Option<String>, Vec<String>, Vec<String>);
 
 impl AddressBookDb {
     pub const PATH: &'static str = "HomeDomain/Library/AddressBook/AddressBook.sqlitedb";
@@ -467,7 +507,14 @@ impl AddressBookDb {
         Self::default()
     }
     /// A person with phone numbers and email addresses.
-    pub fn person(mut self, first: &str, last: &str, organization: Option<&str>, phones: &[&str], emails: &[&str]) -> Self {
+    pub fn person(
+        mut self,
+        first: &str,
+        last: &str,
+        organization: Option<&str>,
+        phones: &[&str],
+        emails: &[&str],
+    ) -> Self {
         self.people.push((
             first.into(),
             last.into(),
@@ -593,7 +640,10 @@ impl InteractionCDb {
         Self::with_layout(InteractionCLayout::of(version))
     }
     pub fn with_layout(layout: InteractionCLayout) -> Self {
-        InteractionCDb { layout, items: Vec::new() }
+        InteractionCDb {
+            layout,
+            items: Vec::new(),
+        }
     }
     pub fn interaction(mut self, i: Interaction) -> Self {
         self.items.push(i);
@@ -630,7 +680,11 @@ impl InteractionCDb {
              CREATE TABLE Z_PRIMARYKEY (Z_ENT INTEGER PRIMARY KEY, Z_NAME VARCHAR, Z_SUPER INTEGER, Z_MAX INTEGER);"
         );
         if matches!(l, Full | NoGroupName) {
-            let photo = if l == Full { ", ZPHOTOLOCALIDENTIFIER VARCHAR" } else { "" };
+            let photo = if l == Full {
+                ", ZPHOTOLOCALIDENTIFIER VARCHAR"
+            } else {
+                ""
+            };
             schema.push_str(&format!(
                 "CREATE TABLE ZATTACHMENT (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, \
                  ZSIZEINBYTES INTEGER, ZCREATIONDATE TIMESTAMP, ZCLOUDIDENTIFIER VARCHAR, ZCONTENTTEXT VARCHAR, \
@@ -655,7 +709,22 @@ impl InteractionCDb {
                     }
                     None => None,
                 };
-                let mut cols = vec!["Z_ENT", "Z_OPT", "ZDIRECTION", "ZISRESPONSE", "ZMECHANISM", "ZSENDER", "ZCREATIONDATE", "ZENDDATE", "ZSTARTDATE", "ZACCOUNT", "ZBUNDLEID", "ZCONTENTURL", "ZDOMAINIDENTIFIER", "ZUUID"];
+                let mut cols = vec![
+                    "Z_ENT",
+                    "Z_OPT",
+                    "ZDIRECTION",
+                    "ZISRESPONSE",
+                    "ZMECHANISM",
+                    "ZSENDER",
+                    "ZCREATIONDATE",
+                    "ZENDDATE",
+                    "ZSTARTDATE",
+                    "ZACCOUNT",
+                    "ZBUNDLEID",
+                    "ZCONTENTURL",
+                    "ZDOMAINIDENTIFIER",
+                    "ZUUID",
+                ];
                 let mut vals: Vec<rusqlite::types::Value> = vec![
                     3.into(),
                     1.into(),
@@ -682,7 +751,11 @@ impl InteractionCDb {
                 }
                 let ph: Vec<String> = (1..=cols.len()).map(|n| format!("?{n}")).collect();
                 tx.execute(
-                    &format!("INSERT INTO ZINTERACTIONS ({}) VALUES ({})", cols.join(", "), ph.join(", ")),
+                    &format!(
+                        "INSERT INTO ZINTERACTIONS ({}) VALUES ({})",
+                        cols.join(", "),
+                        ph.join(", ")
+                    ),
                     rusqlite::params_from_iter(vals),
                 )?;
                 let iid = tx.last_insert_rowid();
@@ -690,7 +763,10 @@ impl InteractionCDb {
                     if let Some((n, id)) = &it.recipient {
                         contact.execute(params![it.start, n, id, format!("RPERSON-{i}")])?;
                         let rid = tx.last_insert_rowid();
-                        tx.execute("INSERT INTO Z_2INTERACTIONRECIPIENT VALUES (?1, ?2)", params![rid, iid])?;
+                        tx.execute(
+                            "INSERT INTO Z_2INTERACTIONRECIPIENT VALUES (?1, ?2)",
+                            params![rid, iid],
+                        )?;
                     }
                     if let Some(u) = &it.attachment_url {
                         tx.execute(
@@ -699,7 +775,10 @@ impl InteractionCDb {
                             [u],
                         )?;
                         let aid = tx.last_insert_rowid();
-                        tx.execute("INSERT INTO Z_1INTERACTIONS VALUES (?1, ?2)", params![aid, iid])?;
+                        tx.execute(
+                            "INSERT INTO Z_1INTERACTIONS VALUES (?1, ?2)",
+                            params![aid, iid],
+                        )?;
                     }
                 }
             }
@@ -723,12 +802,29 @@ pub struct TccDb {
 impl TccDb {
     pub const PATH: &'static str = "HomeDomain/Library/TCC/TCC.db";
     pub fn new(version: IosVersion) -> Self {
-        TccDb { version, rows: Vec::new() }
+        TccDb {
+            version,
+            rows: Vec::new(),
+        }
     }
     /// A decision: `auth` is `auth_value` on iOS 14+ (0 denied, 2 allowed, 3 limited) and `allowed`
     /// (0/1) before; `last_modified` is Unix seconds.
-    pub fn access(mut self, service: &str, client: &str, client_type: i64, auth: i64, last_modified: i64) -> Self {
-        self.rows.push((service.into(), client.into(), client_type, auth, 2, last_modified));
+    pub fn access(
+        mut self,
+        service: &str,
+        client: &str,
+        client_type: i64,
+        auth: i64,
+        last_modified: i64,
+    ) -> Self {
+        self.rows.push((
+            service.into(),
+            client.into(),
+            client_type,
+            auth,
+            2,
+            last_modified,
+        ));
         self
     }
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -853,7 +949,10 @@ impl CalendarDb {
              comment TEXT, proposed_start_date REAL, proposed_start_date_tz TEXT, proposed_start_date_status INTEGER, \
              last_modified REAL);";
         build(schema, |tx| {
-            tx.execute("INSERT INTO Calendar (title, UUID) VALUES ('Calendar', 'CAL-1')", [])?;
+            tx.execute(
+                "INSERT INTO Calendar (title, UUID) VALUES ('Calendar', 'CAL-1')",
+                [],
+            )?;
             for e in &self.events {
                 let organizer = match &e.organizer_email {
                     Some(m) => {
@@ -897,17 +996,32 @@ pub struct DataUsageDb {
 impl DataUsageDb {
     pub const PATH: &'static str = "WirelessDomain/Library/Databases/DataUsage.sqlite";
     pub fn new(version: IosVersion) -> Self {
-        DataUsageDb { version, processes: Vec::new(), usage: Vec::new(), deleted: Vec::new() }
+        DataUsageDb {
+            version,
+            processes: Vec::new(),
+            usage: Vec::new(),
+            deleted: Vec::new(),
+        }
     }
     /// A process (ZPROCNAME, ZBUNDLENAME) first seen at `first` and last at `last`; its Z_PK is its 1-based
     /// position.
     pub fn process(mut self, name: &str, bundle: Option<&str>, first: f64, last: f64) -> Self {
-        self.processes.push((name.into(), bundle.map(str::to_string), first, last));
+        self.processes
+            .push((name.into(), bundle.map(str::to_string), first, last));
         self
     }
     /// A ZLIVEUSAGE row for process `pk`, in bytes.
-    pub fn usage(mut self, pk: i64, ts: f64, wifi_in: f64, wifi_out: f64, wwan_in: f64, wwan_out: f64) -> Self {
-        self.usage.push((pk, ts, wifi_in, wifi_out, wwan_in, wwan_out));
+    pub fn usage(
+        mut self,
+        pk: i64,
+        ts: f64,
+        wifi_in: f64,
+        wifi_out: f64,
+        wwan_in: f64,
+        wwan_out: f64,
+    ) -> Self {
+        self.usage
+            .push((pk, ts, wifi_in, wifi_out, wwan_in, wwan_out));
         self
     }
     /// Deletes ZPROCESS row `pk` after everything is inserted (leaves its ZLIVEUSAGE rows, as a
@@ -922,7 +1036,11 @@ impl DataUsageDb {
     }
     pub fn to_bytes(&self) -> Vec<u8> {
         let wifi = self.has_wifi();
-        let wifi_cols = if wifi { "ZWIFIIN FLOAT, ZWIFIOUT FLOAT, " } else { "" };
+        let wifi_cols = if wifi {
+            "ZWIFIIN FLOAT, ZWIFIOUT FLOAT, "
+        } else {
+            ""
+        };
         let schema = format!(
             "CREATE TABLE ZPROCESS (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, \
              ZFIRSTTIMESTAMP TIMESTAMP, ZTIMESTAMP TIMESTAMP, ZBUNDLENAME VARCHAR, ZPROCNAME VARCHAR);
@@ -954,7 +1072,14 @@ impl DataUsageDb {
                 if wifi {
                     u.execute(params![pk, ts, wi, wo, ni, no])?;
                 } else {
-                    u.execute(params![pk, ts, Option::<f64>::None, Option::<f64>::None, ni, no])?;
+                    u.execute(params![
+                        pk,
+                        ts,
+                        Option::<f64>::None,
+                        Option::<f64>::None,
+                        ni,
+                        no
+                    ])?;
                 }
             }
             for pk in &self.deleted {
@@ -979,7 +1104,8 @@ pub struct IdStatusCache {
 }
 
 impl IdStatusCache {
-    pub const PATH: &'static str = "HomeDomain/Library/Preferences/com.apple.identityservices.idstatuscache.plist";
+    pub const PATH: &'static str =
+        "HomeDomain/Library/Preferences/com.apple.identityservices.idstatuscache.plist";
     pub const PATH_NEW: &'static str = "HomeDomain/Library/IdentityServices/idstatuscache.plist";
     pub fn new() -> Self {
         Self::default()
@@ -988,7 +1114,10 @@ impl IdStatusCache {
     /// `date` (Mac absolute seconds), with IDStatus `status` (1 registered, 2 not registered).
     pub fn lookup(mut self, service: &str, user: &str, date: f64, status: i64) -> Self {
         if !self.root.contains_key(service) {
-            self.root.insert(service.to_string(), plist::Value::Dictionary(plist::Dictionary::new()));
+            self.root.insert(
+                service.to_string(),
+                plist::Value::Dictionary(plist::Dictionary::new()),
+            );
         }
         if let Some(plist::Value::Dictionary(d)) = self.root.get_mut(service) {
             let mut e = plist::Dictionary::new();
@@ -1020,7 +1149,10 @@ impl LocationdClients {
         let mut d = plist::Dictionary::new();
         d.insert("Authorization".into(), plist::Value::Integer(2.into()));
         d.insert("LocationTimeStopped".into(), plist::Value::Real(time));
-        d.insert("ReceivingLocationInformationTimeStopped".into(), plist::Value::Real(time));
+        d.insert(
+            "ReceivingLocationInformationTimeStopped".into(),
+            plist::Value::Real(time),
+        );
         d.insert("Whitelisted".into(), plist::Value::Boolean(false));
         for (k, v) in fields {
             d.insert((*k).into(), plist::Value::String((*v).into()));
@@ -1046,11 +1178,20 @@ pub struct OsAnalyticsAdDaily {
 }
 
 impl OsAnalyticsAdDaily {
-    pub const PATH: &'static str = "HomeDomain/Library/Preferences/com.apple.osanalytics.addaily.plist";
+    pub const PATH: &'static str =
+        "HomeDomain/Library/Preferences/com.apple.osanalytics.addaily.plist";
     pub fn new() -> Self {
         Self::default()
     }
-    pub fn usage(mut self, process: &str, date: f64, wifi_in: i64, wifi_out: i64, wwan_in: i64, wwan_out: i64) -> Self {
+    pub fn usage(
+        mut self,
+        process: &str,
+        date: f64,
+        wifi_in: i64,
+        wifi_out: i64,
+        wwan_in: i64,
+        wwan_out: i64,
+    ) -> Self {
         let arr = vec![
             plist::Value::Date(mac_date(date)),
             plist::Value::Integer(wifi_in.into()),
@@ -1058,13 +1199,20 @@ impl OsAnalyticsAdDaily {
             plist::Value::Integer(wwan_in.into()),
             plist::Value::Integer(wwan_out.into()),
         ];
-        self.baseline.insert(process.into(), plist::Value::Array(arr));
+        self.baseline
+            .insert(process.into(), plist::Value::Array(arr));
         self
     }
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut root = plist::Dictionary::new();
-        root.insert("netUsageBaseline".into(), plist::Value::Dictionary(self.baseline.clone()));
-        root.insert("lastSubmission".into(), plist::Value::Date(mac_date(700_000_000.0)));
+        root.insert(
+            "netUsageBaseline".into(),
+            plist::Value::Dictionary(self.baseline.clone()),
+        );
+        root.insert(
+            "lastSubmission".into(),
+            plist::Value::Date(mac_date(700_000_000.0)),
+        );
         plist_bytes(&plist::Value::Dictionary(root))
     }
 }
@@ -1075,16 +1223,22 @@ mod tests {
 
     fn open(bytes: &[u8]) -> Connection {
         let mut c = Connection::open_in_memory().unwrap();
-        c.deserialize_read_exact(rusqlite::MAIN_DB, bytes, bytes.len(), true).unwrap();
+        c.deserialize_read_exact(rusqlite::MAIN_DB, bytes, bytes.len(), true)
+            .unwrap();
         c
     }
 
     #[test]
     fn sms_layouts_and_dates() {
         for v in IosVersion::ALL {
-            let b = SmsDb::new(v).message("+1555", "hi", 600_000_000.0).attachment("+1555", "/var/tmp/x-1", "image/gif", 600_000_000.0).to_bytes();
+            let b = SmsDb::new(v)
+                .message("+1555", "hi", 600_000_000.0)
+                .attachment("+1555", "/var/tmp/x-1", "image/gif", 600_000_000.0)
+                .to_bytes();
             let c = open(&b);
-            let d: i64 = c.query_row("SELECT date FROM message WHERE ROWID=1", [], |r| r.get(0)).unwrap();
+            let d: i64 = c
+                .query_row("SELECT date FROM message WHERE ROWID=1", [], |r| r.get(0))
+                .unwrap();
             if v.major() >= 11 {
                 assert_eq!(d, 600_000_000_000_000_000);
             } else {
@@ -1097,18 +1251,26 @@ mod tests {
 
     #[test]
     fn bulk_is_fast_enough_and_counts() {
-        let ms = (0..5000).map(|i| SmsMessage::received(&format!("+1555{}", i % 50), "x", 600_000_000.0 + i as f64));
+        let ms = (0..5000).map(|i| {
+            SmsMessage::received(&format!("+1555{}", i % 50), "x", 600_000_000.0 + i as f64)
+        });
         let b = SmsDb::new(IosVersion::V17).extend(ms).to_bytes();
-        let n: i64 = open(&b).query_row("SELECT count(*) FROM message", [], |r| r.get(0)).unwrap();
+        let n: i64 = open(&b)
+            .query_row("SELECT count(*) FROM message", [], |r| r.get(0))
+            .unwrap();
         assert_eq!(n, 5000);
     }
 
     #[test]
     fn plists_parse() {
-        let b = IdStatusCache::new().lookup("com.apple.madrid", "mailto:a@b.c", 600_000_000.0, 1).to_bytes();
+        let b = IdStatusCache::new()
+            .lookup("com.apple.madrid", "mailto:a@b.c", 600_000_000.0, 1)
+            .to_bytes();
         let v = plist::Value::from_reader(std::io::Cursor::new(b)).unwrap();
         assert!(v.as_dictionary().unwrap().contains_key("com.apple.madrid"));
-        let b = OsAnalyticsAdDaily::new().usage("bh", 600_000_000.0, 1, 2, 3, 4).to_bytes();
+        let b = OsAnalyticsAdDaily::new()
+            .usage("bh", 600_000_000.0, 1, 2, 3, 4)
+            .to_bytes();
         assert!(plist::Value::from_reader(std::io::Cursor::new(b)).is_ok());
     }
 }

@@ -39,7 +39,13 @@ const PARTICIPANT_COLUMNS: [(&str, &str); 5] = [
     ("comment", "participant_comment"),
     ("last_modified", "participant_last_modified"),
 ];
-const TIMESTAMPS: [&str; 5] = ["start_date", "end_date", "last_modified", "creation_date", "participant_last_modified"];
+const TIMESTAMPS: [&str; 5] = [
+    "start_date",
+    "end_date",
+    "last_modified",
+    "creation_date",
+    "participant_last_modified",
+];
 
 pub struct Calendar;
 
@@ -51,22 +57,34 @@ impl Module for Calendar {
         "Calendar events (Calendar.sqlitedb): organizer emails against indicators, QuaDream invitations"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(db) = open_db(ctx, out, PATH)? else { return Ok(()) };
+        let Some(db) = open_db(ctx, out, PATH)? else {
+            return Ok(());
+        };
         let icols = db.columns("CalendarItem")?;
         if icols.is_empty() {
             out.no_data(format!("{PATH} has no CalendarItem table"));
             return Ok(());
         }
         let pcols = db.columns("Participant")?;
-        let has = |cols: &[String], c: &str| c == "ROWID" || cols.iter().any(|x| x.eq_ignore_ascii_case(c));
+        let has = |cols: &[String], c: &str| {
+            c == "ROWID" || cols.iter().any(|x| x.eq_ignore_ascii_case(c))
+        };
         let mut select = Vec::new();
         for (c, alias) in ITEM_COLUMNS {
-            let expr = if has(&icols, c) { format!("CalendarItem.{c}") } else { "NULL".into() };
+            let expr = if has(&icols, c) {
+                format!("CalendarItem.{c}")
+            } else {
+                "NULL".into()
+            };
             select.push(format!("{expr} AS \"{alias}\""));
         }
         let join = !pcols.is_empty() && has(&icols, "organizer_id");
         for (c, alias) in PARTICIPANT_COLUMNS {
-            let expr = if join && has(&pcols, c) { format!("Participant.{c}") } else { "NULL".into() };
+            let expr = if join && has(&pcols, c) {
+                format!("Participant.{c}")
+            } else {
+                "NULL".into()
+            };
             select.push(format!("{expr} AS \"{alias}\""));
         }
         let from = if join {
@@ -74,7 +92,10 @@ impl Module for Calendar {
         } else {
             "CalendarItem"
         };
-        let sql = format!("SELECT {} FROM {from} ORDER BY CalendarItem.ROWID", select.join(", "));
+        let sql = format!(
+            "SELECT {} FROM {from} ORDER BY CalendarItem.ROWID",
+            select.join(", ")
+        );
         let mut st = db.conn().prepare(&sql).map_err(|e| db.err(e))?;
         let names: Vec<String> = st.column_names().map(|s| s.to_string()).collect();
         let mut rows = st.query([]).map_err(|e| db.err(e))?;
@@ -83,7 +104,9 @@ impl Module for Calendar {
             let mut times = Vec::new();
             for (i, n) in names.iter().enumerate() {
                 let v = row.get_ref(i).map_err(|e| db.err(e))?;
-                if TIMESTAMPS.contains(&n.as_str()) && !matches!(v, rusqlite::types::ValueRef::Text(_)) {
+                if TIMESTAMPS.contains(&n.as_str())
+                    && !matches!(v, rusqlite::types::ValueRef::Text(_))
+                {
                     let ts = sql_f64(v).and_then(time::from_mac_absolute);
                     rec.insert(n.clone(), time::format_opt(ts).into());
                     times.push((n.clone(), ts));
@@ -93,7 +116,8 @@ impl Module for Calendar {
             }
             out.record(&rec);
             let s = |k: &str| rec.get(k).and_then(|v| v.as_str()).map(str::to_string);
-            let (summary, description, email) = (s("summary"), s("description"), s("participant_email"));
+            let (summary, description, email) =
+                (s("summary"), s("description"), s("participant_email"));
             let desc = format!(
                 "Calendar event {} ({}) (invitation by {})",
                 summary.as_deref().unwrap_or(""),
@@ -103,11 +127,19 @@ impl Module for Calendar {
             for (n, ts) in &times {
                 out.timeline(*ts, n, desc.clone());
             }
-            let created = times.iter().find(|(n, _)| n == "creation_date").and_then(|(_, t)| *t);
+            let created = times
+                .iter()
+                .find(|(n, _)| n == "creation_date")
+                .and_then(|(_, t)| *t);
             if let Some(email) = &email {
                 let addr = email.strip_prefix("mailto:").unwrap_or(email);
                 let matches = ctx.iocs.match_email(addr);
-                out.ioc_alerts(&matches, &format!("Calendar invitation from {addr}"), created, &rec);
+                out.ioc_alerts(
+                    &matches,
+                    &format!("Calendar invitation from {addr}"),
+                    created,
+                    &rec,
+                );
             }
             if summary.as_deref() == Some("Meeting") && description.as_deref() == Some("Notes") {
                 out.alert(
@@ -143,13 +175,21 @@ mod tests {
         ok.organizer_email = Some("friend@notevil.com".into());
         CalendarDb::new()
             .event(CalendarEvent::new("Meeting", Some("Notes"), 600_000_000.0))
-            .event(CalendarEvent::new("Meeting", Some("Quarterly review"), 600_000_000.0))
+            .event(CalendarEvent::new(
+                "Meeting",
+                Some("Quarterly review"),
+                600_000_000.0,
+            ))
             .event(CalendarEvent::new("Meeting", None, 600_000_000.0))
             .event(invite)
             .event(ok)
             .write(f.path(PATH))
             .unwrap();
-        let r = run(&Calendar, &f, &iocs(&[(IndicatorKind::Email, "op@evil.com")]));
+        let r = run(
+            &Calendar,
+            &f,
+            &iocs(&[(IndicatorKind::Email, "op@evil.com")]),
+        );
         assert_eq!(r.records.len(), 5);
         assert_eq!(r.records[0]["start_date"], "2020-01-06 10:40:00.000000");
         assert_eq!(r.records[0]["summary"], "Meeting");
@@ -157,7 +197,10 @@ mod tests {
         assert_eq!(high.len(), 2, "{:?}", r.alerts);
         assert!(high[0].message.contains("QuaDream"));
         assert_eq!(high[0].event["description"], "Notes");
-        assert_eq!(high[1].matched_indicator.as_ref().unwrap().value, "op@evil.com");
+        assert_eq!(
+            high[1].matched_indicator.as_ref().unwrap().value,
+            "op@evil.com"
+        );
         assert_eq!(r.alerts.len(), 2);
         assert!(r.timeline.len() >= 5 * 4);
     }
@@ -167,6 +210,9 @@ mod tests {
         let f = Folder::new();
         f.put(PATH, b"not sqlite, not anything");
         assert!(run(&Calendar, &f, &iocs(&[])).failed_with("Calendar.sqlitedb"));
-        assert!(matches!(run(&Calendar, &Folder::new(), &iocs(&[])).status, telltale_core::ModuleStatus::NoData(_)));
+        assert!(matches!(
+            run(&Calendar, &Folder::new(), &iocs(&[])).status,
+            telltale_core::ModuleStatus::NoData(_)
+        ));
     }
 }

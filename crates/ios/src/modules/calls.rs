@@ -19,13 +19,21 @@ impl Module for Calls {
         "Phone and FaceTime calls (CallHistory.storedata)"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(db) = open_db(ctx, out, PATH)? else { return Ok(()) };
+        let Some(db) = open_db(ctx, out, PATH)? else {
+            return Ok(());
+        };
         let cols = db.columns("ZCALLRECORD")?;
         if cols.is_empty() {
             out.no_data(format!("{PATH} has no ZCALLRECORD table"));
             return Ok(());
         }
-        let pick = |c: &str| if cols.iter().any(|x| x == c) { c.to_string() } else { "NULL".to_string() };
+        let pick = |c: &str| {
+            if cols.iter().any(|x| x == c) {
+                c.to_string()
+            } else {
+                "NULL".to_string()
+            }
+        };
         let sql = format!(
             "SELECT {}, {}, {}, {}, {}, {}, {} FROM ZCALLRECORD ORDER BY Z_PK",
             pick("ZDATE"),
@@ -45,7 +53,7 @@ impl Module for Calls {
             let number = g(3).and_then(sql_string);
             let provider = g(4).and_then(sql_string);
             let direction = match g(5).and_then(sql_f64) {
-                Some(x) if x == 1.0 => Some("outgoing"),
+                Some(1.0) => Some("outgoing"),
                 Some(_) => Some("incoming"),
                 None => None,
             };
@@ -64,7 +72,11 @@ impl Module for Calls {
                 "call",
                 format!(
                     "{} {} using {} during {} seconds",
-                    if direction == Some("outgoing") { "To" } else { "From" },
+                    if direction == Some("outgoing") {
+                        "To"
+                    } else {
+                        "From"
+                    },
                     number.as_deref().unwrap_or("unknown number"),
                     provider.as_deref().unwrap_or("unknown provider"),
                     duration.unwrap_or(0.0)
@@ -105,8 +117,14 @@ mod tests {
     #[test]
     fn malformed_and_missing() {
         let f = Folder::new();
-        f.put(PATH, b"garbage garbage garbage garbage garbage garbage garbage garbage garbage garbage");
+        f.put(
+            PATH,
+            b"garbage garbage garbage garbage garbage garbage garbage garbage garbage garbage",
+        );
         assert!(run(&Calls, &f, &iocs(&[])).failed_with("CallHistory.storedata"));
-        assert!(matches!(run(&Calls, &Folder::new(), &iocs(&[])).status, telltale_core::ModuleStatus::NoData(_)));
+        assert!(matches!(
+            run(&Calls, &Folder::new(), &iocs(&[])).status,
+            telltale_core::ModuleStatus::NoData(_)
+        ));
     }
 }

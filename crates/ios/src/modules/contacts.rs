@@ -20,14 +20,20 @@ impl Module for Contacts {
         "Address book entries (AddressBook.sqlitedb): email addresses against indicators"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(db) = open_db(ctx, out, PATH)? else { return Ok(()) };
+        let Some(db) = open_db(ctx, out, PATH)? else {
+            return Ok(());
+        };
         let pcols = db.columns("ABPerson")?;
         if pcols.is_empty() || !db.has_table("ABMultiValue") {
             out.no_data(format!("{PATH} has no ABPerson/ABMultiValue tables"));
             return Ok(());
         }
         let p = |c: &str| {
-            if pcols.iter().any(|x| x.eq_ignore_ascii_case(c)) { format!("person.{c}") } else { "NULL".into() }
+            if pcols.iter().any(|x| x.eq_ignore_ascii_case(c)) {
+                format!("person.{c}")
+            } else {
+                "NULL".into()
+            }
         };
         let sql = format!(
             "SELECT multi.value, {}, {}, {}, {}, multi.property, {} FROM ABPerson person, ABMultiValue multi \
@@ -50,7 +56,11 @@ impl Module for Contacts {
                 _ if value.contains('@') => "email",
                 _ => "other",
             };
-            let created = row.get_ref(6).ok().and_then(sql_f64).and_then(time::from_mac_absolute);
+            let created = row
+                .get_ref(6)
+                .ok()
+                .and_then(sql_f64)
+                .and_then(time::from_mac_absolute);
             let rec = record! {
                 "value" => value,
                 "first" => g(1),
@@ -60,14 +70,27 @@ impl Module for Contacts {
                 "kind" => kind,
             };
             out.record(&rec);
-            let name = [g(1), g(2), g(3)].into_iter().flatten().collect::<Vec<_>>().join(" ");
+            let name = [g(1), g(2), g(3)]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
             if created.is_some() && created != last_person_created {
-                out.timeline(created, "contact_created", format!("Contact {name} created"));
+                out.timeline(
+                    created,
+                    "contact_created",
+                    format!("Contact {name} created"),
+                );
                 last_person_created = created;
             }
             if kind == "email" {
                 let matches = ctx.iocs.match_email(&value);
-                out.ioc_alerts(&matches, &format!("Contact email address {value}"), None, &rec);
+                out.ioc_alerts(
+                    &matches,
+                    &format!("Contact email address {value}"),
+                    None,
+                    &rec,
+                );
             }
         }
         Ok(())
@@ -86,11 +109,27 @@ mod tests {
     fn email_indicator_matches_exactly() {
         let f = Folder::new();
         AddressBookDb::new()
-            .person("Ann", "Operator", Some("ACME"), &["+15555550100"], &["ops@evil.com"])
-            .person("Bob", "Friend", None, &["+15555550101"], &["ops@notevil.com"])
+            .person(
+                "Ann",
+                "Operator",
+                Some("ACME"),
+                &["+15555550100"],
+                &["ops@evil.com"],
+            )
+            .person(
+                "Bob",
+                "Friend",
+                None,
+                &["+15555550101"],
+                &["ops@notevil.com"],
+            )
             .write(f.path(PATH))
             .unwrap();
-        let r = run(&Contacts, &f, &iocs(&[(IndicatorKind::Email, "ops@evil.com")]));
+        let r = run(
+            &Contacts,
+            &f,
+            &iocs(&[(IndicatorKind::Email, "ops@evil.com")]),
+        );
         assert_eq!(r.records.len(), 4);
         assert_eq!(r.records[0]["first"], "Ann");
         assert_eq!(r.records[0]["kind"], "phone");
@@ -105,10 +144,19 @@ mod tests {
         let f = Folder::new();
         f.put(PATH, &[0u8; 1000]);
         let r = run(&Contacts, &f, &iocs(&[]));
-        assert!(r.failed_with("AddressBook.sqlitedb") || matches!(r.status, telltale_core::ModuleStatus::NoData(_)));
+        assert!(
+            r.failed_with("AddressBook.sqlitedb")
+                || matches!(r.status, telltale_core::ModuleStatus::NoData(_))
+        );
         let f = Folder::new();
-        f.put(PATH, b"SQLite format 3\0 but then garbage garbage garbage garbage garbage garbage garbage");
+        f.put(
+            PATH,
+            b"SQLite format 3\0 but then garbage garbage garbage garbage garbage garbage garbage",
+        );
         assert!(run(&Contacts, &f, &iocs(&[])).failed_with("AddressBook.sqlitedb"));
-        assert!(matches!(run(&Contacts, &Folder::new(), &iocs(&[])).status, telltale_core::ModuleStatus::NoData(_)));
+        assert!(matches!(
+            run(&Contacts, &Folder::new(), &iocs(&[])).status,
+            telltale_core::ModuleStatus::NoData(_)
+        ));
     }
 }

@@ -40,15 +40,29 @@ impl Module for Datausage {
         "Per-process network usage (DataUsage.sqlite): process names against indicators, deleted process rows"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(db) = open_db(ctx, out, PATH)? else { return Ok(()) };
+        let Some(db) = open_db(ctx, out, PATH)? else {
+            return Ok(());
+        };
         let pcols = db.columns("ZPROCESS")?;
         let lcols = db.columns("ZLIVEUSAGE")?;
         if pcols.is_empty() || lcols.is_empty() {
             out.no_data(format!("{PATH} has no ZPROCESS/ZLIVEUSAGE tables"));
             return Ok(());
         }
-        let l = |c: &str| if lcols.iter().any(|x| x == c) { format!("ZLIVEUSAGE.{c}") } else { "NULL".into() };
-        let p = |c: &str| if pcols.iter().any(|x| x == c) { format!("ZPROCESS.{c}") } else { "NULL".into() };
+        let l = |c: &str| {
+            if lcols.iter().any(|x| x == c) {
+                format!("ZLIVEUSAGE.{c}")
+            } else {
+                "NULL".into()
+            }
+        };
+        let p = |c: &str| {
+            if pcols.iter().any(|x| x == c) {
+                format!("ZPROCESS.{c}")
+            } else {
+                "NULL".into()
+            }
+        };
         let sql = format!(
             "SELECT {pf}, {pt}, {pn}, {pb}, ZPROCESS.Z_PK, {wi}, {wo}, {ni}, {no}, ZLIVEUSAGE.Z_PK, \
              ZLIVEUSAGE.ZHASPROCESS, {lt} \
@@ -95,7 +109,9 @@ impl Module for Datausage {
             let live_ts = row.live_ts.or(row.first);
             let fmt = time::format_opt;
             let proc_name = match (&row.proc_name, row.proc_id) {
-                (_, None) if row.live_id.is_some() => "MANIPULATED [process record deleted]".to_string(),
+                (_, None) if row.live_id.is_some() => {
+                    "MANIPULATED [process record deleted]".to_string()
+                }
                 (Some(n), _) => n.clone(),
                 (None, _) => String::new(),
             };
@@ -118,14 +134,21 @@ impl Module for Datausage {
                 "{} (Bundle ID: {}, ID: {})",
                 proc_name,
                 row.bundle_id.as_deref().unwrap_or("None"),
-                row.proc_id.map(|i| i.to_string()).unwrap_or_else(|| "None".into())
+                row.proc_id
+                    .map(|i| i.to_string())
+                    .unwrap_or_else(|| "None".into())
             );
             if row.live_id.is_some() {
-                let usage = |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_else(|| "None".into());
+                let usage =
+                    |x: Option<f64>| x.map(|v| v.to_string()).unwrap_or_else(|| "None".into());
                 out.timeline(
                     live_ts,
                     "live_usage",
-                    format!("{data} WWAN IN: {}, WWAN OUT: {}", usage(row.usage[2]), usage(row.usage[3])),
+                    format!(
+                        "{data} WWAN IN: {}, WWAN OUT: {}",
+                        usage(row.usage[2]),
+                        usage(row.usage[3])
+                    ),
                 );
             }
             if let Some(id) = row.proc_id {
@@ -138,7 +161,12 @@ impl Module for Datausage {
                 if let Some(b) = &row.bundle_id {
                     matches.extend(ctx.iocs.match_app_id(b));
                 }
-                out.ioc_alerts(&matches, &format!("Process {proc_name} with network usage"), row.first, &rec);
+                out.ioc_alerts(
+                    &matches,
+                    &format!("Process {proc_name} with network usage"),
+                    row.first,
+                    &rec,
+                );
                 if proc_name == "BackupAgent" {
                     out.alert(
                         Level::Medium,
@@ -175,8 +203,16 @@ impl Module for Datausage {
                 continue;
             }
             let (first, name) = by_id.get(&prev).cloned().unwrap_or((None, String::new()));
-            let missing = if next - prev == 2 { format!("{}", prev + 1) } else { format!("{} to {}", prev + 1, next - 1) };
-            let what = if next - prev == 2 { "Process entry" } else { "Process entries" };
+            let missing = if next - prev == 2 {
+                format!("{}", prev + 1)
+            } else {
+                format!("{} to {}", prev + 1, next - 1)
+            };
+            let what = if next - prev == 2 {
+                "Process entry"
+            } else {
+                "Process entries"
+            };
             let verb = if next - prev == 2 { "is" } else { "are" };
             let mut rec = Record::new();
             rec.insert("proc_id".into(), (prev + 1).into());
@@ -209,7 +245,12 @@ mod tests {
 
     fn base(v: IosVersion) -> DataUsageDb {
         DataUsageDb::new(v)
-            .process("com.apple.WebKit.Networking", Some("com.apple.mobilesafari"), 600_000_000.0, 600_100_000.0)
+            .process(
+                "com.apple.WebKit.Networking",
+                Some("com.apple.mobilesafari"),
+                600_000_000.0,
+                600_100_000.0,
+            )
             .process("bh", None, 600_000_000.0, 600_100_000.0)
             .process("bhd", None, 600_000_000.0, 600_100_000.0)
             .usage(1, 600_100_000.0, 10.0, 20.0, 30.0, 40.0)
@@ -253,11 +294,22 @@ mod tests {
             .unwrap();
         let r = run(&Datausage, &f, &iocs(&[]));
         let high = r.at(Level::High);
-        assert_eq!(high.len(), 2, "one alert per deleted process (5 has two usage rows): {:?}", r.alerts);
+        assert_eq!(
+            high.len(),
+            2,
+            "one alert per deleted process (5 has two usage rows): {:?}",
+            r.alerts
+        );
         assert_eq!(high[0].event["live_proc_id"], 2);
         assert_eq!(high[1].event["live_proc_id"], 5);
-        assert_eq!(high[1].event["proc_name"], "MANIPULATED [process record deleted]");
-        assert_eq!(r.records.iter().filter(|r| r["live_proc_id"] == 5).count(), 2);
+        assert_eq!(
+            high[1].event["proc_name"],
+            "MANIPULATED [process record deleted]"
+        );
+        assert_eq!(
+            r.records.iter().filter(|r| r["live_proc_id"] == 5).count(),
+            2
+        );
         let low = r.at(Level::Low);
         assert_eq!(low.len(), 2, "{:?}", low);
         assert_eq!(low[0].event["missing_proc_ids"], "2");
@@ -286,6 +338,9 @@ mod tests {
         let f = Folder::new();
         f.put(PATH, &vec![0xAB; 8192]);
         assert!(run(&Datausage, &f, &iocs(&[])).failed_with("DataUsage.sqlite"));
-        assert!(matches!(run(&Datausage, &Folder::new(), &iocs(&[])).status, telltale_core::ModuleStatus::NoData(_)));
+        assert!(matches!(
+            run(&Datausage, &Folder::new(), &iocs(&[])).status,
+            telltale_core::ModuleStatus::NoData(_)
+        ));
     }
 }

@@ -33,16 +33,26 @@ impl Module for IdStatusCache {
         let mut entries = Vec::new();
         let mut found = false;
         for path in PATHS {
-            let Some(root) = read_plist(ctx, path)? else { continue };
+            let Some(root) = read_plist(ctx, path)? else {
+                continue;
+            };
             found = true;
             let Some(services) = root.as_dictionary() else {
-                return Err(ModuleError::parse(path, "the property list is not a dictionary"));
+                return Err(ModuleError::parse(
+                    path,
+                    "the property list is not a dictionary",
+                ));
             };
             for (package, users) in services {
-                let Some(users) = users.as_dictionary() else { continue };
+                let Some(users) = users.as_dictionary() else {
+                    continue;
+                };
                 for (user, v) in users {
                     let Some(d) = v.as_dictionary() else { continue };
-                    let (Some(date), Some(status)) = (d.get("LookupDate"), d.get("IDStatus")) else { continue };
+                    let (Some(date), Some(status)) = (d.get("LookupDate"), d.get("IDStatus"))
+                    else {
+                        continue;
+                    };
                     let ts = plist_time(date);
                     let status = status.as_signed_integer();
                     entries.push((package.clone(), user.clone(), ts, status));
@@ -70,7 +80,10 @@ impl Module for IdStatusCache {
             out.timeline(
                 *ts,
                 "lookup",
-                format!("Lookup of {shown} within {package} (Status {})", status.map(|s| s.to_string()).unwrap_or_default()),
+                format!(
+                    "Lookup of {shown} within {package} (Status {})",
+                    status.map(|s| s.to_string()).unwrap_or_default()
+                ),
             );
             if let Some(email) = user.strip_prefix("mailto:") {
                 let email = email.trim_matches('\'');
@@ -119,18 +132,43 @@ mod tests {
             PATHS[0],
             &Writer::new()
                 .lookup("com.apple.madrid", "mailto:op@evil.com", 650_000_000.0, 1)
-                .lookup("com.apple.madrid", "mailto:friend@notevil.com", 650_000_000.0, 1)
+                .lookup(
+                    "com.apple.madrid",
+                    "mailto:friend@notevil.com",
+                    650_000_000.0,
+                    1,
+                )
                 .lookup("com.apple.madrid", "tel:+15555550100", 650_000_000.0, 1)
-                .lookup("com.apple.madrid", "mailto:x\0\0@example.org", 650_000_100.0, 2)
+                .lookup(
+                    "com.apple.madrid",
+                    "mailto:x\0\0@example.org",
+                    650_000_100.0,
+                    2,
+                )
                 .lookup("com.apple.ess", "mailto:op@evil.com", 650_000_200.0, 1)
                 .to_bytes(),
         );
-        let r = run(&IdStatusCache, &f, &iocs(&[(IndicatorKind::Email, "op@evil.com")]));
+        let r = run(
+            &IdStatusCache,
+            &f,
+            &iocs(&[(IndicatorKind::Email, "op@evil.com")]),
+        );
         assert_eq!(r.records.len(), 5);
-        let ioc: Vec<_> = r.alerts.iter().filter(|a| a.matched_indicator.is_some()).collect();
+        let ioc: Vec<_> = r
+            .alerts
+            .iter()
+            .filter(|a| a.matched_indicator.is_some())
+            .collect();
         assert_eq!(ioc.len(), 2);
-        assert!(ioc.iter().all(|a| a.level == Level::High && a.event["occurrences"] == 2));
-        let nul: Vec<_> = r.alerts.iter().filter(|a| a.matched_indicator.is_none()).collect();
+        assert!(
+            ioc.iter()
+                .all(|a| a.level == Level::High && a.event["occurrences"] == 2)
+        );
+        let nul: Vec<_> = r
+            .alerts
+            .iter()
+            .filter(|a| a.matched_indicator.is_none())
+            .collect();
         assert_eq!(nul.len(), 1);
         assert_eq!(nul[0].level, Level::High);
         assert_eq!(nul[0].event["user"], "mailto:x\\x00\\x00@example.org");
@@ -140,8 +178,17 @@ mod tests {
     #[test]
     fn newer_path_and_ordinary_lookups() {
         let f = Folder::new();
-        f.put(PATHS[1], &Writer::new().lookup("com.apple.madrid", "mailto:a@example.org", 700_000_000.0, 1).to_bytes());
-        let r = run(&IdStatusCache, &f, &iocs(&[(IndicatorKind::Email, "evil@example.org")]));
+        f.put(
+            PATHS[1],
+            &Writer::new()
+                .lookup("com.apple.madrid", "mailto:a@example.org", 700_000_000.0, 1)
+                .to_bytes(),
+        );
+        let r = run(
+            &IdStatusCache,
+            &f,
+            &iocs(&[(IndicatorKind::Email, "evil@example.org")]),
+        );
         assert_eq!(r.records.len(), 1);
         assert_eq!(r.records[0]["isodate"], "2023-03-08 20:26:40.000000");
         assert!(r.alerts.is_empty());
@@ -152,6 +199,9 @@ mod tests {
         let f = Folder::new();
         f.put(PATHS[0], b"\x00\x01garbage that is not a plist");
         assert!(run(&IdStatusCache, &f, &iocs(&[])).failed_with("idstatuscache.plist"));
-        assert!(matches!(run(&IdStatusCache, &Folder::new(), &iocs(&[])).status, telltale_core::ModuleStatus::NoData(_)));
+        assert!(matches!(
+            run(&IdStatusCache, &Folder::new(), &iocs(&[])).status,
+            telltale_core::ModuleStatus::NoData(_)
+        ));
     }
 }

@@ -47,12 +47,32 @@ const FIELDS: [(&str, &str, &str); 40] = [
     ("C", "ZOUTGOINGRECIPIENTCOUNT", "outgoing_recipient_count"),
     ("I", "ZCREATIONDATE", "interactions_creation_date"),
     ("C", "ZCREATIONDATE", "contacts_creation_date"),
-    ("C", "ZFIRSTINCOMINGRECIPIENTDATE", "first_incoming_recipient_date"),
-    ("C", "ZFIRSTINCOMINGSENDERDATE", "first_incoming_sender_date"),
-    ("C", "ZFIRSTOUTGOINGRECIPIENTDATE", "first_outgoing_recipient_date"),
+    (
+        "C",
+        "ZFIRSTINCOMINGRECIPIENTDATE",
+        "first_incoming_recipient_date",
+    ),
+    (
+        "C",
+        "ZFIRSTINCOMINGSENDERDATE",
+        "first_incoming_sender_date",
+    ),
+    (
+        "C",
+        "ZFIRSTOUTGOINGRECIPIENTDATE",
+        "first_outgoing_recipient_date",
+    ),
     ("C", "ZLASTINCOMINGSENDERDATE", "last_incoming_sender_date"),
-    ("C", "ZLASTINCOMINGRECIPIENTDATE", "last_incoming_recipient_date"),
-    ("C", "ZLASTOUTGOINGRECIPIENTDATE", "last_outgoing_recipient_date"),
+    (
+        "C",
+        "ZLASTINCOMINGRECIPIENTDATE",
+        "last_incoming_recipient_date",
+    ),
+    (
+        "C",
+        "ZLASTOUTGOINGRECIPIENTDATE",
+        "last_outgoing_recipient_date",
+    ),
     ("C", "ZCUSTOMIDENTIFIER", "custom_id"),
     ("I", "ZCONTENTURL", "interaction_content_url"),
     ("I", "ZLOCATIONUUID", "location_uuid"),
@@ -76,23 +96,52 @@ const LAST_OUTGOING: &str = "last_outgoing_recipient_date";
 
 /// Contact-level dates and how they read on the timeline.
 const CONTACT_EVENTS: [(&str, &str); 7] = [
-    ("contacts_creation_date", "Contact {} first recorded in interactionC"),
-    ("first_incoming_sender_date", "First incoming interaction from {}"),
-    ("last_incoming_sender_date", "Last incoming interaction from {}"),
-    ("first_incoming_recipient_date", "First incoming interaction where {} was a recipient"),
-    ("last_incoming_recipient_date", "Last incoming interaction where {} was a recipient"),
-    ("first_outgoing_recipient_date", "First outgoing interaction to {}"),
-    ("last_outgoing_recipient_date", "Last outgoing interaction to {}"),
+    (
+        "contacts_creation_date",
+        "Contact {} first recorded in interactionC",
+    ),
+    (
+        "first_incoming_sender_date",
+        "First incoming interaction from {}",
+    ),
+    (
+        "last_incoming_sender_date",
+        "Last incoming interaction from {}",
+    ),
+    (
+        "first_incoming_recipient_date",
+        "First incoming interaction where {} was a recipient",
+    ),
+    (
+        "last_incoming_recipient_date",
+        "Last incoming interaction where {} was a recipient",
+    ),
+    (
+        "first_outgoing_recipient_date",
+        "First outgoing interaction to {}",
+    ),
+    (
+        "last_outgoing_recipient_date",
+        "Last outgoing interaction to {}",
+    ),
 ];
 
 pub struct InteractionC;
 
 fn party(rec: &Record, prefix: &str) -> Option<String> {
-    let s = |k: &str| rec.get(&format!("{prefix}_{k}")).and_then(|v| v.as_str()).filter(|s| !s.is_empty());
+    let s = |k: &str| {
+        rec.get(&format!("{prefix}_{k}"))
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.is_empty())
+    };
     match (s("display_name"), s("identifier")) {
         (Some(n), Some(i)) => {
             let digits = |x: &str| x.chars().filter(char::is_ascii_digit).collect::<String>();
-            if !digits(n).is_empty() && digits(n) == digits(i) { Some(i.into()) } else { Some(format!("{n} ({i})")) }
+            if !digits(n).is_empty() && digits(n) == digits(i) {
+                Some(i.into())
+            } else {
+                Some(format!("{n} ({i})"))
+            }
         }
         (n, i) => n.or(i).map(str::to_string),
     }
@@ -106,17 +155,27 @@ impl Module for InteractionC {
         "People interactions (CoreDuet interactionC.db): addresses, links and apps against indicators"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(db) = open_db(ctx, out, PATH)? else { return Ok(()) };
+        let Some(db) = open_db(ctx, out, PATH)? else {
+            return Ok(());
+        };
         let icols = db.columns("ZINTERACTIONS")?;
         if icols.is_empty() {
             out.no_data(format!("{PATH} has no ZINTERACTIONS table"));
             return Ok(());
         }
         let has_i = |c: &str| icols.iter().any(|x| x == c);
-        let ccols = if has_i("ZSENDER") { db.columns("ZCONTACTS")? } else { Vec::new() };
+        let ccols = if has_i("ZSENDER") {
+            db.columns("ZCONTACTS")?
+        } else {
+            Vec::new()
+        };
         let tables = db.tables()?;
         let att = tables.contains("Z_1INTERACTIONS") && tables.contains("ZATTACHMENT");
-        let acols = if att { db.columns("ZATTACHMENT")? } else { Vec::new() };
+        let acols = if att {
+            db.columns("ZATTACHMENT")?
+        } else {
+            Vec::new()
+        };
         let rcp = !ccols.is_empty() && tables.contains("Z_2INTERACTIONRECIPIENT");
         let mut select = Vec::new();
         for (alias, col, field) in FIELDS {
@@ -130,7 +189,11 @@ impl Module for InteractionC {
             if !cols.iter().any(|x| x == col) {
                 continue;
             }
-            let expr = if field == "attachment_id" { format!("HEX({alias}.{col})") } else { format!("{alias}.{col}") };
+            let expr = if field == "attachment_id" {
+                format!("HEX({alias}.{col})")
+            } else {
+                format!("{alias}.{col}")
+            };
             select.push(format!("{expr} AS \"{field}\""));
         }
         let mut from = String::from("ZINTERACTIONS I");
@@ -160,14 +223,19 @@ impl Module for InteractionC {
             for (i, n) in names.iter().enumerate() {
                 let v = row.get_ref(i).map_err(|e| db.err(e))?;
                 let is_time = TIMESTAMPS.contains(&n.as_str()) || n == LAST_OUTGOING;
-                if is_time && !matches!(v, rusqlite::types::ValueRef::Text(_) | rusqlite::types::ValueRef::Null) {
+                if is_time
+                    && !matches!(
+                        v,
+                        rusqlite::types::ValueRef::Text(_) | rusqlite::types::ValueRef::Null
+                    )
+                {
                     let ts = sql_f64(v).and_then(time::from_mac_absolute);
                     times.insert(n.clone(), ts);
                     rec.insert(n.clone(), time::format_opt(ts).into());
                 } else if n == "direction" {
                     let d = match sql_f64(v) {
-                        Some(x) if x == 0.0 => "INCOMING".into(),
-                        Some(x) if x == 1.0 => "OUTGOING".into(),
+                        Some(0.0) => "INCOMING".into(),
+                        Some(1.0) => "OUTGOING".into(),
                         _ => sql_to_json(v),
                     };
                     rec.insert(n.clone(), d);
@@ -177,7 +245,12 @@ impl Module for InteractionC {
             }
             out.record(&rec);
 
-            let s = |k: &str| rec.get(k).and_then(|v| v.as_str()).filter(|s| !s.is_empty()).map(str::to_string);
+            let s = |k: &str| {
+                rec.get(k)
+                    .and_then(|v| v.as_str())
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+            };
             let direction = s("direction");
             let mut sender = party(&rec, "sender");
             let mut recipient = party(&rec, "recipient").or_else(|| s("domain_identifier"));
@@ -226,7 +299,9 @@ impl Module for InteractionC {
                             out.timeline(
                                 Some(created),
                                 "interactions_creation_date",
-                                format!("Interaction record created {span} {when} the event: {data}"),
+                                format!(
+                                    "Interaction record created {span} {when} the event: {data}"
+                                ),
                             );
                         }
                     }
@@ -234,20 +309,37 @@ impl Module for InteractionC {
             }
             if let Some(p) = party(&rec, "sender") {
                 for (field, template) in CONTACT_EVENTS {
-                    let Some(ts) = times.get(field).copied().flatten() else { continue };
-                    if contact_events_seen.insert((format!("{p}\u{0}{}", time::format(ts)), field)) {
+                    let Some(ts) = times.get(field).copied().flatten() else {
+                        continue;
+                    };
+                    if contact_events_seen.insert((format!("{p}\u{0}{}", time::format(ts)), field))
+                    {
                         out.timeline(Some(ts), field, template.replace("{}", &p));
                     }
                 }
             }
 
             let mut matches = Vec::new();
-            for k in ["sender_identifier", "recipient_identifier", "domain_identifier", "custom_id", "account"] {
-                if let Some(v) = s(k).filter(|v| v.contains('@') && !v.contains("@s.whatsapp.net")) {
-                    matches.extend(ctx.iocs.match_email(v.strip_prefix("mailto:").unwrap_or(&v)));
+            for k in [
+                "sender_identifier",
+                "recipient_identifier",
+                "domain_identifier",
+                "custom_id",
+                "account",
+            ] {
+                if let Some(v) = s(k).filter(|v| v.contains('@') && !v.contains("@s.whatsapp.net"))
+                {
+                    matches.extend(
+                        ctx.iocs
+                            .match_email(v.strip_prefix("mailto:").unwrap_or(&v)),
+                    );
                 }
             }
-            for k in ["content", "attachment_content_url", "interaction_content_url"] {
+            for k in [
+                "content",
+                "attachment_content_url",
+                "interaction_content_url",
+            ] {
                 if let Some(v) = s(k) {
                     matches.extend(ctx.iocs.match_text(&v));
                 }
@@ -270,7 +362,7 @@ mod tests {
     use crate::util::testing::{Folder, iocs, run};
     use telltale_core::Level;
     use telltale_core::ioc::IndicatorKind;
-    use telltale_testkit::ios_dbs::{InteractionCDb, InteractionCLayout, Interaction};
+    use telltale_testkit::ios_dbs::{Interaction, InteractionCDb, InteractionCLayout};
 
     const LAYOUTS: [InteractionCLayout; 4] = [
         InteractionCLayout::Full,
@@ -283,43 +375,96 @@ mod tests {
     fn every_layout_reads_and_matches_sender_email() {
         for l in LAYOUTS {
             let f = Folder::new();
-            let mut a = Interaction::incoming("com.apple.MobileSMS", "Op", "op@evil.com", 650_000_000.0);
+            let mut a =
+                Interaction::incoming("com.apple.MobileSMS", "Op", "op@evil.com", 650_000_000.0);
             a.recipient = Some(("Me".into(), "+15555550100".into()));
             a.attachment_url = Some("https://x.evil.com/a".into());
             a.group_name = Some("group".into());
-            let b = Interaction::incoming("com.apple.MobileSMS", "Friend", "friend@notevil.com", 650_000_100.0);
-            InteractionCDb::with_layout(l).interaction(a).interaction(b).write(f.path(PATH)).unwrap();
+            let b = Interaction::incoming(
+                "com.apple.MobileSMS",
+                "Friend",
+                "friend@notevil.com",
+                650_000_100.0,
+            );
+            InteractionCDb::with_layout(l)
+                .interaction(a)
+                .interaction(b)
+                .write(f.path(PATH))
+                .unwrap();
             let r = run(
                 &InteractionC,
                 &f,
-                &iocs(&[(IndicatorKind::Email, "op@evil.com"), (IndicatorKind::Domain, "evil.com")]),
+                &iocs(&[
+                    (IndicatorKind::Email, "op@evil.com"),
+                    (IndicatorKind::Domain, "evil.com"),
+                ]),
             );
             assert_eq!(r.records.len(), 2, "{l:?}");
             let rec = &r.records[0];
             assert_eq!(rec["start_date"], "2021-08-07 03:33:20.000000", "{l:?}");
             assert_eq!(rec["direction"], "INCOMING");
             assert_eq!(rec["sender_identifier"], "op@evil.com");
-            assert_eq!(rec.contains_key("recipient_count"), l != InteractionCLayout::Oldest, "{l:?}");
-            assert_eq!(rec.contains_key("group_name"), l == InteractionCLayout::Full, "{l:?}");
-            let joined = matches!(l, InteractionCLayout::Full | InteractionCLayout::NoGroupName);
+            assert_eq!(
+                rec.contains_key("recipient_count"),
+                l != InteractionCLayout::Oldest,
+                "{l:?}"
+            );
+            assert_eq!(
+                rec.contains_key("group_name"),
+                l == InteractionCLayout::Full,
+                "{l:?}"
+            );
+            let joined = matches!(
+                l,
+                InteractionCLayout::Full | InteractionCLayout::NoGroupName
+            );
             assert_eq!(rec.contains_key("recipient_identifier"), joined, "{l:?}");
             let high = r.at(Level::High);
-            assert_eq!(high.len(), if joined { 2 } else { 1 }, "{l:?} {:?}", r.alerts);
-            assert!(high.iter().all(|a| a.event["sender_identifier"] == "op@evil.com"));
-            assert!(r.timeline.iter().any(|t| t.event == "start_date" && t.description.contains("Op (op@evil.com)")));
-            assert!(r.timeline.iter().any(|t| t.event == "first_incoming_sender_date"));
-            assert!(!r.timeline.iter().any(|t| t.event == "interactions_creation_date"), "creation 0.5s after start");
+            assert_eq!(
+                high.len(),
+                if joined { 2 } else { 1 },
+                "{l:?} {:?}",
+                r.alerts
+            );
+            assert!(
+                high.iter()
+                    .all(|a| a.event["sender_identifier"] == "op@evil.com")
+            );
+            assert!(
+                r.timeline
+                    .iter()
+                    .any(|t| t.event == "start_date" && t.description.contains("Op (op@evil.com)"))
+            );
+            assert!(
+                r.timeline
+                    .iter()
+                    .any(|t| t.event == "first_incoming_sender_date")
+            );
+            assert!(
+                !r.timeline
+                    .iter()
+                    .any(|t| t.event == "interactions_creation_date"),
+                "creation 0.5s after start"
+            );
         }
     }
 
     #[test]
     fn backfilled_record_creation_goes_on_timeline() {
         let f = Folder::new();
-        let mut a = Interaction::incoming("net.whatsapp.WhatsApp", "X", "+15555550100", 650_000_000.0);
+        let mut a =
+            Interaction::incoming("net.whatsapp.WhatsApp", "X", "+15555550100", 650_000_000.0);
         a.creation = 650_000_000.0 + 3.0 * 86_400.0;
-        InteractionCDb::new(telltale_testkit::ios_dbs::IosVersion::V17).interaction(a).write(f.path(PATH)).unwrap();
+        InteractionCDb::new(telltale_testkit::ios_dbs::IosVersion::V17)
+            .interaction(a)
+            .write(f.path(PATH))
+            .unwrap();
         let r = run(&InteractionC, &f, &iocs(&[]));
-        let ev: Vec<_> = r.timeline.iter().filter(|t| t.event == "interactions_creation_date").collect();
+        let ev: Vec<_> = r
+            .timeline
+            .iter()
+            .filter(|t| t.event == "interactions_creation_date")
+            .collect();
         assert_eq!(ev.len(), 1);
         assert!(ev[0].description.contains("3 days after"));
         assert!(r.alerts.is_empty());
@@ -330,6 +475,9 @@ mod tests {
         let f = Folder::new();
         f.put(PATH, b"\x00garbage\xff".repeat(200).as_slice());
         assert!(run(&InteractionC, &f, &iocs(&[])).failed_with("interactionC.db"));
-        assert!(matches!(run(&InteractionC, &Folder::new(), &iocs(&[])).status, telltale_core::ModuleStatus::NoData(_)));
+        assert!(matches!(
+            run(&InteractionC, &Folder::new(), &iocs(&[])).status,
+            telltale_core::ModuleStatus::NoData(_)
+        ));
     }
 }

@@ -40,7 +40,10 @@ impl Module for LocationdClients {
             return Ok(());
         };
         let Some(root) = root.as_dictionary() else {
-            return Err(ModuleError::parse(PATH, "the property list is not a dictionary"));
+            return Err(ModuleError::parse(
+                PATH,
+                "the property list is not a dictionary",
+            ));
         };
         for (key, v) in root {
             // Some top-level values are migration markers, not clients.
@@ -76,7 +79,12 @@ impl Module for LocationdClients {
                 }
             }
             matches.dedup_by(|a, b| a.value == b.value && a.kind == b.kind);
-            out.ioc_alerts(&matches, &format!("Location client {package}"), latest, &rec);
+            out.ioc_alerts(
+                &matches,
+                &format!("Location client {package}"),
+                latest,
+                &rec,
+            );
         }
         Ok(())
     }
@@ -96,24 +104,48 @@ mod tests {
         f.put(
             PATH,
             &Writer::new()
-                .client("/usr/libexec/roleaccountd:", 650_000_000.0, &[("Executable", "/usr/libexec/roleaccountd")])
-                .client("com.apple.Maps", 650_000_000.0, &[("BundleId", "com.apple.Maps")])
-                .client("com.evil.app", 650_000_000.0, &[("BundlePath", "/private/var/containers/Bundle/Application/X/evil.app")])
+                .client(
+                    "/usr/libexec/roleaccountd:",
+                    650_000_000.0,
+                    &[("Executable", "/usr/libexec/roleaccountd")],
+                )
+                .client(
+                    "com.apple.Maps",
+                    650_000_000.0,
+                    &[("BundleId", "com.apple.Maps")],
+                )
+                .client(
+                    "com.evil.app",
+                    650_000_000.0,
+                    &[(
+                        "BundlePath",
+                        "/private/var/containers/Bundle/Application/X/evil.app",
+                    )],
+                )
                 .client("/usr/libexec/notroleaccountd:", 650_000_000.0, &[])
                 .raw("LastMigration", plist::Value::Integer(3.into()))
                 .to_bytes(),
         );
         let ioc = iocs(&[
             (IndicatorKind::ProcessName, "roleaccountd"),
-            (IndicatorKind::FilePath, "/private/var/containers/Bundle/Application/X/evil.app"),
+            (
+                IndicatorKind::FilePath,
+                "/private/var/containers/Bundle/Application/X/evil.app",
+            ),
         ]);
         let r = run(&LocationdClients, &f, &ioc);
         assert_eq!(r.records.len(), 4);
         let high = r.at(Level::High);
         assert_eq!(high.len(), 2, "{:?}", r.alerts);
         assert_eq!(high[0].event["package"], "/usr/libexec/roleaccountd");
-        assert_eq!(high[0].event["LocationTimeStopped"], "2021-08-07 03:33:20.000000");
-        assert_eq!(high[1].matched_indicator.as_ref().unwrap().kind, "file:path");
+        assert_eq!(
+            high[0].event["LocationTimeStopped"],
+            "2021-08-07 03:33:20.000000"
+        );
+        assert_eq!(
+            high[1].matched_indicator.as_ref().unwrap().kind,
+            "file:path"
+        );
         assert_eq!(r.timeline.len(), 8);
     }
 
@@ -122,6 +154,9 @@ mod tests {
         let f = Folder::new();
         f.put(PATH, b"bplist00garbage");
         assert!(run(&LocationdClients, &f, &iocs(&[])).failed_with("clients.plist"));
-        assert!(matches!(run(&LocationdClients, &Folder::new(), &iocs(&[])).status, telltale_core::ModuleStatus::NoData(_)));
+        assert!(matches!(
+            run(&LocationdClients, &Folder::new(), &iocs(&[])).status,
+            telltale_core::ModuleStatus::NoData(_)
+        ));
     }
 }

@@ -19,8 +19,13 @@ pub struct OsAnalyticsAdDaily;
 
 fn num(v: Option<&plist::Value>) -> serde_json::Value {
     match v {
-        Some(plist::Value::Integer(i)) => i.as_signed().map(serde_json::Value::from).unwrap_or(serde_json::Value::Null),
-        Some(plist::Value::Real(f)) => serde_json::Number::from_f64(*f).map(serde_json::Value::Number).unwrap_or_default(),
+        Some(plist::Value::Integer(i)) => i
+            .as_signed()
+            .map(serde_json::Value::from)
+            .unwrap_or(serde_json::Value::Null),
+        Some(plist::Value::Real(f)) => serde_json::Number::from_f64(*f)
+            .map(serde_json::Value::Number)
+            .unwrap_or_default(),
         _ => serde_json::Value::Null,
     }
 }
@@ -35,17 +40,25 @@ impl Module for OsAnalyticsAdDaily {
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
         let mut found = false;
         for path in PATHS {
-            let Some(root) = read_plist(ctx, path)? else { continue };
+            let Some(root) = read_plist(ctx, path)? else {
+                continue;
+            };
             found = true;
             let Some(root) = root.as_dictionary() else {
-                return Err(ModuleError::parse(path, "the property list is not a dictionary"));
+                return Err(ModuleError::parse(
+                    path,
+                    "the property list is not a dictionary",
+                ));
             };
-            let Some(baseline) = root.get("netUsageBaseline").and_then(|v| v.as_dictionary()) else {
+            let Some(baseline) = root.get("netUsageBaseline").and_then(|v| v.as_dictionary())
+            else {
                 out.warn(format!("{path}: no netUsageBaseline dictionary"));
                 continue;
             };
             for (package, values) in baseline {
-                let Some(values) = values.as_array() else { continue };
+                let Some(values) = values.as_array() else {
+                    continue;
+                };
                 let ts = values.first().and_then(plist_time);
                 let rec = record! {
                     "package" => package,
@@ -65,7 +78,12 @@ impl Module for OsAnalyticsAdDaily {
                     ),
                 );
                 let matches = ctx.iocs.match_process(package);
-                out.ioc_alerts(&matches, &format!("Process {package} with network usage"), ts, &rec);
+                out.ioc_alerts(
+                    &matches,
+                    &format!("Process {package} with network usage"),
+                    ts,
+                    &rec,
+                );
                 if package == "BackupAgent" {
                     out.alert(
                         Level::Medium,
@@ -106,7 +124,11 @@ mod tests {
                 .usage("com.apple.WebKit.Networking", 650_000_000.0, 1, 1, 1, 1)
                 .to_bytes(),
         );
-        let r = run(&OsAnalyticsAdDaily, &f, &iocs(&[(IndicatorKind::ProcessName, "bh")]));
+        let r = run(
+            &OsAnalyticsAdDaily,
+            &f,
+            &iocs(&[(IndicatorKind::ProcessName, "bh")]),
+        );
         assert_eq!(r.records.len(), 5);
         let high = r.at(Level::High);
         assert_eq!(high.len(), 1);
@@ -122,8 +144,14 @@ mod tests {
     #[test]
     fn malformed_and_missing() {
         let f = Folder::new();
-        f.put(PATHS[0], b"<?xml version=\"1.0\"?><plist><dict><key>x</key>");
+        f.put(
+            PATHS[0],
+            b"<?xml version=\"1.0\"?><plist><dict><key>x</key>",
+        );
         assert!(run(&OsAnalyticsAdDaily, &f, &iocs(&[])).failed_with("addaily.plist"));
-        assert!(matches!(run(&OsAnalyticsAdDaily, &Folder::new(), &iocs(&[])).status, telltale_core::ModuleStatus::NoData(_)));
+        assert!(matches!(
+            run(&OsAnalyticsAdDaily, &Folder::new(), &iocs(&[])).status,
+            telltale_core::ModuleStatus::NoData(_)
+        ));
     }
 }

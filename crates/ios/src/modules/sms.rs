@@ -28,8 +28,15 @@ pub fn text_from_attributed_body(blob: &[u8]) -> Option<String> {
     let plus = rest.iter().take(16).position(|&b| b == b'+')?;
     let rest = &rest[plus + 1..];
     let (len, skip): (usize, usize) = match *rest.first()? {
-        0x81 => (u16::from_le_bytes([*rest.get(1)?, *rest.get(2)?]) as usize, 3),
-        0x82 => (u32::from_le_bytes([*rest.get(1)?, *rest.get(2)?, *rest.get(3)?, *rest.get(4)?]) as usize, 5),
+        0x81 => (
+            u16::from_le_bytes([*rest.get(1)?, *rest.get(2)?]) as usize,
+            3,
+        ),
+        0x82 => (
+            u32::from_le_bytes([*rest.get(1)?, *rest.get(2)?, *rest.get(3)?, *rest.get(4)?])
+                as usize,
+            5,
+        ),
         n if n < 0x80 => (n as usize, 1),
         _ => return None,
     };
@@ -45,7 +52,9 @@ impl Module for Sms {
         "SMS/iMessage messages (sms.db): links against indicators, Apple threat notifications"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(db) = open_db(ctx, out, PATH)? else { return Ok(()) };
+        let Some(db) = open_db(ctx, out, PATH)? else {
+            return Ok(());
+        };
         if !db.has_table("message") {
             out.no_data(format!("{PATH} has no message table"));
             return Ok(());
@@ -55,12 +64,19 @@ impl Module for Sms {
         } else {
             "LEFT JOIN (SELECT NULL AS ROWID, NULL AS id) AS handle ON 0"
         };
-        let sql = format!("SELECT message.*, handle.id AS phone_number FROM message {join} ORDER BY message.ROWID");
+        let sql = format!(
+            "SELECT message.*, handle.id AS phone_number FROM message {join} ORDER BY message.ROWID"
+        );
         let mut st = db.conn().prepare(&sql).map_err(|e| db.err(e))?;
         let names: Vec<String> = st.column_names().map(|s| s.to_string()).collect();
         let idx = |n: &str| names.iter().position(|c| c == n);
-        let (i_text, i_body, i_date, i_read, i_from_me) =
-            (idx("text"), idx("attributedBody"), idx("date"), idx("date_read"), idx("is_from_me"));
+        let (i_text, i_body, i_date, i_read, i_from_me) = (
+            idx("text"),
+            idx("attributedBody"),
+            idx("date"),
+            idx("date_read"),
+            idx("is_from_me"),
+        );
         let mut rows = st.query([]).map_err(|e| db.err(e))?;
         while let Some(row) = rows.next().map_err(|e| db.err(e))? {
             let mut rec = Record::new();
@@ -77,7 +93,9 @@ impl Module for Sms {
                 .and_then(|v| v.as_str().ok().map(str::to_string))
                 .unwrap_or_default();
             if text.is_empty()
-                && let Some(blob) = i_body.and_then(|i| row.get_ref(i).ok()).and_then(|v| v.as_blob().ok())
+                && let Some(blob) = i_body
+                    .and_then(|i| row.get_ref(i).ok())
+                    .and_then(|v| v.as_blob().ok())
                 && let Some(t) = text_from_attributed_body(blob)
             {
                 text = t;
@@ -87,11 +105,19 @@ impl Module for Sms {
             rec.insert("text".into(), text.clone().into());
             rec.insert("isodate".into(), time::format_opt(date).into());
             rec.insert("isodate_read".into(), time::format_opt(date_read).into());
-            rec.insert("direction".into(), if from_me { "sent" } else { "received" }.into());
+            rec.insert(
+                "direction".into(),
+                if from_me { "sent" } else { "received" }.into(),
+            );
             rec.insert("links".into(), links.into());
             out.record(&rec);
 
-            let s = |k: &str| rec.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+            let s = |k: &str| {
+                rec.get(k)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("")
+                    .to_string()
+            };
             let desc = format!(
                 "{}: {} \"{}\" {} {} ({})",
                 s("service"),
@@ -101,10 +127,17 @@ impl Module for Sms {
                 s("phone_number"),
                 s("account")
             );
-            out.timeline(date, if from_me { "sms_sent" } else { "sms_received" }, desc.clone());
+            out.timeline(
+                date,
+                if from_me { "sms_sent" } else { "sms_received" },
+                desc.clone(),
+            );
             out.timeline(date_read, "sms_read", desc);
 
-            if APPLE_THREAT_NOTIFICATIONS.iter().any(|p| text.trim_start().starts_with(p)) {
+            if APPLE_THREAT_NOTIFICATIONS
+                .iter()
+                .any(|p| text.trim_start().starts_with(p))
+            {
                 out.alert(
                     Level::High,
                     format!(
@@ -135,7 +168,11 @@ mod tests {
     fn link_to_indicator_domain_alerts_high() {
         let f = Folder::new();
         SmsDb::new(IosVersion::V17)
-            .message("+15555550100", "Your parcel: https://track.evil.com/x?id=1", 700_000_000.0)
+            .message(
+                "+15555550100",
+                "Your parcel: https://track.evil.com/x?id=1",
+                700_000_000.0,
+            )
             .message("+15555550101", "see https://notevil.com/ok", 700_000_100.0)
             .write(f.path(PATH))
             .unwrap();
@@ -143,9 +180,15 @@ mod tests {
         assert_eq!(r.records.len(), 2);
         let high = r.at(Level::High);
         assert_eq!(high.len(), 1, "{:?}", r.alerts);
-        assert_eq!(high[0].matched_indicator.as_ref().unwrap().value, "evil.com");
+        assert_eq!(
+            high[0].matched_indicator.as_ref().unwrap().value,
+            "evil.com"
+        );
         assert_eq!(high[0].event["phone_number"], "+15555550100");
-        assert_eq!(high[0].event_time.as_deref(), Some("2023-03-08 20:26:40.000000"));
+        assert_eq!(
+            high[0].event_time.as_deref(),
+            Some("2023-03-08 20:26:40.000000")
+        );
         assert_eq!(r.records[0]["links"][0], "https://track.evil.com/x?id=1");
         assert_eq!(r.records[0]["direction"], "received");
         assert!(r.timeline.iter().any(|t| t.event == "sms_received"));
@@ -157,7 +200,11 @@ mod tests {
         let text = "ALERT: Apple detected a targeted mercenary spyware attack against your iPhone. More at https://support.apple.com/en-us/102174";
         SmsDb::new(IosVersion::V16)
             .message("threat-notification@apple.com", text, 700_000_000.0)
-            .message("+15555550100", "Apple detected a targeted attack? lol", 700_000_000.0)
+            .message(
+                "+15555550100",
+                "Apple detected a targeted attack? lol",
+                700_000_000.0,
+            )
             .write(f.path(PATH))
             .unwrap();
         let r = run(&Sms, &f, &iocs(&[]));
@@ -171,10 +218,21 @@ mod tests {
     fn wikipedia_link_about_nso_raises_nothing() {
         let f = Folder::new();
         SmsDb::new(IosVersion::V14)
-            .message("+15555550100", "Read this: https://en.wikipedia.org/wiki/NSO_Group about Pegasus", 650_000_000.0)
+            .message(
+                "+15555550100",
+                "Read this: https://en.wikipedia.org/wiki/NSO_Group about Pegasus",
+                650_000_000.0,
+            )
             .write(f.path(PATH))
             .unwrap();
-        let r = run(&Sms, &f, &iocs(&[(IndicatorKind::Domain, "evil.com"), (IndicatorKind::ProcessName, "bh")]));
+        let r = run(
+            &Sms,
+            &f,
+            &iocs(&[
+                (IndicatorKind::Domain, "evil.com"),
+                (IndicatorKind::ProcessName, "bh"),
+            ]),
+        );
         assert_eq!(r.records.len(), 1);
         assert!(r.alerts.is_empty());
     }
@@ -193,7 +251,11 @@ mod tests {
                 is_from_me: false,
                 service: "iMessage".into(),
             })
-            .push(SmsMessage { text: None, attributed_body: Some(attributed_body(&long)), ..SmsMessage::received("+1", "", 720_000_000.0) })
+            .push(SmsMessage {
+                text: None,
+                attributed_body: Some(attributed_body(&long)),
+                ..SmsMessage::received("+1", "", 720_000_000.0)
+            })
             .write(f.path(PATH))
             .unwrap();
         let r = run(&Sms, &f, &iocs(&[(IndicatorKind::Domain, "evil.com")]));
@@ -209,12 +271,19 @@ mod tests {
             let f = Folder::new();
             SmsDb::new(v)
                 .message("+15555550100", "hi", 600_000_000.0)
-                .push(SmsMessage { handle: None, is_from_me: true, ..SmsMessage::received("", "group hello", 600_000_010.0) })
+                .push(SmsMessage {
+                    handle: None,
+                    is_from_me: true,
+                    ..SmsMessage::received("", "group hello", 600_000_010.0)
+                })
                 .write(f.path(PATH))
                 .unwrap();
             let r = run(&Sms, &f, &iocs(&[]));
             assert_eq!(r.records.len(), 2, "{v:?}");
-            assert_eq!(r.records[0]["isodate"], "2020-01-06 10:40:00.000000", "{v:?}");
+            assert_eq!(
+                r.records[0]["isodate"], "2020-01-06 10:40:00.000000",
+                "{v:?}"
+            );
             assert_eq!(r.records[1]["direction"], "sent");
             assert!(r.records[1]["phone_number"].is_null());
         }
@@ -223,7 +292,10 @@ mod tests {
     #[test]
     fn garbage_fails_naming_the_file_and_missing_is_no_data() {
         let f = Folder::new();
-        f.put(PATH, b"this is not a database at all, just some bytes......................................");
+        f.put(
+            PATH,
+            b"this is not a database at all, just some bytes......................................",
+        );
         let r = run(&Sms, &f, &iocs(&[]));
         assert!(r.failed_with("sms.db"), "{:?}", r.status);
         let r = run(&Sms, &Folder::new(), &iocs(&[]));
@@ -232,8 +304,14 @@ mod tests {
 
     #[test]
     fn attributed_body_parser_is_bounded() {
-        assert_eq!(text_from_attributed_body(&attributed_body("abc")).as_deref(), Some("abc"));
-        assert_eq!(text_from_attributed_body(b"NSString\x01\x94\x84\x01+\x81\xff\xff"), None);
+        assert_eq!(
+            text_from_attributed_body(&attributed_body("abc")).as_deref(),
+            Some("abc")
+        );
+        assert_eq!(
+            text_from_attributed_body(b"NSString\x01\x94\x84\x01+\x81\xff\xff"),
+            None
+        );
         assert_eq!(text_from_attributed_body(b"nothing"), None);
     }
 }

@@ -23,13 +23,17 @@ impl Module for SmsAttachments {
         "SMS/iMessage attachments (sms.db): file names against indicators, FORCEDENTRY-style /var/tmp files"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(db) = open_db(ctx, out, PATH)? else { return Ok(()) };
+        let Some(db) = open_db(ctx, out, PATH)? else {
+            return Ok(());
+        };
         let tables = db.tables()?;
         if !tables.contains("attachment") {
             out.no_data(format!("{PATH} has no attachment table"));
             return Ok(());
         }
-        let joined = ["message_attachment_join", "message", "handle"].iter().all(|t| tables.contains(*t));
+        let joined = ["message_attachment_join", "message", "handle"]
+            .iter()
+            .all(|t| tables.contains(*t));
         let sql = if joined {
             "SELECT attachment.ROWID AS attachment_id, attachment.*, message.service AS service, \
              handle.id AS phone_number FROM attachment \
@@ -53,18 +57,31 @@ impl Module for SmsAttachments {
                 }
                 rec.insert(n.clone(), sql_to_json(v));
             }
-            let created = num.get("created_date").copied().and_then(time::from_mac_absolute);
-            let start = num.get("start_date").copied().and_then(time::from_mac_absolute);
+            let created = num
+                .get("created_date")
+                .copied()
+                .and_then(time::from_mac_absolute);
+            let start = num
+                .get("start_date")
+                .copied()
+                .and_then(time::from_mac_absolute);
             let outgoing = num.get("is_outgoing").copied() == Some(1.0);
             rec.insert("isodate".into(), time::format_opt(created).into());
             rec.insert("start_date".into(), time::format_opt(start).into());
-            rec.insert("direction".into(), if outgoing { "sent" } else { "received" }.into());
+            rec.insert(
+                "direction".into(),
+                if outgoing { "sent" } else { "received" }.into(),
+            );
             let has_user_info = rec.get("user_info").is_some_and(|v| !v.is_null());
             rec.insert("has_user_info".into(), has_user_info.into());
             if rec.get("service").is_none_or(|v| v.is_null()) {
                 rec.insert("service".into(), "Unknown".into());
             }
-            let filename = rec.get("filename").and_then(|v| v.as_str()).unwrap_or("NULL").to_string();
+            let filename = rec
+                .get("filename")
+                .and_then(|v| v.as_str())
+                .unwrap_or("NULL")
+                .to_string();
             rec.insert("filename".into(), filename.clone().into());
             out.record(&rec);
 
@@ -98,7 +115,12 @@ impl Module for SmsAttachments {
                     by_name.extend(ctx.iocs.match_file_name(t));
                 }
                 matches.extend(by_name);
-                out.ioc_alerts(&matches, &format!("Message attachment {filename}"), created, &rec);
+                out.ioc_alerts(
+                    &matches,
+                    &format!("Message attachment {filename}"),
+                    created,
+                    &rec,
+                );
             }
             if !outgoing && filename.starts_with("/var/tmp/") && filename.ends_with("-1") {
                 out.alert(
@@ -130,8 +152,18 @@ mod tests {
     fn forcedentry_style_attachment_is_medium() {
         let f = Folder::new();
         SmsDb::new(IosVersion::V14)
-            .attachment("attacker@example.org", "/var/tmp/com.apple.messages/3A2B-1", "image/gif", 650_000_000.0)
-            .attachment("+15555550100", "~/Library/SMS/Attachments/ab/11/X/IMG_0001-1", "image/jpeg", 650_000_000.0)
+            .attachment(
+                "attacker@example.org",
+                "/var/tmp/com.apple.messages/3A2B-1",
+                "image/gif",
+                650_000_000.0,
+            )
+            .attachment(
+                "+15555550100",
+                "~/Library/SMS/Attachments/ab/11/X/IMG_0001-1",
+                "image/jpeg",
+                650_000_000.0,
+            )
             .push_attachment(SmsAttachment {
                 handle: "+15555550100".into(),
                 filename: Some("/var/tmp/sent-1".into()),
@@ -159,27 +191,55 @@ mod tests {
     fn file_name_indicator_matches_and_similar_name_does_not() {
         let f = Folder::new();
         SmsDb::new(IosVersion::V17)
-            .attachment("+1", "~/Library/SMS/Attachments/00/00/A/payload.gif", "image/gif", 700_000_000.0)
-            .attachment("+1", "~/Library/SMS/Attachments/00/00/B/notpayload.gif", "image/gif", 700_000_000.0)
+            .attachment(
+                "+1",
+                "~/Library/SMS/Attachments/00/00/A/payload.gif",
+                "image/gif",
+                700_000_000.0,
+            )
+            .attachment(
+                "+1",
+                "~/Library/SMS/Attachments/00/00/B/notpayload.gif",
+                "image/gif",
+                700_000_000.0,
+            )
             .write(f.path(PATH))
             .unwrap();
-        let r = run(&SmsAttachments, &f, &iocs(&[(IndicatorKind::FileName, "payload.gif")]));
+        let r = run(
+            &SmsAttachments,
+            &f,
+            &iocs(&[(IndicatorKind::FileName, "payload.gif")]),
+        );
         let high = r.at(Level::High);
         assert_eq!(high.len(), 1, "{:?}", r.alerts);
-        assert_eq!(high[0].matched_indicator.as_ref().unwrap().value, "payload.gif");
-        assert!(high[0].event["filename"].as_str().unwrap().ends_with("/A/payload.gif"));
+        assert_eq!(
+            high[0].matched_indicator.as_ref().unwrap().value,
+            "payload.gif"
+        );
+        assert!(
+            high[0].event["filename"]
+                .as_str()
+                .unwrap()
+                .ends_with("/A/payload.gif")
+        );
     }
 
     #[test]
     fn old_layout_and_malformed() {
         let f = Folder::new();
-        SmsDb::new(IosVersion::V10).attachment("+1", "/var/tmp/x-1", "image/gif", 500_000_000.0).write(f.path(PATH)).unwrap();
+        SmsDb::new(IosVersion::V10)
+            .attachment("+1", "/var/tmp/x-1", "image/gif", 500_000_000.0)
+            .write(f.path(PATH))
+            .unwrap();
         let r = run(&SmsAttachments, &f, &iocs(&[]));
         assert_eq!(r.records.len(), 1);
         assert_eq!(r.records[0]["isodate"], "2016-11-05 00:53:20.000000");
         let f = Folder::new();
         f.put(PATH, &[0x42; 4096]);
         assert!(run(&SmsAttachments, &f, &iocs(&[])).failed_with("sms.db"));
-        assert!(matches!(run(&SmsAttachments, &Folder::new(), &iocs(&[])).status, telltale_core::ModuleStatus::NoData(_)));
+        assert!(matches!(
+            run(&SmsAttachments, &Folder::new(), &iocs(&[])).status,
+            telltale_core::ModuleStatus::NoData(_)
+        ));
     }
 }

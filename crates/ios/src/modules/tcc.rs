@@ -67,7 +67,11 @@ pub fn service_name(s: &str) -> String {
         "kTCCServiceWebKitIntelligentTrackingPrevention" => "cross-site tracking",
         _ => "",
     };
-    if known.is_empty() { s.strip_prefix("kTCCService").unwrap_or(s).to_string() } else { known.to_string() }
+    if known.is_empty() {
+        s.strip_prefix("kTCCService").unwrap_or(s).to_string()
+    } else {
+        known.to_string()
+    }
 }
 
 pub struct Tcc;
@@ -80,7 +84,9 @@ impl Module for Tcc {
         "Privacy permissions (TCC.db): clients against process and app indicators"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(db) = open_db(ctx, out, PATH)? else { return Ok(()) };
+        let Some(db) = open_db(ctx, out, PATH)? else {
+            return Ok(());
+        };
         let cols = db.columns("access")?;
         if cols.is_empty() {
             out.no_data(format!("{PATH} has no access table"));
@@ -88,12 +94,24 @@ impl Module for Tcc {
         }
         let has = |c: &str| cols.iter().any(|x| x == c);
         let v3 = has("auth_value");
-        let lm = if has("last_modified") { "last_modified" } else { "NULL" };
+        let lm = if has("last_modified") {
+            "last_modified"
+        } else {
+            "NULL"
+        };
         let sql = if v3 {
-            let reason = if has("auth_reason") { "auth_reason" } else { "NULL" };
+            let reason = if has("auth_reason") {
+                "auth_reason"
+            } else {
+                "NULL"
+            };
             format!("SELECT service, client, client_type, auth_value, {reason}, {lm} FROM access")
         } else {
-            let pc = if has("prompt_count") { "prompt_count" } else { "NULL" };
+            let pc = if has("prompt_count") {
+                "prompt_count"
+            } else {
+                "NULL"
+            };
             format!("SELECT service, client, client_type, allowed, {pc}, {lm} FROM access")
         };
         let mut st = db.conn().prepare(&sql).map_err(|e| db.err(e))?;
@@ -102,13 +120,21 @@ impl Module for Tcc {
             let s = |i: usize| row.get_ref(i).ok().and_then(sql_string).unwrap_or_default();
             let n = |i: usize| row.get_ref(i).ok().and_then(sql_f64).map(|x| x as i64);
             let (service, client) = (s(0), s(1));
-            let client_type = if n(2) == Some(0) { "bundle_id" } else { "absolute_path" };
+            let client_type = if n(2) == Some(0) {
+                "bundle_id"
+            } else {
+                "absolute_path"
+            };
             let modified = n(5).and_then(|x| time::from_unix(x as f64));
-            let mut rec = record! { "service" => service, "client" => client, "client_type" => client_type };
+            let mut rec =
+                record! { "service" => service, "client" => client, "client_type" => client_type };
             let decision = if v3 {
                 let av = auth_value(n(3).unwrap_or(-1));
                 rec.insert("auth_value".into(), av.into());
-                rec.insert("auth_reason_desc".into(), auth_reason(n(4).unwrap_or(-1)).into());
+                rec.insert(
+                    "auth_reason_desc".into(),
+                    auth_reason(n(4).unwrap_or(-1)).into(),
+                );
                 av
             } else {
                 let av = match n(3) {
@@ -126,13 +152,22 @@ impl Module for Tcc {
             let readable = service_name(&service);
             rec.insert("service_name".into(), readable.clone().into());
             out.record(&rec);
-            out.timeline(modified, "AccessRequest", format!("Access to {readable} ({service}) by {client} {decision}"));
+            out.timeline(
+                modified,
+                "AccessRequest",
+                format!("Access to {readable} ({service}) by {client} {decision}"),
+            );
 
             let mut matches = ctx.iocs.match_process(&client);
             if client_type == "bundle_id" {
                 matches.extend(ctx.iocs.match_app_id(&client));
             }
-            out.ioc_alerts(&matches, &format!("Permission holder {client}"), modified, &rec);
+            out.ioc_alerts(
+                &matches,
+                &format!("Permission holder {client}"),
+                modified,
+                &rec,
+            );
         }
         Ok(())
     }
@@ -147,7 +182,10 @@ mod tests {
     use telltale_testkit::ios_dbs::{IosVersion, TccDb};
 
     fn ioc() -> telltale_core::ioc::IocIndex {
-        iocs(&[(IndicatorKind::ProcessName, "msgacntd"), (IndicatorKind::AppId, "com.evil.spy")])
+        iocs(&[
+            (IndicatorKind::ProcessName, "msgacntd"),
+            (IndicatorKind::AppId, "com.evil.spy"),
+        ])
     }
 
     #[test]
@@ -160,10 +198,28 @@ mod tests {
             let auth = if v.major() >= 14 { 2 } else { 1 };
             let f = Folder::new();
             TccDb::new(v)
-                .access("kTCCServiceMicrophone", "/usr/libexec/msgacntd", 1, auth, 1_650_000_000)
+                .access(
+                    "kTCCServiceMicrophone",
+                    "/usr/libexec/msgacntd",
+                    1,
+                    auth,
+                    1_650_000_000,
+                )
                 .access("kTCCServiceCamera", "com.evil.spy", 0, auth, 1_650_000_000)
-                .access("kTCCServiceCamera", "com.notevil.spy", 0, auth, 1_650_000_000)
-                .access("kTCCServicePhotos", "com.apple.mobileslideshow", 0, 0, 1_650_000_000)
+                .access(
+                    "kTCCServiceCamera",
+                    "com.notevil.spy",
+                    0,
+                    auth,
+                    1_650_000_000,
+                )
+                .access(
+                    "kTCCServicePhotos",
+                    "com.apple.mobileslideshow",
+                    0,
+                    0,
+                    1_650_000_000,
+                )
                 .write(f.path(PATH))
                 .unwrap();
             let r = run(&Tcc, &f, &ioc());
@@ -174,7 +230,11 @@ mod tests {
             assert_eq!(r.records[3][key], "denied");
             let high = r.at(Level::High);
             assert_eq!(high.len(), 2, "{v:?} {:?}", r.alerts);
-            assert_eq!(r.alerts.len(), 2, "camera/microphone grants alone raise nothing");
+            assert_eq!(
+                r.alerts.len(),
+                2,
+                "camera/microphone grants alone raise nothing"
+            );
             if v.major() >= 12 {
                 assert_eq!(r.records[0]["last_modified"], "2022-04-15 05:20:00.000000");
                 assert_eq!(r.timeline.len(), 4);
@@ -193,6 +253,9 @@ mod tests {
         let f = Folder::new();
         f.put(PATH, &b"SQLite format 3\0".repeat(64));
         assert!(run(&Tcc, &f, &iocs(&[])).failed_with("TCC.db"));
-        assert!(matches!(run(&Tcc, &Folder::new(), &iocs(&[])).status, telltale_core::ModuleStatus::NoData(_)));
+        assert!(matches!(
+            run(&Tcc, &Folder::new(), &iocs(&[])).status,
+            telltale_core::ModuleStatus::NoData(_)
+        ));
     }
 }
