@@ -1,6 +1,6 @@
 //! sms: messages of `HomeDomain/Library/SMS/sms.db` (message ⟕ handle).
 //!
-//! Records every message with all columns of `message` (binary columns base64, as MVT does) plus
+//! Records every message with the meaningful columns of `message` (see [`COLUMNS`]) plus
 //! `phone_number`, `isodate`, `isodate_read`, `direction` and `links`. When `text` is NULL (common from
 //! iOS 16) the text is recovered from the `attributedBody` typedstream. Checks the links of each message
 //! against the indicators, and raises HIGH for Apple's threat notification (Apple's own iMessage telling
@@ -16,6 +16,41 @@ pub const PATH: &str = "HomeDomain/Library/SMS/sms.db";
 pub const APPLE_THREAT_NOTIFICATIONS: [&str; 2] = [
     "ALERT: State-sponsored attackers may be targeting your iPhone",
     "ALERT: Apple detected a targeted mercenary spyware attack against your iPhone",
+];
+
+/// The columns of `message` put in each record (when present): the meaningful ones of the ~90 columns
+/// (MVT dumps them all; binary columns are left out, the text recovered from `attributedBody` is kept).
+pub const COLUMNS: [&str; 30] = [
+    "ROWID",
+    "guid",
+    "text",
+    "service",
+    "account",
+    "handle_id",
+    "subject",
+    "date",
+    "date_read",
+    "date_delivered",
+    "is_from_me",
+    "is_read",
+    "is_sent",
+    "is_delivered",
+    "is_finished",
+    "error",
+    "cache_has_attachments",
+    "cache_roomnames",
+    "item_type",
+    "group_title",
+    "associated_message_guid",
+    "balloon_bundle_id",
+    "expressive_send_style_id",
+    "destination_caller_id",
+    "reply_to_guid",
+    "thread_originator_guid",
+    "is_spam",
+    "date_edited",
+    "date_retracted",
+    "was_detonated",
 ];
 
 pub struct Sms;
@@ -59,13 +94,25 @@ impl Module for Sms {
             out.no_data(format!("{PATH} has no message table"));
             return Ok(());
         }
+        let cols = db.columns("message")?;
+        let mut select: Vec<String> = COLUMNS
+            .iter()
+            .filter(|c| cols.iter().any(|x| x.eq_ignore_ascii_case(c)))
+            .map(|c| format!("message.\"{c}\""))
+            .collect();
+        if cols.iter().any(|x| x == "attributedBody") {
+            select.push("CASE WHEN message.text IS NULL OR message.text = '' THEN message.attributedBody END AS \"attributedBody\"".into());
+        }
         let join = if db.has_table("handle") {
+            select.push("handle.id AS phone_number".into());
             "LEFT JOIN handle ON handle.ROWID = message.handle_id"
         } else {
-            "LEFT JOIN (SELECT NULL AS ROWID, NULL AS id) AS handle ON 0"
+            select.push("NULL AS phone_number".into());
+            ""
         };
         let sql = format!(
-            "SELECT message.*, handle.id AS phone_number FROM message {join} ORDER BY message.ROWID"
+            "SELECT {} FROM message {join} ORDER BY message.ROWID",
+            select.join(", ")
         );
         let mut st = db.conn().prepare(&sql).map_err(|e| db.err(e))?;
         let names: Vec<String> = st.column_names().map(|s| s.to_string()).collect();
@@ -81,6 +128,9 @@ impl Module for Sms {
         while let Some(row) = rows.next().map_err(|e| db.err(e))? {
             let mut rec = Record::new();
             for (i, n) in names.iter().enumerate() {
+                if Some(i) == i_body {
+                    continue;
+                }
                 let v = row.get_ref(i).map_err(|e| db.err(e))?;
                 rec.insert(n.clone(), sql_to_json(v));
             }
@@ -313,5 +363,49 @@ mod tests {
             None
         );
         assert_eq!(text_from_attributed_body(b"nothing"), None);
+    }
+}
+
+#[cfg(test)]
+mod bulk {
+    use super::*;
+    use crate::util::testing::{Folder, iocs, run};
+    use telltale_testkit::ios_dbs::{DataUsageDb, IosVersion, SmsDb, SmsMessage};
+
+    /// Size check for the benchmark layout (run with `--ignored`).
+    #[test]
+    #[ignore]
+    fn bulk_200k_messages_and_20k_processes() {
+        let t = std::time::Instant::now();
+        let f = Folder::new();
+        let ms = (0..200_000).map(|i| {
+            SmsMessage::received(
+                &format!("+1555{:07}", i % 3000),
+                "hello there https://example.org/x",
+                600_000_000.0 + i as f64,
+            )
+        });
+        SmsDb::new(IosVersion::V17)
+            .extend(ms)
+            .write(f.path(PATH))
+            .unwrap();
+        eprintln!("write sms: {:?}", t.elapsed());
+        let t = std::time::Instant::now();
+        let r = run(&Sms, &f, &iocs(&[]));
+        eprintln!("run sms: {:?}", t.elapsed());
+        assert_eq!(r.records.len(), 200_000);
+        let t = std::time::Instant::now();
+        let mut d = DataUsageDb::new(IosVersion::V17);
+        for i in 0..20_000 {
+            d = d
+                .process(&format!("proc{i}"), None, 600_000_000.0, 600_000_000.0)
+                .usage(i + 1, 600_000_000.0, 0.0, 0.0, 1.0, 1.0);
+        }
+        d.write(f.path(crate::modules::datausage::PATH)).unwrap();
+        eprintln!("write datausage: {:?}", t.elapsed());
+        let t = std::time::Instant::now();
+        let r = run(&crate::modules::datausage::Datausage, &f, &iocs(&[]));
+        eprintln!("run datausage: {:?}", t.elapsed());
+        assert_eq!(r.records.len(), 20_000);
     }
 }
