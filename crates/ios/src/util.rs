@@ -1,31 +1,11 @@
-//! Small helpers shared by the iOS modules: SQLite/plist values to JSON, base64, link extraction, and
-//! reading an optional artifact.
+//! Small helpers shared by the iOS modules: SQLite values to JSON, plist times, link extraction, and
+//! opening an optional artifact (plist → JSON and base64 come from [`crate::nska`]).
 
 use jiff::Timestamp;
 use serde_json::Value;
 use telltale_core::{Emitter, ModuleContext, ModuleError, time};
 
-/// Standard base64 (with padding), as MVT writes binary columns.
-pub fn base64(data: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
+pub use crate::nska::{base64, plist_to_json};
 
 /// A SQLite value as JSON (blobs as base64).
 pub fn sql_to_json(v: rusqlite::types::ValueRef<'_>) -> Value {
@@ -63,66 +43,23 @@ pub fn sql_string(v: rusqlite::types::ValueRef<'_>) -> Option<String> {
     }
 }
 
-/// A plist date as a timestamp.
-pub fn plist_date(d: plist::Date) -> Option<Timestamp> {
-    let st: std::time::SystemTime = d.into();
-    Timestamp::try_from(st).ok()
-}
-
 /// A plist value that holds a time: a date, or a number of Mac absolute seconds.
 pub fn plist_time(v: &plist::Value) -> Option<Timestamp> {
     match v {
-        plist::Value::Date(d) => plist_date(*d),
+        plist::Value::Date(d) => crate::nska::plist_date(d),
         plist::Value::Real(f) => time::from_mac_absolute(*f),
         plist::Value::Integer(i) => time::from_mac_absolute(i.as_signed()? as f64),
         _ => None,
     }
 }
 
-/// A plist value as JSON: dates in telltale's time format, data as base64.
-pub fn plist_to_json(v: &plist::Value) -> Value {
-    match v {
-        plist::Value::Array(a) => Value::Array(a.iter().map(plist_to_json).collect()),
-        plist::Value::Dictionary(d) => Value::Object(
-            d.iter()
-                .map(|(k, v)| (k.clone(), plist_to_json(v)))
-                .collect(),
-        ),
-        plist::Value::Boolean(b) => Value::Bool(*b),
-        plist::Value::Data(b) => Value::String(base64(b)),
-        plist::Value::Date(d) => plist_date(*d)
-            .map(|t| Value::String(time::format(t)))
-            .unwrap_or(Value::Null),
-        plist::Value::Real(f) => serde_json::Number::from_f64(*f)
-            .map(Value::Number)
-            .unwrap_or(Value::Null),
-        plist::Value::Integer(i) => match (i.as_signed(), i.as_unsigned()) {
-            (Some(s), _) => Value::from(s),
-            (None, Some(u)) => Value::from(u),
-            _ => Value::Null,
-        },
-        plist::Value::String(s) => Value::String(s.clone()),
-        plist::Value::Uid(u) => Value::from(u.get()),
-        _ => Value::Null,
-    }
-}
-
-/// Maximum size of a plist read whole (64 MiB).
-pub const PLIST_LIMIT: u64 = 64 << 20;
-
 /// Reads and parses a plist (binary or XML) at a logical path; `Ok(None)` when it is absent.
 pub fn read_plist(
     ctx: &ModuleContext<'_>,
+    out: &mut Emitter<'_>,
     path: &str,
 ) -> Result<Option<plist::Value>, ModuleError> {
-    let bytes = match ctx.evidence.read_limited(path, PLIST_LIMIT) {
-        Ok(b) => b,
-        Err(e) if e.is_not_found() => return Ok(None),
-        Err(e) => return Err(e.into()),
-    };
-    plist::Value::from_reader(std::io::Cursor::new(bytes))
-        .map(Some)
-        .map_err(|e| ModuleError::parse(path, format!("not a valid property list: {e}")))
+    crate::nska::load_plist(ctx.evidence, out, path)
 }
 
 /// Opens a database of the evidence; `Ok(None)` (after `no_data`) when it is absent.
@@ -135,8 +72,12 @@ pub fn open_db(
         out.no_data(format!("{path} is not in the backup"));
         return Ok(None);
     }
-    let db = telltale_core::sqlite::open(ctx.evidence, path)?;
-    // A file that is not a database only fails on first use: check now, naming the file.
+    // Damaged databases are recovered as far as possible (with warnings); a file that is not a database
+    // is an error naming it.
+    let (db, warnings) = telltale_core::sqlite::open_for_module(ctx.evidence, path)?;
+    for w in warnings {
+        out.warn(w);
+    }
     db.tables()?;
     Ok(Some(db))
 }
@@ -163,15 +104,6 @@ pub fn extract_links(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_known_values() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
-    }
 
     #[test]
     fn links() {

@@ -33,7 +33,7 @@ impl Module for IdStatusCache {
         let mut entries = Vec::new();
         let mut found = false;
         for path in PATHS {
-            let Some(root) = read_plist(ctx, path)? else {
+            let Some(root) = read_plist(ctx, out, path)? else {
                 continue;
             };
             found = true;

@@ -35,7 +35,7 @@ impl Module for LocationdClients {
         "Location daemon clients (locationd clients.plist): process names and paths against indicators"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(root) = read_plist(ctx, PATH)? else {
+        let Some(root) = read_plist(ctx, out, PATH)? else {
             out.no_data(format!("{PATH} is not in the backup"));
             return Ok(());
         };

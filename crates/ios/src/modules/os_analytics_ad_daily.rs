@@ -40,7 +40,7 @@ impl Module for OsAnalyticsAdDaily {
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
         let mut found = false;
         for path in PATHS {
-            let Some(root) = read_plist(ctx, path)? else {
+            let Some(root) = read_plist(ctx, out, path)? else {
                 continue;
             };
             found = true;

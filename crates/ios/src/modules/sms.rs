@@ -353,6 +353,32 @@ mod tests {
     }
 
     #[test]
+    fn truncated_database_is_recovered_or_reported() {
+        let ms = (0..3000).map(|i| {
+            SmsMessage::received(
+                "+1555",
+                &format!("message number {i} padding padding"),
+                600_000_000.0 + i as f64,
+            )
+        });
+        let bytes = SmsDb::new(IosVersion::V17).extend(ms).to_bytes();
+        let f = Folder::new();
+        f.put(PATH, &bytes[..bytes.len() * 6 / 10]);
+        let r = run(&Sms, &f, &iocs(&[]));
+        let recovered =
+            matches!(r.status, telltale_core::ModuleStatus::Ok) && !r.warnings.is_empty();
+        assert!(
+            recovered || r.failed_with("sms.db"),
+            "{:?} {:?}",
+            r.status,
+            r.warnings
+        );
+        if recovered {
+            assert!(r.records.len() < 3000);
+        }
+    }
+
+    #[test]
     fn attributed_body_parser_is_bounded() {
         assert_eq!(
             text_from_attributed_body(&attributed_body("abc")).as_deref(),
