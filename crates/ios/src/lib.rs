@@ -7,6 +7,7 @@
 pub mod backup;
 pub mod modules;
 pub mod nska;
+pub mod util;
 pub mod webkit_util;
 
 pub use backup::{BackupAcquisition, BackupEvidence, IosBackupKind, file_id};
