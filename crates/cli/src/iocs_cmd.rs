@@ -4,7 +4,37 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::Subcommand;
+use telltale_ioc::update::{ActiveSnapshot, SnapshotKind, UpdateReport};
 use telltale_ioc::{IocIndex, Match};
+
+/// MVT's index of public indicator sets.
+pub const DEFAULT_INDEX_URL: &str =
+    "https://raw.githubusercontent.com/mvt-project/mvt-indicators/main/indicators.yaml";
+
+fn describe_snapshot(s: &ActiveSnapshot) -> String {
+    let days = s.age().as_secs() / 86_400;
+    match s.kind {
+        SnapshotKind::Builtin => format!("built-in snapshot of {} ({days} days old)", s.date),
+        SnapshotKind::Updated => format!(
+            "updated set of {} from {} ({days} days old)",
+            s.date,
+            s.index_url.as_deref().unwrap_or("?")
+        ),
+    }
+}
+
+fn describe_update(r: &UpdateReport) -> String {
+    let mut out = format!(
+        "Updated {}: {} set(s), {} indicators",
+        r.updated_at,
+        r.files.len(),
+        r.total_indicators
+    );
+    for f in &r.files {
+        out.push_str(&format!("\n  {} ({} indicators) from {}", f.name, f.indicators, f.url));
+    }
+    out
+}
 
 use crate::{EXIT_ERROR, IocArgs};
 
@@ -59,7 +89,7 @@ pub fn load(args: &IocArgs) -> anyhow::Result<LoadedIocs> {
     let mut parts = Vec::new();
     if !args.no_builtin_iocs {
         let snap = b.add_active(data_dir().as_deref()).context("loading the indicator snapshot")?;
-        parts.push(snap.describe());
+        parts.push(describe_snapshot(&snap));
     } else {
         parts.push("no built-in snapshot".to_string());
     }
@@ -197,11 +227,11 @@ fn update(index_url: Option<String>) -> anyhow::Result<u8> {
         eprintln!("telltale: no user data folder on this system; set TELLTALE_DATA_DIR");
         return Ok(EXIT_ERROR);
     };
-    let url = index_url.unwrap_or_else(|| telltale_ioc::update::DEFAULT_INDEX_URL.to_string());
+    let url = index_url.unwrap_or_else(|| DEFAULT_INDEX_URL.to_string());
     eprintln!("Downloading the indicator index {url} …");
     match telltale_ioc::update::update(&url, &dir) {
         Ok(report) => {
-            println!("{}", report.describe());
+            println!("{}", describe_update(&report));
             println!("Installed in {}; `telltale check` uses these sets from now on.", dir.display());
             Ok(0)
         }

@@ -1,7 +1,43 @@
 //! telltale-ioc: STIX 2.1 indicators, the index that matches observables against them, and the
-//! built-in public indicator sets. (Skeleton: API contract; the implementation fills it in.)
+//! built-in public indicator sets.
+//!
+//! * [`stix`] loads bundles (collections from reports and `indicates` relationships),
+//! * [`pattern`] parses STIX patterns and extracts the equality leaves the index evaluates,
+//! * [`IocIndex`] answers "which indicators match this observable" with hash lookups,
+//! * [`builtin`] holds the compressed snapshot of the 15 public sets of MVT's index,
+//! * [`update`] downloads a newer set from an `indicators.yaml` index.
 
 use std::sync::Arc;
+
+pub mod builtin;
+mod index;
+pub mod normalize;
+pub mod pattern;
+pub mod stix;
+pub mod update;
+
+pub use index::{IndexBuilder, IndexStats, IocIndex, SetOrigin, SetStats, UnsupportedPattern};
+pub use stix::{DEFAULT_COLLECTION, LoadProblem};
+pub use update::{ActiveSnapshot, SnapshotKind, UpdateError, UpdateReport};
+
+/// Errors loading indicator files.
+#[derive(Debug, thiserror::Error)]
+pub enum IocError {
+    #[error("{file}: cannot read: {source}")]
+    Io {
+        file: String,
+        source: std::io::Error,
+    },
+    #[error("{file}: not valid STIX JSON: {source}")]
+    Json {
+        file: String,
+        source: serde_json::Error,
+    },
+    #[error("{file}: {message}")]
+    Invalid { file: String, message: String },
+    #[error("{file}: larger than {limit} bytes")]
+    TooLarge { file: String, limit: u64 },
+}
 
 /// The observable kinds telltale evaluates.
 #[derive(
@@ -64,142 +100,4 @@ pub struct Match {
     pub source_file: Arc<str>,
     /// The STIX id of the indicator object.
     pub indicator_id: Option<Arc<str>>,
-}
-
-/// The indicator index. (Interim version: linear scans with the final matching rules; the real index
-/// replaces the internals and keeps this API.)
-#[derive(Default)]
-pub struct IocIndex {
-    entries: Vec<(IndicatorKind, Arc<str>, Arc<str>)>,
-}
-
-fn norm_host(h: &str) -> String {
-    let h = h.trim().trim_end_matches('.').to_ascii_lowercase();
-    h.strip_prefix("www.").map(str::to_string).unwrap_or(h)
-}
-
-fn host_of(s: &str) -> Option<String> {
-    let rest = s.split_once("://").map(|(_, r)| r).unwrap_or(s);
-    let host = rest.split(['/', '?', '#']).next()?;
-    let host = host.rsplit_once('@').map(|(_, h)| h).unwrap_or(host);
-    let host = host.split(':').next()?;
-    if host.is_empty() {
-        None
-    } else {
-        Some(norm_host(host))
-    }
-}
-
-impl IocIndex {
-    /// An index with no indicators.
-    pub fn empty() -> Self {
-        IocIndex::default()
-    }
-
-    /// An index of plain values, all in one collection (for tests and simple lists).
-    pub fn from_values(values: &[(IndicatorKind, &str)], collection: &str) -> Self {
-        let c: Arc<str> = Arc::from(collection);
-        IocIndex {
-            entries: values
-                .iter()
-                .map(|(k, v)| (*k, Arc::from(*v), c.clone()))
-                .collect(),
-        }
-    }
-
-    fn hits(&self, pred: impl Fn(IndicatorKind, &str) -> bool) -> Vec<Match> {
-        self.entries
-            .iter()
-            .filter(|(k, v, _)| pred(*k, v))
-            .map(|(k, v, c)| Match {
-                value: v.clone(),
-                kind: *k,
-                collections: vec![c.clone()],
-                source_file: Arc::from("values"),
-                indicator_id: None,
-            })
-            .collect()
-    }
-
-    pub fn match_host(&self, host: &str) -> Vec<Match> {
-        let h = norm_host(host);
-        if h.parse::<std::net::IpAddr>().is_ok() {
-            return self.match_ip(&h);
-        }
-        self.hits(|k, v| {
-            k == IndicatorKind::Domain && {
-                let d = norm_host(v);
-                h == d || h.ends_with(&format!(".{d}"))
-            }
-        })
-    }
-    pub fn match_url(&self, url: &str) -> Vec<Match> {
-        let exact = self.hits(|k, v| k == IndicatorKind::Url && v == url);
-        if !exact.is_empty() {
-            return exact;
-        }
-        host_of(url)
-            .map(|h| self.match_host(&h))
-            .unwrap_or_default()
-    }
-    pub fn match_text(&self, text: &str) -> Vec<Match> {
-        text.split_whitespace()
-            .flat_map(|w| {
-                if w.contains('.') {
-                    self.match_url(w)
-                } else {
-                    vec![]
-                }
-            })
-            .collect()
-    }
-    pub fn match_process(&self, name: &str) -> Vec<Match> {
-        let base = name.rsplit('/').next().unwrap_or(name);
-        self.hits(|k, v| {
-            k == IndicatorKind::ProcessName
-                && (v == base || ((15..=16).contains(&base.len()) && v.starts_with(base)))
-        })
-    }
-    pub fn match_email(&self, email: &str) -> Vec<Match> {
-        self.hits(|k, v| k == IndicatorKind::Email && v.eq_ignore_ascii_case(email.trim()))
-    }
-    pub fn match_app_id(&self, id: &str) -> Vec<Match> {
-        self.hits(|k, v| k == IndicatorKind::AppId && v == id)
-    }
-    pub fn match_cert_hash(&self, hash: &str) -> Vec<Match> {
-        self.hits(|k, v| {
-            matches!(
-                k,
-                IndicatorKind::AppCertMd5
-                    | IndicatorKind::AppCertSha1
-                    | IndicatorKind::AppCertSha256
-            ) && v.eq_ignore_ascii_case(hash)
-        })
-    }
-    pub fn match_file_hash(&self, hash: &str) -> Vec<Match> {
-        self.hits(|k, v| {
-            matches!(
-                k,
-                IndicatorKind::FileMd5 | IndicatorKind::FileSha1 | IndicatorKind::FileSha256
-            ) && v.eq_ignore_ascii_case(hash)
-        })
-    }
-    pub fn match_file_name(&self, name: &str) -> Vec<Match> {
-        let base = name.rsplit('/').next().unwrap_or(name);
-        self.hits(|k, v| k == IndicatorKind::FileName && v == base)
-    }
-    pub fn match_file_path(&self, path: &str) -> Vec<Match> {
-        self.hits(|k, v| {
-            k == IndicatorKind::FilePath && (v == path || (v.ends_with('/') && path.starts_with(v)))
-        })
-    }
-    pub fn match_profile_id(&self, id: &str) -> Vec<Match> {
-        self.hits(|k, v| k == IndicatorKind::ConfigurationProfileId && v == id)
-    }
-    pub fn match_android_property(&self, name: &str) -> Vec<Match> {
-        self.hits(|k, v| k == IndicatorKind::AndroidProperty && v == name)
-    }
-    pub fn match_ip(&self, ip: &str) -> Vec<Match> {
-        self.hits(|k, v| matches!(k, IndicatorKind::Ipv4 | IndicatorKind::Ipv6) && v == ip.trim())
-    }
 }
