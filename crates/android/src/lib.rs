@@ -1,3 +1,4 @@
 //! telltale-android: AndroidQF acquisitions, bugreports, `.ab` backups and intrusion logs.
 
+pub mod dumpsys;
 pub mod modules;

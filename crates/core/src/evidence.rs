@@ -69,6 +69,16 @@ impl LocalFile {
     }
 }
 
+/// When a file was last modified, as its container records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModTime {
+    /// An absolute instant (file systems).
+    Instant(jiff::Timestamp),
+    /// A wall-clock time without a zone (zip entries: DOS times in the local time of whoever wrote the
+    /// archive). Callers that know the device's zone convert it; others must say the zone is unknown.
+    Local(jiff::civil::DateTime),
+}
+
 /// Read-only access to an acquisition's files.
 pub trait Evidence: Send + Sync {
     /// What this is, for messages: e.g. `folder /x/y`, `iOS backup (encrypted) /x`.
@@ -96,6 +106,10 @@ pub trait Evidence: Send + Sync {
     /// Reads a whole file (bounded by [`DEFAULT_READ_LIMIT`]).
     fn read(&self, path: &str) -> Result<Vec<u8>, EvidenceError> {
         self.read_limited(path, DEFAULT_READ_LIMIT)
+    }
+    /// The last modification time of a file, when the container records one.
+    fn modified(&self, _path: &str) -> Option<ModTime> {
+        None
     }
     /// The first existing path of several candidates.
     fn first_existing(&self, candidates: &[&str]) -> Option<String> {
@@ -267,6 +281,10 @@ impl Evidence for FolderEvidence {
         let p = self.resolve(path)?;
         let f = fs::File::open(&p).map_err(|e| EvidenceError::io(path, e))?;
         Ok(Box::new(f))
+    }
+    fn modified(&self, path: &str) -> Option<ModTime> {
+        let m = self.resolve(path).ok()?.metadata().ok()?.modified().ok()?;
+        jiff::Timestamp::try_from(m).ok().map(ModTime::Instant)
     }
     fn local_file(&self, path: &str) -> Result<LocalFile, EvidenceError> {
         let p = self.resolve(path)?;

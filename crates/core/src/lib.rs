@@ -19,7 +19,7 @@ pub mod time;
 pub use acquisition::{Acquisition, AcquisitionError, AcquisitionKind, DeviceFact, OpenOptions, SecretProvider};
 pub use alert::{Alert, Level, MatchedIndicator};
 pub use engine::{ModuleOutcome, ModuleStatus, Output, RunSummary, run_modules};
-pub use evidence::{Entry, Evidence, EvidenceError, FolderEvidence, LocalFile};
+pub use evidence::{Entry, Evidence, EvidenceError, FolderEvidence, LocalFile, ModTime};
 pub use module::{Emitter, Module, ModuleContext, ModuleError, RunOptions};
 pub use record::{Record, TimelineEvent};
 pub use telltale_ioc as ioc;
