@@ -5,7 +5,9 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use telltale_android::dumpsys::Dumpstate;
-use telltale_core::{Alert, FolderEvidence, ModuleContext, Output, Record, RunOptions, TimelineEvent, run_modules};
+use telltale_core::{
+    Alert, FolderEvidence, ModuleContext, Output, Record, RunOptions, TimelineEvent, run_modules,
+};
 
 struct Null;
 impl Output for Null {
@@ -22,17 +24,26 @@ fn bench(c: &mut Criterion) {
     std::fs::write(dir.path().join("bugreport-bench.txt"), &text).unwrap();
     let ev = FolderEvidence::new(dir.path()).unwrap();
     let iocs = telltale_core::ioc::IocIndex::from_values(
-        &[(telltale_core::ioc::IndicatorKind::AppId, "com.evil.spy"), (telltale_core::ioc::IndicatorKind::ProcessName, "bh")],
+        &[
+            (telltale_core::ioc::IndicatorKind::AppId, "com.evil.spy"),
+            (telltale_core::ioc::IndicatorKind::ProcessName, "bh"),
+        ],
         "Bench",
     );
     let opts = RunOptions::default();
     let mut g = c.benchmark_group("bugreport_100MB");
     g.sample_size(10);
-    g.bench_function("split", |b| b.iter(|| black_box(Dumpstate::parse(black_box(text.clone())).sections().len())));
+    g.bench_function("split", |b| {
+        b.iter(|| black_box(Dumpstate::parse(black_box(text.clone())).sections().len()))
+    });
     g.bench_function("read_split_all_modules", |b| {
         b.iter(|| {
             let modules = telltale_android::modules::bugreport::all();
-            let ctx = ModuleContext { evidence: &ev, iocs: &iocs, options: &opts };
+            let ctx = ModuleContext {
+                evidence: &ev,
+                iocs: &iocs,
+                options: &opts,
+            };
             let s = run_modules(&modules, &ctx, &Null);
             assert!(s.failed().next().is_none());
             black_box(s.modules.len())

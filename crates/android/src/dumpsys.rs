@@ -21,7 +21,8 @@ pub const MAX_SECTIONS: usize = 100_000;
 /// Names and titles longer than this are not headers.
 const MAX_NAME: usize = 256;
 /// The delimiter dumpstate writes between services (78 dashes and more).
-const DELIMITER: &[u8] = b"------------------------------------------------------------------------------";
+const DELIMITER: &[u8] =
+    b"------------------------------------------------------------------------------";
 
 /// What kind of header opened a section.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,8 +61,14 @@ pub struct Dumpstate {
 }
 
 enum Header<'a> {
-    Service { priority: Option<&'a [u8]>, name: &'a [u8] },
-    Command { title: &'a [u8], command: Option<&'a [u8]> },
+    Service {
+        priority: Option<&'a [u8]>,
+        name: &'a [u8],
+    },
+    Command {
+        title: &'a [u8],
+        command: Option<&'a [u8]>,
+    },
     /// `------ N was the duration of 'X' ------` or a bare `------`.
     CommandEnd,
     /// `--------- N.NNNs was the duration of dumpsys name` or the dash delimiter.
@@ -94,7 +101,10 @@ fn classify(line: &[u8]) -> Option<Header<'_>> {
             let rest = rest.strip_suffix(b":")?;
             let (priority, name) = ["CRITICAL ", "HIGH ", "NORMAL "]
                 .iter()
-                .find_map(|p| rest.strip_prefix(p.as_bytes()).map(|n| (Some(trim(&p.as_bytes()[..p.len() - 1])), n)))
+                .find_map(|p| {
+                    rest.strip_prefix(p.as_bytes())
+                        .map(|n| (Some(trim(&p.as_bytes()[..p.len() - 1])), n))
+                })
                 .unwrap_or((None, rest));
             let name = trim(name);
             if name.is_empty() || name.len() > MAX_NAME || name.contains(&b' ') {
@@ -111,7 +121,8 @@ fn classify(line: &[u8]) -> Option<Header<'_>> {
                 return Some(Header::ServiceEnd);
             }
             if line.starts_with(b"--------- ") {
-                return memchr::memmem::find(line, b"was the duration of").map(|_| Header::ServiceEnd);
+                return memchr::memmem::find(line, b"was the duration of")
+                    .map(|_| Header::ServiceEnd);
             }
             let inner = line.strip_prefix(b"------ ")?.strip_suffix(b" ------")?;
             let inner = trim(inner);
@@ -128,10 +139,16 @@ fn classify(line: &[u8]) -> Option<Header<'_>> {
                 let title = trim(&inner[..open]);
                 let command = &inner[open + 1..inner.len() - 1];
                 if !title.is_empty() {
-                    return Some(Header::Command { title, command: Some(command) });
+                    return Some(Header::Command {
+                        title,
+                        command: Some(command),
+                    });
                 }
             }
-            Some(Header::Command { title: inner, command: None })
+            Some(Header::Command {
+                title: inner,
+                command: None,
+            })
         }
         _ => None,
     }
@@ -206,7 +223,12 @@ impl Dumpstate {
             }
             start = next;
         }
-        Dumpstate { data, sections, truncated, path: String::new() }
+        Dumpstate {
+            data,
+            sections,
+            truncated,
+            path: String::new(),
+        }
     }
 
     /// The whole text.
@@ -228,7 +250,9 @@ impl Dumpstate {
 
     /// Every service section named `name` (a service may be dumped at several priorities).
     pub fn services<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Section> + 'a {
-        self.sections.iter().filter(move |s| s.kind == SectionKind::Service && s.name == name)
+        self.sections
+            .iter()
+            .filter(move |s| s.kind == SectionKind::Service && s.name == name)
     }
 
     /// The body of service `name` (the longest when it was dumped more than once), as text.
@@ -257,12 +281,16 @@ impl Dumpstate {
     /// The value of one system property (from the getprop section).
     pub fn property(&self, name: &str) -> Option<String> {
         let text = self.getprop()?;
-        parse_getprop(&text).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+        parse_getprop(&text)
+            .into_iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
     }
 
     /// The device's time zone (`persist.sys.timezone`), when the getprop section gives it.
     pub fn timezone(&self) -> Option<String> {
-        self.property("persist.sys.timezone").filter(|v| !v.trim().is_empty())
+        self.property("persist.sys.timezone")
+            .filter(|v| !v.trim().is_empty())
     }
 }
 
@@ -271,9 +299,15 @@ pub fn parse_getprop(text: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for line in text.lines() {
         let line = line.trim();
-        let Some(rest) = line.strip_prefix('[') else { continue };
-        let Some((name, rest)) = rest.split_once("]: [") else { continue };
-        let Some(value) = rest.strip_suffix(']') else { continue };
+        let Some(rest) = line.strip_prefix('[') else {
+            continue;
+        };
+        let Some((name, rest)) = rest.split_once("]: [") else {
+            continue;
+        };
+        let Some(value) = rest.strip_suffix(']') else {
+            continue;
+        };
         if name.is_empty() {
             continue;
         }
@@ -318,7 +352,11 @@ USER PID
     #[test]
     fn splits_headers_and_variants() {
         let d = Dumpstate::parse(SAMPLE.as_bytes().to_vec());
-        let names: Vec<_> = d.sections().iter().map(|s| (s.kind, s.name.as_str())).collect();
+        let names: Vec<_> = d
+            .sections()
+            .iter()
+            .map(|s| (s.kind, s.name.as_str()))
+            .collect();
         assert_eq!(
             names,
             vec![
@@ -333,9 +371,15 @@ USER PID
             ]
         );
         assert_eq!(d.service("cpuinfo").unwrap(), "load: 1.0\n");
-        assert_eq!(d.services("cpuinfo").next().unwrap().priority.as_deref(), Some("CRITICAL"));
+        assert_eq!(
+            d.services("cpuinfo").next().unwrap().priority.as_deref(),
+            Some("CRITICAL")
+        );
         assert_eq!(d.service("adb").unwrap(), "adb body\n");
-        assert_eq!(d.service("package").unwrap(), "Packages:\n  Package [com.a] (1):\n");
+        assert_eq!(
+            d.service("package").unwrap(),
+            "Packages:\n  Package [com.a] (1):\n"
+        );
         assert_eq!(d.service("appops").unwrap(), "appops body\n");
         assert_eq!(d.timezone().as_deref(), Some("Europe/Paris"));
         assert_eq!(d.property("ro.build.version.sdk").as_deref(), Some("34"));
@@ -347,14 +391,16 @@ USER PID
 
     #[test]
     fn crlf_and_no_trailing_newline() {
-        let d = Dumpstate::parse(b"DUMP OF SERVICE x:\r\nline\r\nDUMP OF SERVICE y:\r\nend".to_vec());
+        let d =
+            Dumpstate::parse(b"DUMP OF SERVICE x:\r\nline\r\nDUMP OF SERVICE y:\r\nend".to_vec());
         assert_eq!(d.service("x").unwrap(), "line\r\n");
         assert_eq!(d.service("y").unwrap(), "end");
     }
 
     #[test]
     fn not_headers() {
-        let d = Dumpstate::parse(b"DUMP OF SERVICE :\nDUMP OF SERVICE a b:\n------ \n-\nD\n".to_vec());
+        let d =
+            Dumpstate::parse(b"DUMP OF SERVICE :\nDUMP OF SERVICE a b:\n------ \n-\nD\n".to_vec());
         assert!(d.sections().is_empty());
     }
 

@@ -67,7 +67,10 @@ impl Bugreport {
         if !body.ends_with('\n') {
             s.push('\n');
         }
-        let _ = writeln!(s, "--------- 0.002s was the duration of dumpsys {name}, ending at: 2024-01-02 03:04:05");
+        let _ = writeln!(
+            s,
+            "--------- 0.002s was the duration of dumpsys {name}, ending at: 2024-01-02 03:04:05"
+        );
         self.services.push(s);
         self
     }
@@ -85,7 +88,10 @@ impl Bugreport {
 
     /// The getprop section with these properties.
     pub fn getprop(self, props: &[(&str, &str)]) -> Self {
-        let body: String = props.iter().map(|(k, v)| format!("[{k}]: [{v}]\n")).collect();
+        let body: String = props
+            .iter()
+            .map(|(k, v)| format!("[{k}]: [{v}]\n"))
+            .collect();
         self.command("SYSTEM PROPERTIES", "getprop", &body)
     }
 
@@ -103,7 +109,9 @@ impl Bugreport {
 
     /// The dumpstate text.
     pub fn dumpstate_text(&self) -> String {
-        let mut s = String::from("========================================================\n== dumpstate: 2024-01-02 03:04:05\n========================================================\n\nBuild: TEST.240102.001\n");
+        let mut s = String::from(
+            "========================================================\n== dumpstate: 2024-01-02 03:04:05\n========================================================\n\nBuild: TEST.240102.001\n",
+        );
         for c in &self.commands {
             s.push_str(c);
         }
@@ -123,9 +131,15 @@ impl Bugreport {
     fn entries(&self) -> Vec<(String, Vec<u8>)> {
         let mut v = Vec::new();
         if self.main_entry {
-            v.push(("main_entry.txt".to_string(), self.dumpstate_name.clone().into_bytes()));
+            v.push((
+                "main_entry.txt".to_string(),
+                self.dumpstate_name.clone().into_bytes(),
+            ));
         }
-        v.push((self.dumpstate_name.clone(), self.dumpstate_text().into_bytes()));
+        v.push((
+            self.dumpstate_name.clone(),
+            self.dumpstate_text().into_bytes(),
+        ));
         v.extend(self.files.iter().cloned());
         v
     }
@@ -148,15 +162,21 @@ impl Bugreport {
     }
 }
 
-fn write_zip(path: &Path, entries: &[(String, Vec<u8>)], t: (u16, u8, u8, u8, u8, u8)) -> std::io::Result<()> {
+fn write_zip(
+    path: &Path,
+    entries: &[(String, Vec<u8>)],
+    t: (u16, u8, u8, u8, u8, u8),
+) -> std::io::Result<()> {
     let f = std::fs::File::create(path)?;
     let mut z = zip::ZipWriter::new(f);
-    let dt = zip::DateTime::from_date_and_time(t.0, t.1, t.2, t.3, t.4, t.5).map_err(std::io::Error::other)?;
+    let dt = zip::DateTime::from_date_and_time(t.0, t.1, t.2, t.3, t.4, t.5)
+        .map_err(std::io::Error::other)?;
     let opts = zip::write::SimpleFileOptions::default()
         .compression_method(zip::CompressionMethod::Deflated)
         .last_modified_time(dt);
     for (name, data) in entries {
-        z.start_file(name.as_str(), opts).map_err(std::io::Error::other)?;
+        z.start_file(name.as_str(), opts)
+            .map_err(std::io::Error::other)?;
         z.write_all(data)?;
     }
     z.finish().map_err(std::io::Error::other)?;
@@ -164,7 +184,13 @@ fn write_zip(path: &Path, entries: &[(String, Vec<u8>)], t: (u16, u8, u8, u8, u8
 }
 
 /// A text tombstone (the debuggerd format).
-pub fn tombstone_text(pid: u32, uid: u32, thread_name: &str, binary: &str, timestamp: &str) -> String {
+pub fn tombstone_text(
+    pid: u32,
+    uid: u32,
+    thread_name: &str,
+    binary: &str,
+    timestamp: &str,
+) -> String {
     format!(
         "*** *** *** *** *** *** *** *** *** *** *** *** *** *** *** ***\n\
          Build fingerprint: 'google/test/test:14/TEST/1:user/release-keys'\n\
@@ -279,14 +305,30 @@ pub fn big_dumpstate(target: usize) -> Vec<u8> {
         ("ro.build.version.security_patch", "2024-01-05"),
         ("ro.product.vendor.model", "Bench"),
     ]);
-    let mut ps = String::from("LABEL                          USER           PID   TID  PPID     VSZ    RSS WCHAN            ADDR S CMD\n");
+    let mut ps = String::from(
+        "LABEL                          USER           PID   TID  PPID     VSZ    RSS WCHAN            ADDR S CMD\n",
+    );
     for i in 0..3000 {
-        let _ = writeln!(ps, "u:r:untrusted_app:s0:c1,c2     u0_a{}       {} {} 700 1000 2000 0 0 S com.example.app{}", i % 300, 1000 + i, 1000 + i, i);
+        let _ = writeln!(
+            ps,
+            "u:r:untrusted_app:s0:c1,c2     u0_a{}       {} {} 700 1000 2000 0 0 S com.example.app{}",
+            i % 300,
+            1000 + i,
+            1000 + i,
+            i
+        );
     }
-    b = b.command("PROCESSES AND THREADS", "ps -A -T -Z -O pri,nice,rtprio,sched,pcy,time", &ps);
+    b = b.command(
+        "PROCESSES AND THREADS",
+        "ps -A -T -Z -O pri,nice,rtprio,sched,pcy,time",
+        &ps,
+    );
     let mut pkg = String::from("Activity Resolver Table:\n  Non-Data Actions:\n");
     for i in 0..2000 {
-        let _ = writeln!(pkg, "      com.example.ACTION{i}:\n        1a2b3c com.example.app{i}/.Main");
+        let _ = writeln!(
+            pkg,
+            "      com.example.ACTION{i}:\n        1a2b3c com.example.app{i}/.Main"
+        );
     }
     pkg.push_str("\nReceiver Resolver Table:\n  Non-Data Actions:\n      android.provider.Telephony.SMS_RECEIVED:\n");
     for i in 0..50 {
@@ -309,9 +351,15 @@ pub fn big_dumpstate(target: usize) -> Vec<u8> {
         );
     }
     b = b.service("appops", &appops);
-    let mut bs = String::from("Battery History (1% used, 40KB used of 4096KB, 10 strings using 1KB):\n");
+    let mut bs =
+        String::from("Battery History (1% used, 40KB used of 4096KB, 10 strings using 1KB):\n");
     for i in 0..20000 {
-        let _ = writeln!(bs, "       +{i}s000ms (2) 100 +job=u0a{}:\"com.example.app{}/.Job\"", i % 300, i % 3000);
+        let _ = writeln!(
+            bs,
+            "       +{i}s000ms (2) 100 +job=u0a{}:\"com.example.app{}/.Job\"",
+            i % 300,
+            i % 3000
+        );
     }
     bs.push_str("\nDaily stats:\n  Daily from 2024-01-01-00-00-00 to 2024-01-02-00-00-00:\n");
     for i in 0..2000 {
@@ -330,7 +378,9 @@ pub fn big_dumpstate(target: usize) -> Vec<u8> {
         b = b.service(&format!("vendor.service{i}"), "nothing to dump\n");
     }
     let mut text = b.dumpstate_text().into_bytes();
-    text.extend_from_slice(b"------ SYSTEM LOG (logcat -v threadtime -v printable -v uid -d *:v) ------\n");
+    text.extend_from_slice(
+        b"------ SYSTEM LOG (logcat -v threadtime -v printable -v uid -d *:v) ------\n",
+    );
     let line = b"01-02 03:04:05.678  1000  1234  1250 I ActivityManager: Start proc 4321:com.example.app/u0a123 for service {com.example.app/com.example.app.Service}\n";
     while text.len() + line.len() < target {
         text.extend_from_slice(line);
@@ -389,7 +439,10 @@ impl IntrusionLogs {
     }
 
     fn entries(&self) -> Vec<(String, Vec<u8>)> {
-        self.files.iter().map(|(n, l)| (n.clone(), (l.join("\n") + "\n").into_bytes())).collect()
+        self.files
+            .iter()
+            .map(|(n, l)| (n.clone(), (l.join("\n") + "\n").into_bytes()))
+            .collect()
     }
 
     pub fn write_folder(&self, dir: &Path) -> std::io::Result<()> {

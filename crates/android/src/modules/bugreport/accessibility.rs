@@ -62,8 +62,12 @@ impl Module for DumpsysAccessibility {
         "Accessibility services (dumpsys accessibility): indicator app ids, enabled services"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(d) = dumpstate_or_no_data(&self.0, ctx, out)? else { return Ok(()) };
-        let Some(text) = service_or_no_data(&d, "accessibility", out) else { return Ok(()) };
+        let Some(d) = dumpstate_or_no_data(&self.0, ctx, out)? else {
+            return Ok(());
+        };
+        let Some(text) = service_or_no_data(&d, "accessibility", out) else {
+            return Ok(());
+        };
         for (pkg, service, enabled) in parse(&text) {
             let rec = record! { "package_name" => pkg, "service" => service, "enabled" => enabled };
             out.record(&rec);
@@ -79,7 +83,13 @@ impl Module for DumpsysAccessibility {
                     None,
                 );
             } else {
-                out.alert(Level::Informational, format!("Installed accessibility service \"{service}\""), None, &rec, None);
+                out.alert(
+                    Level::Informational,
+                    format!("Installed accessibility service \"{service}\""),
+                    None,
+                    &rec,
+                    None,
+                );
             }
         }
         Ok(())
@@ -100,12 +110,22 @@ mod tests {
     #[test]
     fn both_formats() {
         assert_eq!(parse(OLD).len(), 2);
-        assert_eq!(parse(OLD)[1], ("com.evil.spy".into(), "com.evil.spy/.Svc".into(), false));
+        assert_eq!(
+            parse(OLD)[1],
+            ("com.evil.spy".into(), "com.evil.spy/.Svc".into(), false)
+        );
         let n = parse(NEW);
-        assert_eq!(n, vec![
-            ("com.azure.authenticator".into(), "com.microsoft.A".into(), true),
-            ("com.evil.spy".into(), "com.evil.Svc".into(), true)
-        ]);
+        assert_eq!(
+            n,
+            vec![
+                (
+                    "com.azure.authenticator".into(),
+                    "com.microsoft.A".into(),
+                    true
+                ),
+                ("com.evil.spy".into(), "com.evil.Svc".into(), true)
+            ]
+        );
     }
 
     #[test]
@@ -117,17 +137,35 @@ mod tests {
         assert_eq!(r.high(), 1);
         assert_eq!(r.at(Level::Medium).len(), 1);
         let br = Bugreport::new().service("accessibility", OLD);
-        let r = run_bugreport(&DumpsysAccessibility(DumpstateCache::new()), &br, &iocs(&[(IndicatorKind::AppId, "com.evil")]));
+        let r = run_bugreport(
+            &DumpsysAccessibility(DumpstateCache::new()),
+            &br,
+            &iocs(&[(IndicatorKind::AppId, "com.evil")]),
+        );
         assert_eq!(r.high(), 0);
         assert_eq!(r.records.len(), 2);
     }
 
     #[test]
     fn malformed_and_absent() {
-        let br = Bugreport::new().service("accessibility", "\u{0}\u{1}garbage{{{}}}\ninstalled services: {\n :\n");
-        let r = run_bugreport(&DumpsysAccessibility(DumpstateCache::new()), &br, &iocs(&[]));
+        let br = Bugreport::new().service(
+            "accessibility",
+            "\u{0}\u{1}garbage{{{}}}\ninstalled services: {\n :\n",
+        );
+        let r = run_bugreport(
+            &DumpsysAccessibility(DumpstateCache::new()),
+            &br,
+            &iocs(&[]),
+        );
         assert_eq!(r.high(), 0);
-        let r = run_bugreport(&DumpsysAccessibility(DumpstateCache::new()), &Bugreport::new(), &iocs(&[]));
-        assert!(matches!(r.outcome.status, telltale_core::ModuleStatus::NoData(_)));
+        let r = run_bugreport(
+            &DumpsysAccessibility(DumpstateCache::new()),
+            &Bugreport::new(),
+            &iocs(&[]),
+        );
+        assert!(matches!(
+            r.outcome.status,
+            telltale_core::ModuleStatus::NoData(_)
+        ));
     }
 }

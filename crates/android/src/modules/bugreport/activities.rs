@@ -44,7 +44,9 @@ pub fn parse_resolver_table(text: &str, table: &str) -> Vec<(String, String)> {
             continue;
         }
         let mut parts = t.split_whitespace();
-        let (Some(_), Some(component)) = (parts.next(), parts.next()) else { continue };
+        let (Some(_), Some(component)) = (parts.next(), parts.next()) else {
+            continue;
+        };
         out.push((current.clone(), component.to_string()));
     }
     out
@@ -58,8 +60,12 @@ impl Module for DumpsysActivities {
         "Activities registered for intents (dumpsys package activity resolver table): indicator app ids"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(d) = dumpstate_or_no_data(&self.0, ctx, out)? else { return Ok(()) };
-        let Some(text) = service_or_no_data(&d, "package", out) else { return Ok(()) };
+        let Some(d) = dumpstate_or_no_data(&self.0, ctx, out)? else {
+            return Ok(());
+        };
+        let Some(text) = service_or_no_data(&d, "package", out) else {
+            return Ok(());
+        };
         for (intent, activity) in parse_resolver_table(&text, "Activity Resolver Table:") {
             let pkg = activity.split('/').next().unwrap_or(&activity).to_string();
             let rec = record! { "intent" => intent, "package_name" => pkg, "activity" => activity };
@@ -83,11 +89,19 @@ mod tests {
     #[test]
     fn positive_negative_malformed() {
         let br = Bugreport::new().service("package", PKG);
-        let r = run_bugreport(&DumpsysActivities(DumpstateCache::new()), &br, &iocs(&[(IndicatorKind::AppId, "com.evil.spy")]));
+        let r = run_bugreport(
+            &DumpsysActivities(DumpstateCache::new()),
+            &br,
+            &iocs(&[(IndicatorKind::AppId, "com.evil.spy")]),
+        );
         assert_eq!(r.records.len(), 3);
         assert_eq!(r.records[0]["intent"], "android.intent.action.MAIN");
         assert_eq!(r.high(), 1);
-        let r = run_bugreport(&DumpsysActivities(DumpstateCache::new()), &br, &iocs(&[(IndicatorKind::AppId, "com.evil")]));
+        let r = run_bugreport(
+            &DumpsysActivities(DumpstateCache::new()),
+            &br,
+            &iocs(&[(IndicatorKind::AppId, "com.evil")]),
+        );
         assert_eq!(r.high(), 0);
         let br = Bugreport::new().service("package", "Activity Resolver Table:\n  Non-Data Actions:\n        x\n      a:\n        onlyone\n\u{fffd}\n");
         let r = run_bugreport(&DumpsysActivities(DumpstateCache::new()), &br, &iocs(&[]));

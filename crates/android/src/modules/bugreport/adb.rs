@@ -62,10 +62,19 @@ fn key_info(entry: &str, source: &'static str) -> TrustedKey {
     let fingerprint = base64_decode(key)
         .map(|raw| {
             let d = md5::Md5::digest(&raw);
-            d.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join(":")
+            d.iter()
+                .map(|b| format!("{b:02X}"))
+                .collect::<Vec<_>>()
+                .join(":")
         })
         .unwrap_or_default();
-    TrustedKey { key: key.to_string(), user: user.trim().to_string(), fingerprint, last_connected_ms: None, source }
+    TrustedKey {
+        key: key.to_string(),
+        user: user.trim().to_string(),
+        fingerprint,
+        last_connected_ms: None,
+        source,
+    }
 }
 
 fn xml_attr(line: &str, name: &str) -> Option<String> {
@@ -82,7 +91,11 @@ pub fn parse(text: &str) -> Vec<TrustedKey> {
         let t = line.trim();
         if in_user_keys {
             // Continuation lines are further keys (`<base64> user@host`); anything else ends the list.
-            let is_key = t.split_whitespace().next().and_then(base64_decode).is_some_and(|k| k.len() >= 3);
+            let is_key = t
+                .split_whitespace()
+                .next()
+                .and_then(base64_decode)
+                .is_some_and(|k| k.len() >= 3);
             if !is_key {
                 in_user_keys = false;
             } else {
@@ -121,21 +134,35 @@ impl Module for DumpsysAdbState {
         "Computers trusted for USB debugging (dumpsys adb): trusted host keys with user@host"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(d) = dumpstate_or_no_data(&self.0, ctx, out)? else { return Ok(()) };
-        let Some(text) = service_or_no_data(&d, "adb", out) else { return Ok(()) };
+        let Some(d) = dumpstate_or_no_data(&self.0, ctx, out)? else {
+            return Ok(());
+        };
+        let Some(text) = service_or_no_data(&d, "adb", out) else {
+            return Ok(());
+        };
         if text.contains("Can't find service: adb") {
             out.no_data("the adb service could not be dumped on this device");
             return Ok(());
         }
         for k in parse(&text) {
-            let ts = k.last_connected_ms.and_then(telltale_core::time::from_unix_ms);
+            let ts = k
+                .last_connected_ms
+                .and_then(telltale_core::time::from_unix_ms);
             let rec: Record = record! {
                 "user" => k.user, "fingerprint" => k.fingerprint, "key" => k.key,
                 "last_connected" => fmt_ts(ts), "source" => k.source,
             };
             out.record(&rec);
-            let who = if k.user.is_empty() { "unknown user".to_string() } else { k.user.clone() };
-            out.timeline(ts, "adb_last_connection", format!("Last ADB connection of trusted computer {who}"));
+            let who = if k.user.is_empty() {
+                "unknown user".to_string()
+            } else {
+                k.user.clone()
+            };
+            out.timeline(
+                ts,
+                "adb_last_connection",
+                format!("Last ADB connection of trusted computer {who}"),
+            );
             if k.fingerprint.is_empty() {
                 out.alert(Level::Low, format!("Found an invalid trusted ADB host key ({who}): the key stored for USB debugging is not valid base64"), ts, &rec, None);
             } else {
@@ -177,10 +204,16 @@ mod tests {
         assert_eq!(r.records[0]["user"], "user@laptop");
         assert_eq!(r.records[0]["source"], "keystore");
         assert_eq!(r.records[0]["last_connected"], "2021-08-09 09:37:09.898000");
-        assert_eq!(r.records[0]["fingerprint"], "CB:08:CA:4A:7B:B5:F9:68:3C:19:13:3A:84:87:2C:A7");
+        assert_eq!(
+            r.records[0]["fingerprint"],
+            "CB:08:CA:4A:7B:B5:F9:68:3C:19:13:3A:84:87:2C:A7"
+        );
         assert_eq!(r.at(Level::Informational).len(), 2);
         assert_eq!(r.high(), 0);
-        let br = Bugreport::new().service("adb", "{\n  debugging_manager={\n    user_keys=%%%% eve@x\n  }\n}\n");
+        let br = Bugreport::new().service(
+            "adb",
+            "{\n  debugging_manager={\n    user_keys=%%%% eve@x\n  }\n}\n",
+        );
         let r = run_bugreport(&DumpsysAdbState(DumpstateCache::new()), &br, &iocs(&[]));
         assert_eq!(r.at(Level::Low).len(), 1);
         let br = Bugreport::new().service("adb", "Can't find service: adb\n");

@@ -54,31 +54,54 @@ pub fn parse(text: &str) -> Vec<Package> {
         }
         if let Some(rest) = line.strip_prefix("    Package ") {
             out.extend(current.take());
-            current = Some(Package { name: rest.trim_end().trim_end_matches(':').to_string(), uid: uid.clone(), ops: vec![] });
+            current = Some(Package {
+                name: rest.trim_end().trim_end_matches(':').to_string(),
+                uid: uid.clone(),
+                ops: vec![],
+            });
             continue;
         }
-        let Some(pkg) = current.as_mut() else { continue };
+        let Some(pkg) = current.as_mut() else {
+            continue;
+        };
         if line.starts_with("      ") && !line[6..].starts_with(' ') {
             let t = line.trim();
             let mut parts = t.split_whitespace();
             let name = parts.next().unwrap_or("").trim_end_matches(':').to_string();
-            let mode = parts.next().map(|m| m.trim_end_matches(':').trim_start_matches('(').trim_end_matches(')').to_string());
-            pkg.ops.push(Op { name, mode, entries: vec![] });
+            let mode = parts.next().map(|m| {
+                m.trim_end_matches(':')
+                    .trim_start_matches('(')
+                    .trim_end_matches(')')
+                    .to_string()
+            });
+            pkg.ops.push(Op {
+                name,
+                mode,
+                entries: vec![],
+            });
             continue;
         }
         if line.starts_with("          ") {
             let t = line.trim();
-            let Some((access, rest)) = t.split_once(':') else { continue };
+            let Some((access, rest)) = t.split_once(':') else {
+                continue;
+            };
             if access != "Access" && access != "Reject" {
                 continue;
             }
-            let Some(op) = pkg.ops.last_mut() else { continue };
+            let Some(op) = pkg.ops.last_mut() else {
+                continue;
+            };
             let (kind, after) = match (rest.find('['), rest.find(']')) {
                 (Some(a), Some(b)) if a < b => (rest[a + 1..b].to_string(), &rest[b + 1..]),
                 _ => (String::new(), rest),
             };
             let local_time = after.split('(').next().unwrap_or("").trim().to_string();
-            op.entries.push(Entry { access: access.to_string(), kind, local_time });
+            op.entries.push(Entry {
+                access: access.to_string(),
+                kind,
+                local_time,
+            });
         }
     }
     out.extend(current);
@@ -93,8 +116,12 @@ impl Module for DumpsysAppops {
         "App operations per package (dumpsys appops): indicator app ids, install permission, shell operations"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(d) = dumpstate_or_no_data(&self.0, ctx, out)? else { return Ok(()) };
-        let Some(text) = service_or_no_data(&d, "appops", out) else { return Ok(()) };
+        let Some(d) = dumpstate_or_no_data(&self.0, ctx, out)? else {
+            return Ok(());
+        };
+        let Some(text) = service_or_no_data(&d, "appops", out) else {
+            return Ok(());
+        };
         let clock = DeviceClock::new(ctx, Some(&d), out);
         for pkg in parse(&text) {
             let mut first_ts = None;
@@ -114,7 +141,8 @@ impl Module for DumpsysAppops {
                     .collect();
                 perms.push(json!({"name": op.name, "access": op.mode, "entries": entries}));
             }
-            let mut rec = record! { "package_name" => pkg.name, "uid" => pkg.uid, "permissions" => perms };
+            let mut rec =
+                record! { "package_name" => pkg.name, "uid" => pkg.uid, "permissions" => perms };
             clock.note(&mut rec);
             out.record(&rec);
             let m = ctx.iocs.match_app_id(&pkg.name);
@@ -124,8 +152,14 @@ impl Module for DumpsysAppops {
             }
             for op in &pkg.ops {
                 let mut one: Record = rec.clone();
-                one.insert("permissions".into(), json!([{"name": op.name, "access": op.mode}]));
-                let allowed = op.mode.as_deref().is_some_and(|m| m == "allow" || m.starts_with("mode=allow"))
+                one.insert(
+                    "permissions".into(),
+                    json!([{"name": op.name, "access": op.mode}]),
+                );
+                let allowed = op
+                    .mode
+                    .as_deref()
+                    .is_some_and(|m| m == "allow" || m.starts_with("mode=allow"))
                     || op.entries.iter().any(|e| e.access == "Access");
                 if op.name == "REQUEST_INSTALL_PACKAGES" && allowed {
                     out.alert(
@@ -173,8 +207,14 @@ mod tests {
 
     #[test]
     fn positive_negative_timezone() {
-        let br = Bugreport::new().getprop(&[("persist.sys.timezone", "Europe/Paris")]).service("appops", APPOPS);
-        let r = run_bugreport(&DumpsysAppops(DumpstateCache::new()), &br, &iocs(&[(IndicatorKind::AppId, "com.evil.spy")]));
+        let br = Bugreport::new()
+            .getprop(&[("persist.sys.timezone", "Europe/Paris")])
+            .service("appops", APPOPS);
+        let r = run_bugreport(
+            &DumpsysAppops(DumpstateCache::new()),
+            &br,
+            &iocs(&[(IndicatorKind::AppId, "com.evil.spy")]),
+        );
         assert_eq!(r.records.len(), 3);
         assert_eq!(r.high(), 1);
         assert_eq!(r.at(Level::Informational).len(), 1);
@@ -183,16 +223,31 @@ mod tests {
         assert_eq!(e["timestamp"], "2022-03-29 16:37:30.315000");
         assert_eq!(r.records[1]["timezone"], "Europe/Paris");
         assert_eq!(r.timeline.len(), 3);
-        let r = run_bugreport(&DumpsysAppops(DumpstateCache::new()), &Bugreport::new().service("appops", APPOPS), &iocs(&[]));
+        let r = run_bugreport(
+            &DumpsysAppops(DumpstateCache::new()),
+            &Bugreport::new().service("appops", APPOPS),
+            &iocs(&[]),
+        );
         assert_eq!(r.high(), 0);
         assert_eq!(r.at(Level::Low).len(), 1);
-        assert_eq!(r.records[1]["timezone"], crate::modules::bugreport::UNKNOWN_ZONE);
-        assert!(r.outcome.warnings.iter().any(|w| w.contains("time zone is unknown")));
+        assert_eq!(
+            r.records[1]["timezone"],
+            crate::modules::bugreport::UNKNOWN_ZONE
+        );
+        assert!(
+            r.outcome
+                .warnings
+                .iter()
+                .any(|w| w.contains("time zone is unknown"))
+        );
     }
 
     #[test]
     fn malformed() {
-        let br = Bugreport::new().service("appops", "  Uid 0:\n          Access: [\n      X\n    Package \n          Access: ]x[ (\n");
+        let br = Bugreport::new().service(
+            "appops",
+            "  Uid 0:\n          Access: [\n      X\n    Package \n          Access: ]x[ (\n",
+        );
         let r = run_bugreport(&DumpsysAppops(DumpstateCache::new()), &br, &iocs(&[]));
         assert_eq!(r.high(), 0);
     }

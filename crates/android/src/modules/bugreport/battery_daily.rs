@@ -27,19 +27,35 @@ pub fn parse(text: &str) -> Vec<Update> {
     for line in text.lines() {
         if let Some(rest) = line.strip_prefix("  Daily from ") {
             let rest = rest.trim().trim_end_matches(':');
-            day = rest.split_once(" to ").map(|(a, b)| (a.trim().to_string(), b.trim().to_string()));
+            day = rest
+                .split_once(" to ")
+                .map(|(a, b)| (a.trim().to_string(), b.trim().to_string()));
             day_start = out.len();
             continue;
         }
         let Some((from, to)) = &day else { continue };
-        let Some(rest) = line.trim().strip_prefix("Update ") else { continue };
-        let Some((pkg, vers)) = rest.split_once(' ') else { continue };
-        let Some(vers) = vers.trim().strip_prefix("vers=") else { continue };
+        let Some(rest) = line.trim().strip_prefix("Update ") else {
+            continue;
+        };
+        let Some((pkg, vers)) = rest.split_once(' ') else {
+            continue;
+        };
+        let Some(vers) = vers.trim().strip_prefix("vers=") else {
+            continue;
+        };
         let vers = vers.split_whitespace().next().unwrap_or("").to_string();
-        if out[day_start..].iter().any(|u| u.package == pkg && u.vers == vers) {
+        if out[day_start..]
+            .iter()
+            .any(|u| u.package == pkg && u.vers == vers)
+        {
             continue;
         }
-        out.push(Update { from: from.clone(), to: to.clone(), package: pkg.to_string(), vers });
+        out.push(Update {
+            from: from.clone(),
+            to: to.clone(),
+            package: pkg.to_string(),
+            vers,
+        });
     }
     out
 }
@@ -56,8 +72,12 @@ impl Module for DumpsysBatteryDaily {
         "Package updates, downgrades and uninstalls in daily battery stats (dumpsys batterystats)"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(d) = dumpstate_or_no_data(&self.0, ctx, out)? else { return Ok(()) };
-        let Some(text) = service_or_no_data(&d, "batterystats", out) else { return Ok(()) };
+        let Some(d) = dumpstate_or_no_data(&self.0, ctx, out)? else {
+            return Ok(());
+        };
+        let Some(text) = service_or_no_data(&d, "batterystats", out) else {
+            return Ok(());
+        };
         let clock = DeviceClock::new(ctx, Some(&d), out);
         let mut updates = parse(&text);
         updates.sort_by(|a, b| (&a.from, &a.to, &a.package).cmp(&(&b.from, &b.to, &b.package)));
@@ -88,8 +108,16 @@ impl Module for DumpsysBatteryDaily {
             clock.note(&mut rec);
             let desc = match action {
                 "uninstall" => format!("Recorded uninstall of package {} (vers 0)", u.package),
-                "downgrade" => format!("Recorded downgrade of package {} from vers {} to vers {}", u.package, previous.clone().unwrap_or_default(), u.vers),
-                _ => format!("Recorded update of package {} with vers {}", u.package, u.vers),
+                "downgrade" => format!(
+                    "Recorded downgrade of package {} from vers {} to vers {}",
+                    u.package,
+                    previous.clone().unwrap_or_default(),
+                    u.vers
+                ),
+                _ => format!(
+                    "Recorded update of package {} with vers {}",
+                    u.package, u.vers
+                ),
             };
             out.timeline(ts, "battery_daily", desc.clone());
             out.record(&rec);
@@ -99,7 +127,13 @@ impl Module for DumpsysBatteryDaily {
             } else if action == "downgrade" {
                 out.alert(Level::Medium, format!("{desc}: installing an older version of an app can be used to reintroduce a known vulnerability"), ts, &rec, None);
             } else if action == "uninstall" {
-                out.alert(Level::Low, format!("{desc}: an app was removed; spyware may be removed after use"), ts, &rec, None);
+                out.alert(
+                    Level::Low,
+                    format!("{desc}: an app was removed; spyware may be removed after use"),
+                    ts,
+                    &rec,
+                    None,
+                );
             }
         }
         Ok(())
@@ -118,7 +152,11 @@ mod tests {
     #[test]
     fn positive_negative_malformed() {
         let br = Bugreport::new().service("batterystats", BS);
-        let r = run_bugreport(&DumpsysBatteryDaily(DumpstateCache::new()), &br, &iocs(&[(IndicatorKind::AppId, "com.evil.spy")]));
+        let r = run_bugreport(
+            &DumpsysBatteryDaily(DumpstateCache::new()),
+            &br,
+            &iocs(&[(IndicatorKind::AppId, "com.evil.spy")]),
+        );
         assert_eq!(r.records.len(), 4);
         assert_eq!(r.high(), 2);
         assert_eq!(r.at(Level::Medium).len(), 1);
@@ -128,7 +166,10 @@ mod tests {
         let r = run_bugreport(&DumpsysBatteryDaily(DumpstateCache::new()), &br, &iocs(&[]));
         assert_eq!(r.high(), 0);
         assert_eq!(r.at(Level::Low).len(), 1);
-        let br = Bugreport::new().service("batterystats", "  Daily from garbage\n      Update x vers=\n");
+        let br = Bugreport::new().service(
+            "batterystats",
+            "  Daily from garbage\n      Update x vers=\n",
+        );
         let r = run_bugreport(&DumpsysBatteryDaily(DumpstateCache::new()), &br, &iocs(&[]));
         assert!(r.records.is_empty());
     }

@@ -20,7 +20,12 @@ pub struct Event {
 
 fn uid_service(payload: &str) -> Option<(String, String)> {
     let (uid, service) = payload.split_once(':')?;
-    let service = service.split_whitespace().next().unwrap_or("").trim_matches('"').to_string();
+    let service = service
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .trim_matches('"')
+        .to_string();
     Some((uid.to_string(), service))
 }
 
@@ -41,32 +46,85 @@ pub fn parse(text: &str) -> Vec<Event> {
         let parts: Vec<&str> = line.split_whitespace().collect();
         let Some(first) = parts.first() else { continue };
         let mut time_elapsed = first.to_string();
-        if parts.len() > 1 && first.len() == 5 && first.as_bytes()[2] == b'-' && parts[1].contains(':') {
+        if parts.len() > 1
+            && first.len() == 5
+            && first.as_bytes()[2] == b'-'
+            && parts[1].contains(':')
+        {
             time_elapsed = format!("{} {}", parts[0], parts[1]);
         }
         let (event, uid, package, service) = if let Some((_, p)) = line.split_once("+job=") {
-            let Some((uid, svc)) = uid_service(p) else { continue };
-            ("start_job", uid, svc.split('/').next().unwrap_or("").to_string(), svc)
+            let Some((uid, svc)) = uid_service(p) else {
+                continue;
+            };
+            (
+                "start_job",
+                uid,
+                svc.split('/').next().unwrap_or("").to_string(),
+                svc,
+            )
         } else if let Some((_, p)) = line.split_once("-job=") {
-            let Some((uid, svc)) = uid_service(p) else { continue };
-            ("end_job", uid, svc.split('/').next().unwrap_or("").to_string(), svc)
+            let Some((uid, svc)) = uid_service(p) else {
+                continue;
+            };
+            (
+                "end_job",
+                uid,
+                svc.split('/').next().unwrap_or("").to_string(),
+                svc,
+            )
         } else if let Some((_, p)) = line.split_once("+running +wake_lock=") {
-            let Some((uid, _)) = p.split_once(':') else { continue };
-            let Some((_, after)) = line.split_once("*walarm*:") else { continue };
-            let svc = after.split(' ').next().unwrap_or("").trim_matches('"').trim().to_string();
+            let Some((uid, _)) = p.split_once(':') else {
+                continue;
+            };
+            let Some((_, after)) = line.split_once("*walarm*:") else {
+                continue;
+            };
+            let svc = after
+                .split(' ')
+                .next()
+                .unwrap_or("")
+                .trim_matches('"')
+                .trim()
+                .to_string();
             if !svc.contains('/') {
                 continue;
             }
-            ("wake", uid.to_string(), svc.split('/').next().unwrap_or("").to_string(), svc)
-        } else if let Some((_, p)) = line.split_once("+top=").or_else(|| line.split_once("-top=")) {
-            let ev = if line.contains("+top=") { "start_top" } else { "end_top" };
-            let Some((uid, pkg)) = p.split_once(':') else { continue };
-            let pkg = pkg.split_whitespace().next().unwrap_or("").trim_matches('"').to_string();
+            (
+                "wake",
+                uid.to_string(),
+                svc.split('/').next().unwrap_or("").to_string(),
+                svc,
+            )
+        } else if let Some((_, p)) = line
+            .split_once("+top=")
+            .or_else(|| line.split_once("-top="))
+        {
+            let ev = if line.contains("+top=") {
+                "start_top"
+            } else {
+                "end_top"
+            };
+            let Some((uid, pkg)) = p.split_once(':') else {
+                continue;
+            };
+            let pkg = pkg
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .trim_matches('"')
+                .to_string();
             (ev, uid.to_string(), pkg, String::new())
         } else {
             continue;
         };
-        out.push(Event { time_elapsed, event, uid, package, service });
+        out.push(Event {
+            time_elapsed,
+            event,
+            uid,
+            package,
+            service,
+        });
     }
     out
 }
@@ -79,8 +137,12 @@ impl Module for DumpsysBatteryHistory {
         "Job, alarm and foreground events in the battery history (dumpsys batterystats): indicator app ids"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(d) = dumpstate_or_no_data(&self.0, ctx, out)? else { return Ok(()) };
-        let Some(text) = service_or_no_data(&d, "batterystats", out) else { return Ok(()) };
+        let Some(d) = dumpstate_or_no_data(&self.0, ctx, out)? else {
+            return Ok(());
+        };
+        let Some(text) = service_or_no_data(&d, "batterystats", out) else {
+            return Ok(());
+        };
         for e in parse(&text) {
             let rec = record! {
                 "time_elapsed" => e.time_elapsed, "event" => e.event, "uid" => e.uid,
@@ -106,16 +168,31 @@ mod tests {
     #[test]
     fn positive_negative_malformed() {
         let br = Bugreport::new().service("batterystats", BH);
-        let r = run_bugreport(&DumpsysBatteryHistory(DumpstateCache::new()), &br, &iocs(&[(IndicatorKind::AppId, "com.evil.spy")]));
+        let r = run_bugreport(
+            &DumpsysBatteryHistory(DumpstateCache::new()),
+            &br,
+            &iocs(&[(IndicatorKind::AppId, "com.evil.spy")]),
+        );
         assert_eq!(r.records.len(), 4);
         assert_eq!(r.records[2]["package_name"], "com.whatsapp");
         assert_eq!(r.records[3]["event"], "wake");
         assert_eq!(r.records[3]["service"], "com.b/.Alarm");
         assert_eq!(r.high(), 2);
-        let r = run_bugreport(&DumpsysBatteryHistory(DumpstateCache::new()), &br, &iocs(&[(IndicatorKind::AppId, "com.evil")]));
+        let r = run_bugreport(
+            &DumpsysBatteryHistory(DumpstateCache::new()),
+            &br,
+            &iocs(&[(IndicatorKind::AppId, "com.evil")]),
+        );
         assert_eq!(r.high(), 0);
-        let br = Bugreport::new().service("batterystats", "Battery History x\n ab-cd\n+job=\n-top=\u{0}\n");
-        let r = run_bugreport(&DumpsysBatteryHistory(DumpstateCache::new()), &br, &iocs(&[]));
+        let br = Bugreport::new().service(
+            "batterystats",
+            "Battery History x\n ab-cd\n+job=\n-top=\u{0}\n",
+        );
+        let r = run_bugreport(
+            &DumpsysBatteryHistory(DumpstateCache::new()),
+            &br,
+            &iocs(&[]),
+        );
         assert!(r.records.len() <= 1);
     }
 }

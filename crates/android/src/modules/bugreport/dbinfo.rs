@@ -34,14 +34,23 @@ fn parse_op(line: &str, path: &str) -> Option<Op> {
         pid = Some(r[..end].to_string());
         rest = &r[end + 2..];
     }
-    let action: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-').collect();
+    let action: String = rest
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
+        .collect();
     if action.is_empty() {
         return None;
     }
     let sql_start = rest.find("sql=\"")? + 5;
     let sql_rest = &rest[sql_start..];
     let sql_end = sql_rest.find("\", ").or_else(|| sql_rest.rfind('"'))?;
-    Some(Op { time, pid, action, sql: sql_rest[..sql_end].to_string(), path: path.to_string() })
+    Some(Op {
+        time,
+        pid,
+        action,
+        sql: sql_rest[..sql_end].to_string(),
+        path: path.to_string(),
+    })
 }
 
 pub fn parse(text: &str) -> Vec<Op> {
@@ -81,8 +90,12 @@ impl Module for DumpsysDbInfo {
         "Recent database operations per app (dumpsys dbinfo): indicator file paths and app ids"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(d) = dumpstate_or_no_data(&self.0, ctx, out)? else { return Ok(()) };
-        let Some(text) = service_or_no_data(&d, "dbinfo", out) else { return Ok(()) };
+        let Some(d) = dumpstate_or_no_data(&self.0, ctx, out)? else {
+            return Ok(());
+        };
+        let Some(text) = service_or_no_data(&d, "dbinfo", out) else {
+            return Ok(());
+        };
         let clock = DeviceClock::new(ctx, Some(&d), out);
         for op in parse(&text) {
             let ts = clock.parse(&op.time);
@@ -94,11 +107,21 @@ impl Module for DumpsysDbInfo {
                 rec.insert("pid".into(), p.clone().into());
             }
             clock.note(&mut rec);
-            out.timeline(ts, "database_operation", format!("{} on {}", op.action, op.path));
+            out.timeline(
+                ts,
+                "database_operation",
+                format!("{} on {}", op.action, op.path),
+            );
             out.record(&rec);
             let mut m = ctx.iocs.match_file_path(&op.path);
             if m.is_empty() {
-                m = op.path.split('/').filter(|p| !p.is_empty()).flat_map(|p| ctx.iocs.match_app_id(p)).take(1).collect();
+                m = op
+                    .path
+                    .split('/')
+                    .filter(|p| !p.is_empty())
+                    .flat_map(|p| ctx.iocs.match_app_id(p))
+                    .take(1)
+                    .collect();
             }
             out.ioc_alerts(&m, "Database used by an app", ts, &rec);
         }
@@ -118,7 +141,11 @@ mod tests {
     #[test]
     fn positive_negative_malformed() {
         let br = Bugreport::new().service("dbinfo", DB);
-        let r = run_bugreport(&DumpsysDbInfo(DumpstateCache::new()), &br, &iocs(&[(IndicatorKind::AppId, "com.evil.spy")]));
+        let r = run_bugreport(
+            &DumpsysDbInfo(DumpstateCache::new()),
+            &br,
+            &iocs(&[(IndicatorKind::AppId, "com.evil.spy")]),
+        );
         // A time without a year is kept (as MVT reads it) but has no UTC time.
         assert_eq!(r.records.len(), 2);
         assert_eq!(r.records[1]["isodate"], "");
@@ -127,9 +154,20 @@ mod tests {
         assert_eq!(r.records[0]["isodate"], "2023-07-27 12:21:44.097000");
         // Both operations are on the indicator app's database.
         assert_eq!(r.high(), 2);
-        let r = run_bugreport(&DumpsysDbInfo(DumpstateCache::new()), &br, &iocs(&[(IndicatorKind::FilePath, "/data/user/0/com.evil.spy/databases/idmsdk.db")]));
+        let r = run_bugreport(
+            &DumpsysDbInfo(DumpstateCache::new()),
+            &br,
+            &iocs(&[(
+                IndicatorKind::FilePath,
+                "/data/user/0/com.evil.spy/databases/idmsdk.db",
+            )]),
+        );
         assert_eq!(r.high(), 2);
-        let r = run_bugreport(&DumpsysDbInfo(DumpstateCache::new()), &br, &iocs(&[(IndicatorKind::AppId, "com.evil")]));
+        let r = run_bugreport(
+            &DumpsysDbInfo(DumpstateCache::new()),
+            &br,
+            &iocs(&[(IndicatorKind::AppId, "com.evil")]),
+        );
         assert_eq!(r.high(), 0);
         assert!(parse("Connection pool for x:\nMost recently executed operations:\n        0: [2023-07-27 12:21:44.097] [Pid:(0\n").is_empty());
     }

@@ -71,7 +71,11 @@ pub struct DumpstateCache {
 }
 
 fn evidence_key(ev: &dyn Evidence) -> String {
-    format!("{:p} {}", ev as *const dyn Evidence as *const (), ev.describe())
+    format!(
+        "{:p} {}",
+        ev as *const dyn Evidence as *const (),
+        ev.describe()
+    )
 }
 
 impl DumpstateCache {
@@ -89,7 +93,10 @@ impl DumpstateCache {
     /// The dumpstate of `ev` (`None`: the evidence has none).
     pub fn get(&self, ev: &dyn Evidence) -> Result<Option<Arc<Dumpstate>>, ModuleError> {
         let key = evidence_key(ev);
-        let mut g = self.inner.lock().map_err(|_| ModuleError::Other("dumpstate cache poisoned".into()))?;
+        let mut g = self
+            .inner
+            .lock()
+            .map_err(|_| ModuleError::Other("dumpstate cache poisoned".into()))?;
         if let Some((k, d)) = g.as_ref()
             && *k == key
         {
@@ -106,12 +113,20 @@ impl DumpstateCache {
 pub fn locate_dumpstate(ev: &dyn Evidence) -> Result<Option<String>, EvidenceError> {
     if ev.exists("main_entry.txt") {
         let named = ev.read_limited("main_entry.txt", 4096)?;
-        let named = String::from_utf8_lossy(&named).trim().trim_start_matches("./").to_string();
+        let named = String::from_utf8_lossy(&named)
+            .trim()
+            .trim_start_matches("./")
+            .to_string();
         if !named.is_empty() && ev.exists(&named) {
             return Ok(Some(named));
         }
     }
-    for pattern in ["dumpState_*.log", "bugreport-*.txt", "*/bugreport-*.txt", "*/dumpsys.txt"] {
+    for pattern in [
+        "dumpState_*.log",
+        "bugreport-*.txt",
+        "*/bugreport-*.txt",
+        "*/dumpsys.txt",
+    ] {
         if let Some(e) = ev.find(pattern)?.into_iter().next() {
             return Ok(Some(e.path));
         }
@@ -121,7 +136,9 @@ pub fn locate_dumpstate(ev: &dyn Evidence) -> Result<Option<String>, EvidenceErr
 
 /// Reads and splits the dumpstate text of `ev`.
 pub fn load_dumpstate(ev: &dyn Evidence) -> Result<Option<Dumpstate>, ModuleError> {
-    let Some(path) = locate_dumpstate(ev)? else { return Ok(None) };
+    let Some(path) = locate_dumpstate(ev)? else {
+        return Ok(None);
+    };
     let data = ev.read_limited(&path, DUMPSTATE_LIMIT)?;
     let mut d = Dumpstate::parse(data);
     d.path = path;
@@ -140,17 +157,28 @@ pub(crate) fn dumpstate_or_no_data(
     } else if let Some(d) = &d
         && d.truncated
     {
-        out.warn(format!("{}: more than {} sections, the rest were not read", d.path, crate::dumpsys::MAX_SECTIONS));
+        out.warn(format!(
+            "{}: more than {} sections, the rest were not read",
+            d.path,
+            crate::dumpsys::MAX_SECTIONS
+        ));
     }
     Ok(d)
 }
 
 /// The body of `DUMP OF SERVICE <name>:`, or `no_data` and `None`.
-pub(crate) fn service_or_no_data(d: &Dumpstate, name: &str, out: &mut Emitter<'_>) -> Option<String> {
+pub(crate) fn service_or_no_data(
+    d: &Dumpstate,
+    name: &str,
+    out: &mut Emitter<'_>,
+) -> Option<String> {
     match d.service(name) {
         Some(t) => Some(t.into_owned()),
         None => {
-            out.no_data(format!("no `DUMP OF SERVICE {name}:` section in {}", d.path));
+            out.no_data(format!(
+                "no `DUMP OF SERVICE {name}:` section in {}",
+                d.path
+            ));
             None
         }
     }
@@ -169,24 +197,40 @@ pub const UNKNOWN_ZONE: &str = "unknown (device time taken as UTC)";
 
 impl DeviceClock {
     pub fn new(ctx: &ModuleContext<'_>, d: Option<&Dumpstate>, out: &mut Emitter<'_>) -> Self {
-        let name = ctx.options.timezone.clone().or_else(|| d.and_then(|d| d.timezone()));
+        let name = ctx
+            .options
+            .timezone
+            .clone()
+            .or_else(|| d.and_then(|d| d.timezone()));
         let tz = name.as_deref().and_then(|n| match TimeZone::get(n) {
             Ok(tz) => Some(tz),
             Err(_) => {
-                out.warn(format!("unknown time zone {n:?}: device times are taken as UTC"));
+                out.warn(format!(
+                    "unknown time zone {n:?}: device times are taken as UTC"
+                ));
                 None
             }
         });
         if name.is_none() {
             out.warn("the device's time zone is unknown (no persist.sys.timezone, no --timezone): device times are taken as UTC");
         }
-        DeviceClock { name: if tz.is_some() { name } else { None }, tz }
+        DeviceClock {
+            name: if tz.is_some() { name } else { None },
+            tz,
+        }
     }
 
     /// A clock for a known zone (tests, other callers).
     pub fn fixed(name: Option<&str>) -> Self {
         let tz = name.and_then(|n| TimeZone::get(n).ok());
-        DeviceClock { name: if tz.is_some() { name.map(str::to_string) } else { None }, tz }
+        DeviceClock {
+            name: if tz.is_some() {
+                name.map(str::to_string)
+            } else {
+                None
+            },
+            tz,
+        }
     }
 
     pub fn known(&self) -> bool {
@@ -229,7 +273,11 @@ pub fn parse_device_time(s: &str) -> Option<DateTime> {
     }
     // 2022-08-16-15-56-39
     let parts: Vec<&str> = s.split('-').collect();
-    if parts.len() == 6 && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())) {
+    if parts.len() == 6
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    {
         let n: Vec<i64> = parts.iter().filter_map(|p| p.parse().ok()).collect();
         if n.len() == 6 {
             return DateTime::new(

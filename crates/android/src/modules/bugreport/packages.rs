@@ -45,8 +45,13 @@ pub const ROOT_PACKAGES: &[&str] = &[
 ];
 
 /// Installers meaning "installed by hand" (an APK file opened, or `adb install`).
-const SIDELOAD_INSTALLERS: &[&str] =
-    &["", "null", "com.google.android.packageinstaller", "com.android.packageinstaller", "com.android.shell"];
+const SIDELOAD_INSTALLERS: &[&str] = &[
+    "",
+    "null",
+    "com.google.android.packageinstaller",
+    "com.android.packageinstaller",
+    "com.android.shell",
+];
 
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Perm {
@@ -72,12 +77,23 @@ pub struct Package {
 
 fn perm_line(t: &str, kind: &'static str) -> Perm {
     let (name, rest) = t.split_once(':').unwrap_or((t, ""));
-    let granted = if rest.contains("granted=") { Some(rest.contains("granted=true")) } else { None };
-    Perm { name: name.trim().to_string(), granted, kind }
+    let granted = if rest.contains("granted=") {
+        Some(rest.contains("granted=true"))
+    } else {
+        None
+    };
+    Perm {
+        name: name.trim().to_string(),
+        granted,
+        kind,
+    }
 }
 
 fn details(name: String, lines: &[&str]) -> Package {
-    let mut p = Package { name, ..Default::default() };
+    let mut p = Package {
+        name,
+        ..Default::default()
+    };
     #[derive(PartialEq)]
     enum Block {
         None,
@@ -109,7 +125,11 @@ fn details(name: String, lines: &[&str]) -> Package {
                 continue;
             }
             Block::Declared if indent >= 6 => {
-                p.permissions.push(Perm { name: t.split(':').next().unwrap_or("").to_string(), granted: None, kind: "declared" });
+                p.permissions.push(Perm {
+                    name: t.split(':').next().unwrap_or("").to_string(),
+                    granted: None,
+                    kind: "declared",
+                });
                 continue;
             }
             Block::Requested if indent >= 6 => {
@@ -130,7 +150,10 @@ fn details(name: String, lines: &[&str]) -> Package {
         } else if let Some(v) = value("installerPackageName=") {
             p.installer = v;
         } else if let Some(v) = value("pkgFlags=") {
-            p.system = v.trim_matches(|c| c == '[' || c == ']').split_whitespace().any(|f| f == "SYSTEM");
+            p.system = v
+                .trim_matches(|c| c == '[' || c == ']')
+                .split_whitespace()
+                .any(|f| f == "SYSTEM");
         } else if let Some(v) = value("firstInstallTime=") {
             first_installs.push((user, v));
         } else if let Some(v) = value("lastUpdateTime=") {
@@ -145,14 +168,30 @@ fn details(name: String, lines: &[&str]) -> Package {
             block = Block::Requested;
         }
     }
-    let pick = |users: &[Option<i64>]| users.iter().find(|u| **u == Some(0)).or_else(|| users.iter().find(|u| u.is_none())).or(users.first()).copied();
+    let pick = |users: &[Option<i64>]| {
+        users
+            .iter()
+            .find(|u| **u == Some(0))
+            .or_else(|| users.iter().find(|u| u.is_none()))
+            .or(users.first())
+            .copied()
+    };
     let fi_users: Vec<Option<i64>> = first_installs.iter().map(|(u, _)| *u).collect();
     if let Some(u) = pick(&fi_users) {
-        p.first_install_time = first_installs.iter().find(|(x, _)| *x == u).map(|(_, v)| v.clone()).unwrap_or_default();
+        p.first_install_time = first_installs
+            .iter()
+            .find(|(x, _)| *x == u)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
     }
     let rt_users: Vec<Option<i64>> = runtime.iter().map(|(u, _)| *u).collect();
     if let Some(u) = pick(&rt_users) {
-        p.permissions.extend(runtime.into_iter().filter(|(x, _)| *x == u).map(|(_, perm)| perm));
+        p.permissions.extend(
+            runtime
+                .into_iter()
+                .filter(|(x, _)| *x == u)
+                .map(|(_, perm)| perm),
+        );
     }
     p
 }
@@ -199,15 +238,23 @@ impl Module for DumpsysPackages {
         "Installed packages (dumpsys package): indicator app ids, rooting tools, sideloaded apps, install times"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(d) = dumpstate_or_no_data(&self.0, ctx, out)? else { return Ok(()) };
-        let Some(text) = service_or_no_data(&d, "package", out) else { return Ok(()) };
+        let Some(d) = dumpstate_or_no_data(&self.0, ctx, out)? else {
+            return Ok(());
+        };
+        let Some(text) = service_or_no_data(&d, "package", out) else {
+            return Ok(());
+        };
         let clock = DeviceClock::new(ctx, Some(&d), out);
         let mut root_seen = HashSet::new();
         for p in parse(&text) {
             let ts = clock.parse(&p.timestamp);
             let first = clock.parse(&p.first_install_time);
             let last = clock.parse(&p.last_update_time);
-            let perms: Vec<_> = p.permissions.iter().map(|x| json!({"name": x.name, "granted": x.granted, "type": x.kind})).collect();
+            let perms: Vec<_> = p
+                .permissions
+                .iter()
+                .map(|x| json!({"name": x.name, "granted": x.granted, "type": x.kind}))
+                .collect();
             let mut rec = record! {
                 "package_name" => p.name, "uid" => p.uid, "version_name" => p.version_name,
                 "version_code" => p.version_code, "timestamp" => fmt_ts(ts),
@@ -239,7 +286,11 @@ impl Module for DumpsysPackages {
                 continue;
             }
             if !p.system && SIDELOAD_INSTALLERS.contains(&p.installer.as_str()) {
-                let how = if p.installer == "com.android.shell" { "over ADB (USB debugging)" } else { "from an APK file, outside an app store" };
+                let how = if p.installer == "com.android.shell" {
+                    "over ADB (USB debugging)"
+                } else {
+                    "from an APK file, outside an app store"
+                };
                 out.alert(
                     Level::Low,
                     format!("Package \"{}\" was installed {how}; check that the user installed it knowingly", p.name),
@@ -266,7 +317,10 @@ mod tests {
     fn parses() {
         let p = parse(PKG);
         assert_eq!(p.len(), 3);
-        assert_eq!(p[0].requested, vec!["android.permission.READ_SMS", "android.permission.CAMERA"]);
+        assert_eq!(
+            p[0].requested,
+            vec!["android.permission.READ_SMS", "android.permission.CAMERA"]
+        );
         assert_eq!(p[0].permissions.len(), 2);
         assert_eq!(p[0].permissions[1].name, "android.permission.CAMERA");
         assert_eq!(p[0].version_code, "5");
@@ -276,13 +330,24 @@ mod tests {
     #[test]
     fn positive_negative_malformed() {
         let br = Bugreport::new().service("package", PKG);
-        let r = run_bugreport(&DumpsysPackages(DumpstateCache::new()), &br, &iocs(&[(IndicatorKind::AppId, "com.evil.spy")]));
+        let r = run_bugreport(
+            &DumpsysPackages(DumpstateCache::new()),
+            &br,
+            &iocs(&[(IndicatorKind::AppId, "com.evil.spy")]),
+        );
         assert_eq!(r.records.len(), 3);
         assert_eq!(r.high(), 1);
         assert_eq!(r.at(Level::Medium).len(), 1);
-        assert_eq!(r.records[0]["first_install_time"], "2023-01-10 10:00:00.000000");
+        assert_eq!(
+            r.records[0]["first_install_time"],
+            "2023-01-10 10:00:00.000000"
+        );
         assert_eq!(r.timeline.len(), 3);
-        let r = run_bugreport(&DumpsysPackages(DumpstateCache::new()), &br, &iocs(&[(IndicatorKind::AppId, "com.evil")]));
+        let r = run_bugreport(
+            &DumpsysPackages(DumpstateCache::new()),
+            &br,
+            &iocs(&[(IndicatorKind::AppId, "com.evil")]),
+        );
         assert_eq!(r.high(), 0);
         assert_eq!(r.at(Level::Low).len(), 1);
         let br = Bugreport::new().service("package", "Packages:\n  Package [unterminated\n    install permissions:\n      :\n  Package [x]\n    runtime permissions:\n        \u{0}\n");

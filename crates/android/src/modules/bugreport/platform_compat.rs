@@ -14,8 +14,13 @@ pub fn parse(text: &str) -> Vec<String> {
         if !line.starts_with("ChangeId(168419799; name=DOWNSCALED;") {
             continue;
         }
-        let Some((_, rest)) = line.split_once("rawOverrides={") else { continue };
-        let inner = rest.split_once("};").map(|(a, _)| a).unwrap_or(rest.trim_end_matches('}'));
+        let Some((_, rest)) = line.split_once("rawOverrides={") else {
+            continue;
+        };
+        let inner = rest
+            .split_once("};")
+            .map(|(a, _)| a)
+            .unwrap_or(rest.trim_end_matches('}'));
         for entry in inner.split(", ") {
             let pkg = entry.split('=').next().unwrap_or("").trim();
             if !pkg.is_empty() {
@@ -34,8 +39,12 @@ impl Module for DumpsysPlatformCompat {
         "Packages with compatibility overrides, including uninstalled ones (dumpsys platform_compat)"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(d) = dumpstate_or_no_data(&self.0, ctx, out)? else { return Ok(()) };
-        let Some(text) = service_or_no_data(&d, "platform_compat", out) else { return Ok(()) };
+        let Some(d) = dumpstate_or_no_data(&self.0, ctx, out)? else {
+            return Ok(());
+        };
+        let Some(text) = service_or_no_data(&d, "platform_compat", out) else {
+            return Ok(());
+        };
         for pkg in parse(&text) {
             let rec = record! { "package_name" => pkg };
             out.record(&rec);
@@ -59,10 +68,18 @@ mod tests {
     fn positive_negative_malformed() {
         assert_eq!(parse(PC), vec!["com.evil.spy", "com.b"]);
         let br = Bugreport::new().service("platform_compat", PC);
-        let r = run_bugreport(&DumpsysPlatformCompat(DumpstateCache::new()), &br, &iocs(&[(IndicatorKind::AppId, "com.evil.spy")]));
+        let r = run_bugreport(
+            &DumpsysPlatformCompat(DumpstateCache::new()),
+            &br,
+            &iocs(&[(IndicatorKind::AppId, "com.evil.spy")]),
+        );
         assert_eq!(r.records.len(), 2);
         assert_eq!(r.high(), 1);
-        let r = run_bugreport(&DumpsysPlatformCompat(DumpstateCache::new()), &br, &iocs(&[(IndicatorKind::AppId, "com.evil")]));
+        let r = run_bugreport(
+            &DumpsysPlatformCompat(DumpstateCache::new()),
+            &br,
+            &iocs(&[(IndicatorKind::AppId, "com.evil")]),
+        );
         assert_eq!(r.high(), 0);
     }
 }

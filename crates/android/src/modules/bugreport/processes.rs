@@ -16,17 +16,30 @@ pub struct Processes(pub Shared);
 /// The ps section's text.
 pub fn ps_section(d: &Dumpstate) -> Option<String> {
     d.command(|s| s.name.starts_with("PROCESSES AND THREADS"))
-        .or_else(|| d.command(|s| s.name == "PROCESSES" || s.command.as_deref().is_some_and(|c| c.trim() == "ps" || c.starts_with("ps "))))
+        .or_else(|| {
+            d.command(|s| {
+                s.name == "PROCESSES"
+                    || s.command
+                        .as_deref()
+                        .is_some_and(|c| c.trim() == "ps" || c.starts_with("ps "))
+            })
+        })
         .map(|t| t.into_owned())
 }
 
 pub fn parse(text: &str) -> Vec<Record> {
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let Some(header) = lines.next() else { return vec![] };
+    let Some(header) = lines.next() else {
+        return vec![];
+    };
     let cols: Vec<&str> = header.split_whitespace().collect();
     let idx = |n: &str| cols.iter().position(|c| *c == n);
-    let name_col = idx("CMD").or_else(|| idx("NAME")).or_else(|| idx("COMMAND"));
-    let (Some(pid_i), Some(name_i)) = (idx("PID"), name_col) else { return vec![] };
+    let name_col = idx("CMD")
+        .or_else(|| idx("NAME"))
+        .or_else(|| idx("COMMAND"));
+    let (Some(pid_i), Some(name_i)) = (idx("PID"), name_col) else {
+        return vec![];
+    };
     let wchan_i = idx("WCHAN");
     let mut out = Vec::new();
     for line in lines {
@@ -43,7 +56,9 @@ pub fn parse(text: &str) -> Vec<Record> {
         }
         let get = |n: &str| idx(n).and_then(|i| toks.get(i)).copied().unwrap_or("");
         let num = |n: &str| get(n).parse::<i64>().ok();
-        let Ok(pid) = toks[pid_i].parse::<i64>() else { continue };
+        let Ok(pid) = toks[pid_i].parse::<i64>() else {
+            continue;
+        };
         let name = toks[name_i..].join(" ");
         let name = name.trim_matches(|c| c == '[' || c == ']').to_string();
         out.push(record! {
@@ -63,7 +78,9 @@ impl Module for Processes {
         "Running processes (ps section of the dumpstate): indicator process names and app ids"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(d) = dumpstate_or_no_data(&self.0, ctx, out)? else { return Ok(()) };
+        let Some(d) = dumpstate_or_no_data(&self.0, ctx, out)? else {
+            return Ok(());
+        };
         let Some(text) = ps_section(&d) else {
             out.no_data(format!("no ps section in {}", d.path));
             return Ok(());
@@ -71,7 +88,11 @@ impl Module for Processes {
         let mut seen: HashSet<(i64, String)> = HashSet::new();
         for rec in parse(&text) {
             out.record(&rec);
-            let name = rec.get("proc_name").and_then(|v| v.as_str()).unwrap_or("").to_string();
+            let name = rec
+                .get("proc_name")
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_string();
             let pid = rec.get("pid").and_then(|v| v.as_i64()).unwrap_or(-1);
             // With threads listed (ps -T), alert once per process.
             if name.is_empty() || name == "gatekeeperd" || !seen.insert((pid, name.clone())) {
@@ -112,10 +133,21 @@ mod tests {
     #[test]
     fn positive_negative_malformed() {
         let br = Bugreport::new().command("PROCESSES AND THREADS", "ps -A -T -Z", PS_T);
-        let r = run_bugreport(&Processes(DumpstateCache::new()), &br, &iocs(&[(IndicatorKind::AppId, "com.evil.spy"), (IndicatorKind::ProcessName, "bh")]));
+        let r = run_bugreport(
+            &Processes(DumpstateCache::new()),
+            &br,
+            &iocs(&[
+                (IndicatorKind::AppId, "com.evil.spy"),
+                (IndicatorKind::ProcessName, "bh"),
+            ]),
+        );
         assert_eq!(r.records.len(), 4);
         assert_eq!(r.high(), 2);
-        let r = run_bugreport(&Processes(DumpstateCache::new()), &br, &iocs(&[(IndicatorKind::ProcessName, "bhx")]));
+        let r = run_bugreport(
+            &Processes(DumpstateCache::new()),
+            &br,
+            &iocs(&[(IndicatorKind::ProcessName, "bhx")]),
+        );
         assert_eq!(r.high(), 0);
         let br = Bugreport::new().command("PROCESSES AND THREADS", "ps", "\u{0}\u{1}\n1 2 3\n");
         let r = run_bugreport(&Processes(DumpstateCache::new()), &br, &iocs(&[]));

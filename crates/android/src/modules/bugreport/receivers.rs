@@ -12,11 +12,26 @@ pub struct DumpsysReceivers(pub Shared);
 
 /// The intents whose receivers are reported, and what a receiver of each can do.
 pub const RISKY_INTENTS: &[(&str, &str)] = &[
-    ("android.provider.Telephony.NEW_OUTGOING_SMS", "intercept outgoing SMS messages"),
-    ("android.provider.Telephony.SMS_RECEIVED", "intercept incoming SMS messages"),
-    ("android.intent.action.DATA_SMS_RECEIVED", "intercept incoming data SMS messages"),
-    ("android.intent.action.PHONE_STATE", "monitor the telephony state and incoming calls"),
-    ("android.intent.action.NEW_OUTGOING_CALL", "monitor outgoing calls"),
+    (
+        "android.provider.Telephony.NEW_OUTGOING_SMS",
+        "intercept outgoing SMS messages",
+    ),
+    (
+        "android.provider.Telephony.SMS_RECEIVED",
+        "intercept incoming SMS messages",
+    ),
+    (
+        "android.intent.action.DATA_SMS_RECEIVED",
+        "intercept incoming data SMS messages",
+    ),
+    (
+        "android.intent.action.PHONE_STATE",
+        "monitor the telephony state and incoming calls",
+    ),
+    (
+        "android.intent.action.NEW_OUTGOING_CALL",
+        "monitor outgoing calls",
+    ),
 ];
 
 impl Module for DumpsysReceivers {
@@ -27,8 +42,12 @@ impl Module for DumpsysReceivers {
         "Broadcast receivers (dumpsys package receiver resolver table): SMS/call receivers, indicator app ids"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(d) = dumpstate_or_no_data(&self.0, ctx, out)? else { return Ok(()) };
-        let Some(text) = service_or_no_data(&d, "package", out) else { return Ok(()) };
+        let Some(d) = dumpstate_or_no_data(&self.0, ctx, out)? else {
+            return Ok(());
+        };
+        let Some(text) = service_or_no_data(&d, "package", out) else {
+            return Ok(());
+        };
         for (intent, receiver) in parse_resolver_table(&text, "Receiver Resolver Table:") {
             let pkg = receiver.split('/').next().unwrap_or(&receiver).to_string();
             let rec = record! { "intent" => intent, "package_name" => pkg, "receiver" => receiver };
@@ -37,7 +56,13 @@ impl Module for DumpsysReceivers {
             if !m.is_empty() {
                 out.ioc_alerts(&m, "Package with a broadcast receiver", None, &rec);
             } else if let Some((_, what)) = RISKY_INTENTS.iter().find(|(i, _)| *i == intent) {
-                out.alert(Level::Informational, format!("Found a receiver able to {what}: \"{receiver}\""), None, &rec, None);
+                out.alert(
+                    Level::Informational,
+                    format!("Found a receiver able to {what}: \"{receiver}\""),
+                    None,
+                    &rec,
+                    None,
+                );
             }
         }
         Ok(())
@@ -56,7 +81,11 @@ mod tests {
     #[test]
     fn positive_negative_malformed() {
         let br = Bugreport::new().service("package", PKG);
-        let r = run_bugreport(&DumpsysReceivers(DumpstateCache::new()), &br, &iocs(&[(IndicatorKind::AppId, "com.evil.spy")]));
+        let r = run_bugreport(
+            &DumpsysReceivers(DumpstateCache::new()),
+            &br,
+            &iocs(&[(IndicatorKind::AppId, "com.evil.spy")]),
+        );
         assert_eq!(r.records.len(), 4);
         assert_eq!(r.records[3]["intent"], "com.mis.indented.ACTION");
         assert_eq!(r.high(), 1);
@@ -64,7 +93,10 @@ mod tests {
         let r = run_bugreport(&DumpsysReceivers(DumpstateCache::new()), &br, &iocs(&[]));
         assert_eq!(r.high(), 0);
         assert_eq!(r.at(Level::Informational).len(), 2);
-        let br = Bugreport::new().service("package", "Receiver Resolver Table:\n  Non-Data Actions:\n\u{0}\u{1}:\n   \n");
+        let br = Bugreport::new().service(
+            "package",
+            "Receiver Resolver Table:\n  Non-Data Actions:\n\u{0}\u{1}:\n   \n",
+        );
         let r = run_bugreport(&DumpsysReceivers(DumpstateCache::new()), &br, &iocs(&[]));
         assert!(r.records.is_empty());
     }

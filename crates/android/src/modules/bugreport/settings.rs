@@ -11,23 +11,67 @@ pub struct Settings(pub Shared);
 
 /// (key, safe value, what another value means) — MVT's list of dangerous settings.
 pub const DANGEROUS_SETTINGS: &[(&str, &str, &str)] = &[
-    ("verifier_verify_adb_installs", "1", "disabled Google Play Services apps verification"),
-    ("package_verifier_enable", "1", "disabled Google Play Protect"),
-    ("package_verifier_state", "1", "disabled APK package verification"),
-    ("package_verifier_user_consent", "1", "disabled Google Play Protect"),
+    (
+        "verifier_verify_adb_installs",
+        "1",
+        "disabled Google Play Services apps verification",
+    ),
+    (
+        "package_verifier_enable",
+        "1",
+        "disabled Google Play Protect",
+    ),
+    (
+        "package_verifier_state",
+        "1",
+        "disabled APK package verification",
+    ),
+    (
+        "package_verifier_user_consent",
+        "1",
+        "disabled Google Play Protect",
+    ),
     ("upload_apk_enable", "1", "disabled Google Play Protect"),
-    ("adb_install_need_confirm", "1", "disabled confirmation of adb apps installation"),
-    ("send_security_reports", "1", "disabled sharing of security reports"),
-    ("samsung_errorlog_agree", "1", "disabled sharing of crash logs with manufacturer"),
-    ("send_action_app_error", "1", "disabled applications errors reports"),
-    ("accessibility_enabled", "0", "enabled accessibility services"),
+    (
+        "adb_install_need_confirm",
+        "1",
+        "disabled confirmation of adb apps installation",
+    ),
+    (
+        "send_security_reports",
+        "1",
+        "disabled sharing of security reports",
+    ),
+    (
+        "samsung_errorlog_agree",
+        "1",
+        "disabled sharing of crash logs with manufacturer",
+    ),
+    (
+        "send_action_app_error",
+        "1",
+        "disabled applications errors reports",
+    ),
+    (
+        "accessibility_enabled",
+        "0",
+        "enabled accessibility services",
+    ),
 ];
 
 fn field<'a>(line: &'a str, name: &str, next: &[&str]) -> Option<&'a str> {
     let pat = format!("{name}:");
-    let start = if line.starts_with(&pat) { pat.len() } else { line.find(&format!(" {pat}"))? + pat.len() + 1 };
+    let start = if line.starts_with(&pat) {
+        pat.len()
+    } else {
+        line.find(&format!(" {pat}"))? + pat.len() + 1
+    };
     let rest = &line[start..];
-    let end = next.iter().filter_map(|n| rest.find(&format!(" {n}:"))).min().unwrap_or(rest.len());
+    let end = next
+        .iter()
+        .filter_map(|n| rest.find(&format!(" {n}:")))
+        .min()
+        .unwrap_or(rest.len());
     Some(rest[..end].trim())
 }
 
@@ -41,20 +85,55 @@ pub fn parse(text: &str) -> Vec<(String, String, String, String)> {
             && !head.is_empty()
             && head.chars().all(|c| c.is_ascii_uppercase() || c == '_')
         {
-            let user = rest.trim().trim_start_matches("(user ").trim_end_matches(')').trim().to_string();
+            let user = rest
+                .trim()
+                .trim_start_matches("(user ")
+                .trim_end_matches(')')
+                .trim()
+                .to_string();
             ns = Some((head.to_ascii_lowercase(), user));
             continue;
         }
-        let Some((namespace, user)) = &ns else { continue };
+        let Some((namespace, user)) = &ns else {
+            continue;
+        };
         if !(t.starts_with("_id:") || t.starts_with("name:")) {
             continue;
         }
-        let Some(key) = field(t, "name", &["pkg", "value", "default", "defaultSystemSet", "preserve_in_restore"]) else { continue };
-        let value = field(t, "value", &["default", "defaultSystemSet", "defaultPkg", "preserve_in_restore", "tag"]).unwrap_or("");
+        let Some(key) = field(
+            t,
+            "name",
+            &[
+                "pkg",
+                "value",
+                "default",
+                "defaultSystemSet",
+                "preserve_in_restore",
+            ],
+        ) else {
+            continue;
+        };
+        let value = field(
+            t,
+            "value",
+            &[
+                "default",
+                "defaultSystemSet",
+                "defaultPkg",
+                "preserve_in_restore",
+                "tag",
+            ],
+        )
+        .unwrap_or("");
         if key.is_empty() || key.chars().any(char::is_control) {
             continue;
         }
-        out.push((namespace.clone(), user.clone(), key.to_string(), value.to_string()));
+        out.push((
+            namespace.clone(),
+            user.clone(),
+            key.to_string(),
+            value.to_string(),
+        ));
     }
     out
 }
@@ -67,8 +146,12 @@ impl Module for Settings {
         "Global, secure and system settings (dumpsys settings): settings that weaken protections"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(d) = dumpstate_or_no_data(&self.0, ctx, out)? else { return Ok(()) };
-        let Some(text) = service_or_no_data(&d, "settings", out) else { return Ok(()) };
+        let Some(d) = dumpstate_or_no_data(&self.0, ctx, out)? else {
+            return Ok(());
+        };
+        let Some(text) = service_or_no_data(&d, "settings", out) else {
+            return Ok(());
+        };
         for (namespace, user, key, value) in parse(&text) {
             let rec = record! { "namespace" => namespace, "user" => user, "key" => key, "value" => value };
             out.record(&rec);

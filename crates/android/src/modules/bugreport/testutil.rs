@@ -4,7 +4,10 @@ use std::sync::Mutex;
 
 use telltale_core::engine::run_one;
 use telltale_core::ioc::{IndicatorKind, IocIndex};
-use telltale_core::{Alert, FolderEvidence, Level, Module, ModuleContext, ModuleOutcome, Output, Record, RunOptions, TimelineEvent};
+use telltale_core::{
+    Alert, FolderEvidence, Level, Module, ModuleContext, ModuleOutcome, Output, Record, RunOptions,
+    TimelineEvent,
+};
 
 #[derive(Default)]
 pub struct Collect {
@@ -47,10 +50,21 @@ pub fn iocs(values: &[(IndicatorKind, &str)]) -> IocIndex {
 }
 
 /// Runs `module` over folder `dir`.
-pub fn run_dir(module: &dyn Module, dir: &std::path::Path, iocs: &IocIndex, tz: Option<&str>) -> Run {
+pub fn run_dir(
+    module: &dyn Module,
+    dir: &std::path::Path,
+    iocs: &IocIndex,
+    tz: Option<&str>,
+) -> Run {
     let ev = FolderEvidence::new(dir).unwrap();
-    let opts = RunOptions { timezone: tz.map(str::to_string) };
-    let ctx = ModuleContext { evidence: &ev, iocs, options: &opts };
+    let opts = RunOptions {
+        timezone: tz.map(str::to_string),
+    };
+    let ctx = ModuleContext {
+        evidence: &ev,
+        iocs,
+        options: &opts,
+    };
     let out = Collect::default();
     let outcome = run_one(module, &ctx, &out);
     Run {

@@ -42,7 +42,9 @@ impl Module for BugreportTimestamps {
             out.record(&rec);
         }
         if without > 0 {
-            out.warn(format!("{without} files have no modification time in this container"));
+            out.warn(format!(
+                "{without} files have no modification time in this container"
+            ));
         }
         Ok(())
     }
@@ -56,12 +58,19 @@ mod tests {
 
     #[test]
     fn lists_fs_files() {
-        let br = Bugreport::new().file("FS/data/a", "x").file("FS/proc/b", "y").file("other", "z");
+        let br = Bugreport::new()
+            .file("FS/data/a", "x")
+            .file("FS/proc/b", "y")
+            .file("other", "z");
         let r = run_bugreport(&BugreportTimestamps(DumpstateCache::new()), &br, &iocs(&[]));
         assert_eq!(r.records.len(), 2);
         assert_eq!(r.timeline.len(), 2);
         assert!(r.alerts.is_empty());
-        let r = run_bugreport(&BugreportTimestamps(DumpstateCache::new()), &Bugreport::new(), &iocs(&[]));
+        let r = run_bugreport(
+            &BugreportTimestamps(DumpstateCache::new()),
+            &Bugreport::new(),
+            &iocs(&[]),
+        );
         assert!(r.records.is_empty());
     }
 }

@@ -77,7 +77,11 @@ pub mod pb {
         }
 
         fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
-            let end = self.pos.checked_add(n).filter(|e| *e <= self.buf.len()).ok_or("truncated field")?;
+            let end = self
+                .pos
+                .checked_add(n)
+                .filter(|e| *e <= self.buf.len())
+                .ok_or("truncated field")?;
             let s = &self.buf[self.pos..end];
             self.pos = end;
             Ok(s)
@@ -99,12 +103,16 @@ pub mod pb {
             }
             let v = match key & 7 {
                 0 => Value::Varint(self.varint()?),
-                1 => Value::Fixed64(u64::from_le_bytes(self.take(8)?.try_into().map_err(|_| "bad fixed64")?)),
+                1 => Value::Fixed64(u64::from_le_bytes(
+                    self.take(8)?.try_into().map_err(|_| "bad fixed64")?,
+                )),
                 2 => {
                     let n = usize::try_from(self.varint()?).map_err(|_| "length too large")?;
                     Value::Bytes(self.take(n)?)
                 }
-                5 => Value::Fixed32(u32::from_le_bytes(self.take(4)?.try_into().map_err(|_| "bad fixed32")?)),
+                5 => Value::Fixed32(u32::from_le_bytes(
+                    self.take(4)?.try_into().map_err(|_| "bad fixed32")?,
+                )),
                 w => return Err(format!("unsupported wire type {w}")),
             };
             Ok((field, v))
@@ -184,12 +192,21 @@ pub fn parse_protobuf(data: &[u8]) -> Result<Crash, String> {
             _ => {}
         }
     }
-    c.arch = Some(["ARM32", "ARM64", "X86", "X86_64", "RISCV64", "NONE"].get(arch as usize).unwrap_or(&"UNKNOWN").to_string());
+    c.arch = Some(
+        ["ARM32", "ARM64", "X86", "X86_64", "RISCV64", "NONE"]
+            .get(arch as usize)
+            .unwrap_or(&"UNKNOWN")
+            .to_string(),
+    );
     c.process_name = threads
         .iter()
         .find(|(id, name)| Some(*id) == c.tid && !name.is_empty())
         .map(|(_, n)| n.clone())
-        .or_else(|| c.command_line.first().map(|x| x.rsplit('/').next().unwrap_or(x).to_string()));
+        .or_else(|| {
+            c.command_line
+                .first()
+                .map(|x| x.rsplit('/').next().unwrap_or(x).to_string())
+        });
     if c.pid.is_none() && c.build_fingerprint.is_empty() {
         return Err("no tombstone fields".into());
     }
@@ -198,14 +215,23 @@ pub fn parse_protobuf(data: &[u8]) -> Result<Crash, String> {
 
 fn num_prefix(s: &str) -> Option<i64> {
     let s = s.trim();
-    let end = s.char_indices().find(|(i, ch)| !(ch.is_ascii_digit() || (*i == 0 && *ch == '-'))).map(|(i, _)| i).unwrap_or(s.len());
+    let end = s
+        .char_indices()
+        .find(|(i, ch)| !(ch.is_ascii_digit() || (*i == 0 && *ch == '-')))
+        .map(|(i, _)| i)
+        .unwrap_or(s.len());
     s[..end].parse().ok()
 }
 
 /// Parses `signal 11 (SIGSEGV), code 1 (SEGV_MAPERR), fault addr …`.
 fn signal_line(line: &str, c: &mut Crash) {
     let mut parts = line.split(',');
-    let name_in = |p: &str| p.split_once('(').and_then(|(_, r)| r.split_once(')')).map(|(n, _)| n.to_string()).unwrap_or_else(|| "UNKNOWN".into());
+    let name_in = |p: &str| {
+        p.split_once('(')
+            .and_then(|(_, r)| r.split_once(')'))
+            .map(|(n, _)| n.to_string())
+            .unwrap_or_else(|| "UNKNOWN".into())
+    };
     if let Some(p) = parts.next()
         && let Some(rest) = p.trim().strip_prefix("signal ")
     {
@@ -227,7 +253,11 @@ pub fn parse_text(text: &str) -> Result<Crash, String> {
         if line.trim().is_empty() || line.contains(DELIMITER) {
             continue;
         }
-        let kv = |k: &str| line.strip_prefix(k).and_then(|r| r.strip_prefix(':')).map(|v| v.trim().trim_matches('\'').to_string());
+        let kv = |k: &str| {
+            line.strip_prefix(k)
+                .and_then(|r| r.strip_prefix(':'))
+                .map(|v| v.trim().trim_matches('\'').to_string())
+        };
         if let Some(v) = kv("Build fingerprint") {
             c.build_fingerprint = v;
         } else if let Some(v) = kv("Revision") {
@@ -252,7 +282,9 @@ pub fn parse_text(text: &str) -> Result<Crash, String> {
                 None => (line, None),
             };
             for part in info.split(',') {
-                let Some((k, v)) = part.split_once(':') else { continue };
+                let Some((k, v)) = part.split_once(':') else {
+                    continue;
+                };
                 match k.trim() {
                     "pid" => c.pid = v.trim().parse().ok(),
                     "tid" => c.tid = v.trim().parse().ok(),
@@ -293,13 +325,21 @@ impl Module for Tombstones {
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
         let mut files = ctx.evidence.find("**/tombstone_*")?;
-        files.retain(|e| e.path.rsplit('/').next().is_some_and(|n| n.starts_with("tombstone_")));
+        files.retain(|e| {
+            e.path
+                .rsplit('/')
+                .next()
+                .is_some_and(|n| n.starts_with("tombstone_"))
+        });
         if files.is_empty() {
             out.no_data("no tombstone files in this bugreport");
             return Ok(());
         }
         if files.len() > MAX_FILES {
-            out.warn(format!("{} tombstone files: only the first {MAX_FILES} are read", files.len()));
+            out.warn(format!(
+                "{} tombstone files: only the first {MAX_FILES} are read",
+                files.len()
+            ));
             files.truncate(MAX_FILES);
         }
         let d = self.0.get(ctx.evidence).ok().flatten();
@@ -313,7 +353,11 @@ impl Module for Tombstones {
                     continue;
                 }
             };
-            let parsed = if file_name.ends_with(".pb") { parse_protobuf(&data) } else { parse_text(&String::from_utf8_lossy(&data)) };
+            let parsed = if file_name.ends_with(".pb") {
+                parse_protobuf(&data)
+            } else {
+                parse_text(&String::from_utf8_lossy(&data))
+            };
             let c = match parsed {
                 Ok(c) => c,
                 Err(err) => {
@@ -351,7 +395,9 @@ impl Module for Tombstones {
                 && let Some(first) = c.command_line.first()
             {
                 let cmd = first.split_whitespace().next().unwrap_or(first);
-                m = ctx.iocs.match_process(cmd.rsplit('/').next().unwrap_or(cmd));
+                m = ctx
+                    .iocs
+                    .match_process(cmd.rsplit('/').next().unwrap_or(cmd));
             }
             if !m.is_empty() {
                 out.ioc_alerts(&m, "Crashed process", ts, &rec);
@@ -415,7 +461,13 @@ mod tests {
 
     #[test]
     fn text_parsing() {
-        let t = tombstone_text(9850, 2000, "UsbFfs-worker", "/system/bin/adbd", "2021-09-29 17:43:49+0200");
+        let t = tombstone_text(
+            9850,
+            2000,
+            "UsbFfs-worker",
+            "/system/bin/adbd",
+            "2021-09-29 17:43:49+0200",
+        );
         let c = parse_text(&t).unwrap();
         assert_eq!(c.pid, Some(9850));
         assert_eq!(c.uid, Some(2000));
@@ -424,25 +476,52 @@ mod tests {
         assert_eq!(c.signal_number, Some(11));
         assert_eq!(c.code_name, "SEGV_MAPERR");
         let ts = crash_time(&c.timestamp, &DeviceClock::fixed(None)).unwrap();
-        assert_eq!(telltale_core::time::format(ts), "2021-09-29 15:43:49.000000");
+        assert_eq!(
+            telltale_core::time::format(ts),
+            "2021-09-29 15:43:49.000000"
+        );
     }
 
     #[test]
     fn positive_negative_malformed() {
         let br = Bugreport::new()
-            .file("FS/data/tombstones/tombstone_00", tombstone_text(9850, 2000, "UsbFfs-worker", "/system/bin/adbd", "2021-09-29 17:43:49+0200"))
+            .file(
+                "FS/data/tombstones/tombstone_00",
+                tombstone_text(
+                    9850,
+                    2000,
+                    "UsbFfs-worker",
+                    "/system/bin/adbd",
+                    "2021-09-29 17:43:49+0200",
+                ),
+            )
             .file("FS/data/tombstones/tombstone_01.pb", pb().encode())
             .file("FS/data/tombstones/tombstone_02", "garbage \u{0} no pid")
             .file("FS/data/tombstones/tombstone_03.pb", vec![0x0a, 0xff]);
-        let r = run_bugreport(&Tombstones(DumpstateCache::new()), &br, &iocs(&[(IndicatorKind::ProcessName, "bh")]));
+        let r = run_bugreport(
+            &Tombstones(DumpstateCache::new()),
+            &br,
+            &iocs(&[(IndicatorKind::ProcessName, "bh")]),
+        );
         assert_eq!(r.records.len(), 2);
         assert_eq!(r.high(), 1);
         assert_eq!(r.at(Level::Medium).len(), 1);
-        assert_eq!(r.outcome.warnings.iter().filter(|w| w.contains("not a readable tombstone")).count(), 2);
+        assert_eq!(
+            r.outcome
+                .warnings
+                .iter()
+                .filter(|w| w.contains("not a readable tombstone"))
+                .count(),
+            2
+        );
         assert_eq!(r.records[1]["timestamp"], "2023-05-11 13:36:36.520716");
         assert!(!r.records[0]["file_timestamp"].as_str().unwrap().is_empty());
         assert_eq!(r.timeline.len(), 2);
-        let r = run_bugreport(&Tombstones(DumpstateCache::new()), &br, &iocs(&[(IndicatorKind::ProcessName, "bhh")]));
+        let r = run_bugreport(
+            &Tombstones(DumpstateCache::new()),
+            &br,
+            &iocs(&[(IndicatorKind::ProcessName, "bhh")]),
+        );
         assert_eq!(r.high(), 0);
     }
 }

@@ -18,20 +18,37 @@ impl Module for DnsEvent {
         "DNS lookups in Android intrusion logs: indicator domains, IP addresses and app ids"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(ev) = events_or_no_data(&self.0, ctx, out)? else { return Ok(()) };
+        let Some(ev) = events_or_no_data(&self.0, ctx, out)? else {
+            return Ok(());
+        };
         for e in ev.of("dns_event") {
             let ts = event_time(e.get("event_time"));
             let mut rec = e.clone();
             rec.insert("event_type".into(), "dns_event".into());
-            rec.insert("timestamp".into(), telltale_core::time::format_opt(ts).unwrap_or_default().into());
+            rec.insert(
+                "timestamp".into(),
+                telltale_core::time::format_opt(ts)
+                    .unwrap_or_default()
+                    .into(),
+            );
             let host = str_field(e, "hostname").to_string();
             let pkg = str_field(e, "package_name").to_string();
             let ips: Vec<String> = e
                 .get("ip_addresses")
                 .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).map(|s| clean_ip(s).to_string()).filter(|s| !s.is_empty() && s != "0.0.0.0").collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(|s| clean_ip(s).to_string())
+                        .filter(|s| !s.is_empty() && s != "0.0.0.0")
+                        .collect()
+                })
                 .unwrap_or_default();
-            let desc = if ips.is_empty() { format!("DNS query for {host} by {pkg}") } else { format!("DNS query for {host} by {pkg} [IPs: {}]", ips.join(", ")) };
+            let desc = if ips.is_empty() {
+                format!("DNS query for {host} by {pkg}")
+            } else {
+                format!("DNS query for {host} by {pkg} [IPs: {}]", ips.join(", "))
+            };
             out.timeline(ts, "dns_query", desc);
             out.record(&rec);
             if !host.is_empty() {
@@ -41,7 +58,12 @@ impl Module for DnsEvent {
                 out.ioc_alerts(&ctx.iocs.match_ip(ip), "DNS answer address", ts, &rec);
             }
             if !pkg.is_empty() {
-                out.ioc_alerts(&ctx.iocs.match_app_id(&pkg), "App making a DNS query", ts, &rec);
+                out.ioc_alerts(
+                    &ctx.iocs.match_app_id(&pkg),
+                    "App making a DNS query",
+                    ts,
+                    &rec,
+                );
             }
         }
         Ok(())
@@ -65,12 +87,36 @@ mod tests {
     #[test]
     fn positive_negative_malformed() {
         let logs = IntrusionLogs::new()
-            .dns("a.txt", 1_700_000_000_000, "c2.evil.com", &["/1.2.3.4"], "com.example")
-            .dns("b.txt", 1_700_000_000_000, "c2.evil.com", &["/1.2.3.4"], "com.example")
-            .dns("a.txt", 1_700_000_001_000, "notevil.com", &["/5.6.7.8"], "com.other")
+            .dns(
+                "a.txt",
+                1_700_000_000_000,
+                "c2.evil.com",
+                &["/1.2.3.4"],
+                "com.example",
+            )
+            .dns(
+                "b.txt",
+                1_700_000_000_000,
+                "c2.evil.com",
+                &["/1.2.3.4"],
+                "com.example",
+            )
+            .dns(
+                "a.txt",
+                1_700_000_001_000,
+                "notevil.com",
+                &["/5.6.7.8"],
+                "com.other",
+            )
             .line("a.txt", "{not json")
             .line("a.txt", "[1,2]");
-        let r = run(&logs, &iocs(&[(IndicatorKind::Domain, "evil.com"), (IndicatorKind::Ipv4, "5.6.7.8")]));
+        let r = run(
+            &logs,
+            &iocs(&[
+                (IndicatorKind::Domain, "evil.com"),
+                (IndicatorKind::Ipv4, "5.6.7.8"),
+            ]),
+        );
         assert_eq!(r.records.len(), 2, "duplicate across files kept once");
         assert_eq!(r.records[0]["timestamp"], "2023-11-14 22:13:20.000000");
         assert_eq!(r.high(), 2);

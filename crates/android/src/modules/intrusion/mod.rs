@@ -53,7 +53,11 @@ pub struct Events {
 
 impl Events {
     pub fn of(&self, kind: &str) -> &[Map<String, Value>] {
-        self.by_type.iter().find(|(k, _)| k == kind).map(|(_, v)| v.as_slice()).unwrap_or(&[])
+        self.by_type
+            .iter()
+            .find(|(k, _)| k == kind)
+            .map(|(_, v)| v.as_slice())
+            .unwrap_or(&[])
     }
 }
 
@@ -70,8 +74,15 @@ impl IntrusionCache {
     }
 
     pub fn get(&self, ev: &dyn Evidence) -> Result<Arc<Events>, ModuleError> {
-        let key = format!("{:p} {}", ev as *const dyn Evidence as *const (), ev.describe());
-        let mut g = self.inner.lock().map_err(|_| ModuleError::Other("intrusion log cache poisoned".into()))?;
+        let key = format!(
+            "{:p} {}",
+            ev as *const dyn Evidence as *const (),
+            ev.describe()
+        );
+        let mut g = self
+            .inner
+            .lock()
+            .map_err(|_| ModuleError::Other("intrusion log cache poisoned".into()))?;
         if let Some((k, e)) = g.as_ref()
             && *k == key
         {
@@ -85,8 +96,10 @@ impl IntrusionCache {
 
 /// Whether a line looks like an intrusion log event.
 pub fn is_event_line(line: &str) -> bool {
-    serde_json::from_str::<Map<String, Value>>(line.trim())
-        .is_ok_and(|m| m.keys().any(|k| matches!(k.as_str(), "dns_event" | "connect_event" | "security_event")))
+    serde_json::from_str::<Map<String, Value>>(line.trim()).is_ok_and(|m| {
+        m.keys()
+            .any(|k| matches!(k.as_str(), "dns_event" | "connect_event" | "security_event"))
+    })
 }
 
 /// Reads every `.txt` file of the evidence once.
@@ -117,7 +130,8 @@ pub fn load(ev: &dyn Evidence) -> Result<Events, ModuleError> {
                 Err(e) => {
                     out.bad_count += 1;
                     if out.bad_lines.len() < 100 {
-                        out.bad_lines.push(format!("{} line {}: {e}", f.path, n + 1));
+                        out.bad_lines
+                            .push(format!("{} line {}: {e}", f.path, n + 1));
                     }
                     continue;
                 }
@@ -126,7 +140,9 @@ pub fn load(ev: &dyn Evidence) -> Result<Events, ModuleError> {
                 let Value::Object(data) = data else { continue };
                 let mut h = std::collections::hash_map::DefaultHasher::new();
                 kind.hash(&mut h);
-                serde_json::to_string(&data).unwrap_or_default().hash(&mut h);
+                serde_json::to_string(&data)
+                    .unwrap_or_default()
+                    .hash(&mut h);
                 if !seen.insert(h.finish()) {
                     out.duplicates += 1;
                     continue;
@@ -142,14 +158,22 @@ pub fn load(ev: &dyn Evidence) -> Result<Events, ModuleError> {
 }
 
 /// The events, with warnings about unreadable lines; `no_data` when there are no log files.
-pub(crate) fn events_or_no_data(cache: &IntrusionCache, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<Option<Arc<Events>>, ModuleError> {
+pub(crate) fn events_or_no_data(
+    cache: &IntrusionCache,
+    ctx: &ModuleContext<'_>,
+    out: &mut Emitter<'_>,
+) -> Result<Option<Arc<Events>>, ModuleError> {
     let e = cache.get(ctx.evidence)?;
     if e.files == 0 {
         out.no_data("no intrusion log files (.txt) in this acquisition");
         return Ok(None);
     }
     if e.bad_count > 0 {
-        out.warn(format!("{} lines or files could not be read and were skipped (first: {})", e.bad_count, e.bad_lines.first().cloned().unwrap_or_default()));
+        out.warn(format!(
+            "{} lines or files could not be read and were skipped (first: {})",
+            e.bad_count,
+            e.bad_lines.first().cloned().unwrap_or_default()
+        ));
     }
     Ok(Some(e))
 }
@@ -157,7 +181,10 @@ pub(crate) fn events_or_no_data(cache: &IntrusionCache, ctx: &ModuleContext<'_>,
 /// An event time in any unit (s, ms, µs or ns since 1970, guessed from its size).
 pub fn event_time(v: Option<&Value>) -> Option<Timestamp> {
     let v = v?;
-    let n = v.as_i64().or_else(|| v.as_f64().map(|f| f as i64)).or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))?;
+    let n = v
+        .as_i64()
+        .or_else(|| v.as_f64().map(|f| f as i64))
+        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))?;
     if n <= 0 {
         return None;
     }

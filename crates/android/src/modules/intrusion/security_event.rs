@@ -22,16 +22,51 @@ pub struct SecurityEvent(pub Shared);
 
 /// The SecurityLog tag names known (Android 16), to report unknown ones.
 pub const KNOWN_TAGS: &[&str] = &[
-    "adb_shell_interactive", "adb_shell_cmd", "adb_sync_recv_file", "adb_sync_send_file", "app_process_start",
-    "keyguard_dismissed", "keyguard_dismiss_auth_attempt", "keyguard_secured", "os_startup", "os_shutdown",
-    "logging_started", "logging_stopped", "media_mount", "media_unmount", "log_buffer_size_critical",
-    "password_expiration_set", "password_complexity_set", "password_history_length_set",
-    "max_screen_lock_timeout_set", "max_password_attempts_set", "keyguard_disabled_features_set", "remote_lock",
-    "wipe_failure", "key_generated", "key_import", "key_destruction", "user_restriction_added",
-    "user_restriction_removed", "cert_authority_installed", "cert_authority_removed", "crypto_self_test_completed",
-    "key_integrity_violation", "cert_validation_failure", "camera_policy_set", "password_complexity_required",
-    "password_changed", "wifi_connection", "wifi_disconnection", "bluetooth_connection", "bluetooth_disconnection",
-    "package_installed", "package_updated", "package_uninstalled", "backup_service_toggled", "nfc_enabled",
+    "adb_shell_interactive",
+    "adb_shell_cmd",
+    "adb_sync_recv_file",
+    "adb_sync_send_file",
+    "app_process_start",
+    "keyguard_dismissed",
+    "keyguard_dismiss_auth_attempt",
+    "keyguard_secured",
+    "os_startup",
+    "os_shutdown",
+    "logging_started",
+    "logging_stopped",
+    "media_mount",
+    "media_unmount",
+    "log_buffer_size_critical",
+    "password_expiration_set",
+    "password_complexity_set",
+    "password_history_length_set",
+    "max_screen_lock_timeout_set",
+    "max_password_attempts_set",
+    "keyguard_disabled_features_set",
+    "remote_lock",
+    "wipe_failure",
+    "key_generated",
+    "key_import",
+    "key_destruction",
+    "user_restriction_added",
+    "user_restriction_removed",
+    "cert_authority_installed",
+    "cert_authority_removed",
+    "crypto_self_test_completed",
+    "key_integrity_violation",
+    "cert_validation_failure",
+    "camera_policy_set",
+    "password_complexity_required",
+    "password_changed",
+    "wifi_connection",
+    "wifi_disconnection",
+    "bluetooth_connection",
+    "bluetooth_disconnection",
+    "package_installed",
+    "package_updated",
+    "package_uninstalled",
+    "backup_service_toggled",
+    "nfc_enabled",
     "nfc_disabled",
 ];
 
@@ -43,7 +78,8 @@ pub fn tag(e: &Map<String, Value>) -> Option<&str> {
 }
 
 fn success(v: &Value) -> bool {
-    match v.get("success") {
+    let v = if v.is_object() { v.get("success") } else { Some(v) };
+    match v {
         Some(Value::Bool(b)) => *b,
         Some(Value::Number(n)) => n.as_i64() != Some(0),
         _ => true,
@@ -51,16 +87,38 @@ fn success(v: &Value) -> bool {
 }
 
 fn describe(tag: &str, info: &Value) -> String {
-    let f = |k: &str| info.get(k).map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).unwrap_or_default();
+    let f = |k: &str| {
+        info.get(k)
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .unwrap_or_else(|| v.to_string())
+            })
+            .unwrap_or_default()
+    };
     match tag {
         "adb_shell_interactive" => "ADB interactive shell opened".into(),
         "adb_shell_cmd" => format!("ADB shell command: {}", f("command")),
         "adb_sync_recv_file" => format!("File pulled via ADB: {}", f("path")),
         "adb_sync_send_file" => format!("File pushed via ADB: {}", f("path")),
-        "app_process_start" => format!("Process started: {} (UID: {}, PID: {})", f("process"), f("uid"), f("pid")),
-        "package_installed" | "package_updated" | "package_uninstalled" => format!("{}: {} (version {})", tag.replace('_', " "), f("package_name"), f("version_code")),
+        "app_process_start" => format!(
+            "Process started: {} (UID: {}, PID: {})",
+            f("process"),
+            f("uid"),
+            f("pid")
+        ),
+        "package_installed" | "package_updated" | "package_uninstalled" => format!(
+            "{}: {} (version {})",
+            tag.replace('_', " "),
+            f("package_name"),
+            f("version_code")
+        ),
         "cert_authority_installed" => format!("CA certificate installed: {}", f("subject")),
-        "os_startup" => format!("OS started (verified boot: {}, dm-verity: {})", f("verified_boot_state"), f("dm_verity_mode")),
+        "os_startup" => format!(
+            "OS started (verified boot: {}, dm-verity: {})",
+            f("verified_boot_state"),
+            f("dm_verity_mode")
+        ),
         "keyguard_dismissed" => "Keyguard dismissed".into(),
         "keyguard_secured" => "Device locked".into(),
         _ => format!("{tag}: {info}"),
@@ -75,18 +133,27 @@ impl Module for SecurityEvent {
         "Security events in Android intrusion logs: app starts/installs, ADB use, CA certificates, boot integrity"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(ev) = events_or_no_data(&self.0, ctx, out)? else { return Ok(()) };
+        let Some(ev) = events_or_no_data(&self.0, ctx, out)? else {
+            return Ok(());
+        };
         let mut unknown: Vec<String> = Vec::new();
         for e in ev.of("security_event") {
             let ts = event_time(e.get("event_time"));
-            let Some(t) = tag(e).map(str::to_string) else { continue };
+            let Some(t) = tag(e).map(str::to_string) else {
+                continue;
+            };
             if !KNOWN_TAGS.contains(&t.as_str()) && !unknown.contains(&t) {
                 unknown.push(t.clone());
             }
             let info = e.get(&t).cloned().unwrap_or(Value::Null);
             let mut rec: Record = e.clone();
             rec.insert("event_type".into(), t.clone().into());
-            rec.insert("timestamp".into(), telltale_core::time::format_opt(ts).unwrap_or_default().into());
+            rec.insert(
+                "timestamp".into(),
+                telltale_core::time::format_opt(ts)
+                    .unwrap_or_default()
+                    .into(),
+            );
             let desc = describe(&t, &info);
             out.timeline(ts, &t, desc.clone());
             out.record(&rec);
@@ -153,7 +220,7 @@ impl Module for SecurityEvent {
                 }
                 "key_integrity_violation" => out.alert(Level::Medium, format!("Key integrity violation: {info}; a stored cryptographic key failed its integrity check"), ts, &rec, None),
                 "cert_validation_failure" => out.alert(Level::Medium, format!("Certificate validation failure: {info}"), ts, &rec, None),
-                "crypto_self_test_completed" if !success(&info) && info != Value::from(1) => {
+                "crypto_self_test_completed" if !success(&info) => {
                     out.alert(Level::Medium, "The cryptographic self test failed", ts, &rec, None)
                 }
                 "wipe_failure" => out.alert(Level::Medium, "A device wipe failed", ts, &rec, None),
@@ -161,7 +228,10 @@ impl Module for SecurityEvent {
             }
         }
         if !unknown.is_empty() {
-            out.warn(format!("unknown intrusion log security event type(s): {} (kept as records)", unknown.join(", ")));
+            out.warn(format!(
+                "unknown intrusion log security event type(s): {} (kept as records)",
+                unknown.join(", ")
+            ));
         }
         Ok(())
     }
@@ -194,12 +264,20 @@ mod tests {
     fn run(iocs: &telltale_core::ioc::IocIndex) -> Run {
         let dir = tempfile::tempdir().unwrap();
         logs().write_folder(dir.path()).unwrap();
-        run_dir(&SecurityEvent(IntrusionCache::new()), dir.path(), iocs, None)
+        run_dir(
+            &SecurityEvent(IntrusionCache::new()),
+            dir.path(),
+            iocs,
+            None,
+        )
     }
 
     #[test]
     fn positive() {
-        let r = run(&iocs(&[(IndicatorKind::AppId, "com.evil.spy"), (IndicatorKind::FilePath, "/data/local/tmp/x")]));
+        let r = run(&iocs(&[
+            (IndicatorKind::AppId, "com.evil.spy"),
+            (IndicatorKind::FilePath, "/data/local/tmp/x"),
+        ]));
         assert_eq!(r.records.len(), 9);
         assert_eq!(r.records[0]["event_type"], "app_process_start");
         assert_eq!(r.records[0]["timestamp"], "2023-11-14 22:13:22.000000");
@@ -207,13 +285,21 @@ mod tests {
         assert_eq!(r.high(), 4);
         assert_eq!(r.at(Level::Medium).len(), 1);
         assert_eq!(r.at(Level::Low).len(), 1);
-        assert!(r.outcome.warnings.iter().any(|w| w.contains("future_google_event")));
+        assert!(
+            r.outcome
+                .warnings
+                .iter()
+                .any(|w| w.contains("future_google_event"))
+        );
         assert_eq!(r.timeline.len(), 9);
     }
 
     #[test]
     fn negative() {
-        let r = run(&iocs(&[(IndicatorKind::AppId, "com.evil"), (IndicatorKind::FilePath, "/data/local/tmp/y")]));
+        let r = run(&iocs(&[
+            (IndicatorKind::AppId, "com.evil"),
+            (IndicatorKind::FilePath, "/data/local/tmp/y"),
+        ]));
         assert_eq!(r.high(), 1, "only the orange boot");
         assert_eq!(r.at(Level::Low).len(), 2);
     }
