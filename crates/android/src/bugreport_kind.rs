@@ -50,17 +50,9 @@ pub(crate) fn zip_names(path: &Path) -> Option<Vec<String>> {
     )
 }
 
-/// Opens a zip as evidence. Safe zip evidence is provided by `telltale_core::archive::ZipEvidence`;
-/// until it is available, zips must be extracted first.
-pub(crate) fn open_zip_evidence(
-    path: &Path,
-    what: &str,
-) -> Result<Box<dyn Evidence>, AcquisitionError> {
-    Err(AcquisitionError::Unsupported {
-        what: format!("{what} {}", path.display()),
-        message: "reading this zip directly is not available yet; extract it and pass the folder"
-            .into(),
-    })
+/// Opens a zip as evidence (safe zip reading: `telltale_core::archive::ZipEvidence`).
+pub(crate) fn open_zip_evidence(path: &Path) -> Result<Box<dyn Evidence>, AcquisitionError> {
+    Ok(Box::new(telltale_core::archive::ZipEvidence::open(path)?))
 }
 
 struct BugreportAcquisition {
@@ -162,7 +154,7 @@ impl AcquisitionKind for BugreportKind {
             if !looks_like_bugreport(names.iter().map(String::as_str)) {
                 return Ok(None);
             }
-            open_zip_evidence(path, "bugreport")?
+            open_zip_evidence(path)?
         } else {
             return Ok(None);
         };
@@ -277,7 +269,10 @@ mod tests {
     fn zip_is_recognised() {
         let dir = tempfile::tempdir().unwrap();
         let z = dir.path().join("bugreport.zip");
-        sample().write_zip(&z).unwrap();
+        sample()
+            .file("FS/proc/version", "Linux")
+            .write_zip(&z)
+            .unwrap();
         assert!(
             BugreportKind.open(&z, &OpenOptions::default()).is_err()
                 || BugreportKind

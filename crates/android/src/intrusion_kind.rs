@@ -117,7 +117,7 @@ impl AcquisitionKind for IntrusionLogsKind {
             if !found {
                 return Ok(None);
             }
-            open_zip_evidence(path, "intrusion logs")?
+            open_zip_evidence(path)?
         } else {
             return Ok(None);
         };
@@ -209,8 +209,22 @@ mod tests {
             .dns("a.txt", 1, "a.com", &[], "x")
             .write_zip(&z)
             .unwrap();
-        let r = IntrusionLogsKind.open(&z, &OpenOptions::default());
-        assert!(!matches!(r, Ok(None)), "an intrusion-log zip is claimed");
+        let acq = IntrusionLogsKind
+            .open(&z, &OpenOptions::default())
+            .unwrap()
+            .unwrap();
+        let iocs = telltale_core::ioc::IocIndex::from_values(
+            &[(telltale_core::ioc::IndicatorKind::Domain, "a.com")],
+            "T",
+        );
+        let opts = RunOptions::default();
+        let ctx = ModuleContext {
+            evidence: acq.evidence(),
+            iocs: &iocs,
+            options: &opts,
+        };
+        let s = run_modules(&acq.modules(), &ctx, &Collect::default());
+        assert_eq!(s.alerts_at(telltale_core::Level::High), 1);
         let junk = dir.path().join("junk.bin");
         std::fs::write(&junk, b"garbage").unwrap();
         assert!(

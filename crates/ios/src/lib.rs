@@ -1,3 +1,14 @@
 //! telltale-ios: iTunes/Finder backups and their modules.
+//!
+//! * [`backup`]: the backup reader ([`BackupEvidence`], [`IosBackupKind`]);
+//! * [`nska`]: the NSKeyedArchiver resolver and the MBFile record, plus plist → JSON helpers;
+//! * [`modules`]: one module per artifact.
 
+pub mod backup;
 pub mod modules;
+pub mod nska;
+pub mod util;
+pub mod webkit_util;
+
+pub use backup::{BackupAcquisition, BackupEvidence, IosBackupKind, file_id};
+pub use nska::{MbFile, plist_to_json};

@@ -8,3 +8,4 @@ pub mod ios_backup;
 pub mod ios_crypto;
 pub mod ios_dbs;
 pub mod ios_web;
+pub mod samples;

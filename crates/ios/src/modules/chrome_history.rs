@@ -1,18 +1,134 @@
-//! chrome_history: not written yet (placeholder replaced by its implementation).
+//! chrome_history: Chrome for iOS' `History` database. One record per visit (urls ⟕ visits, WebKit
+//! microsecond times); every URL is checked against the indicators.
 
-use telltale_core::{Emitter, Module, ModuleContext, ModuleError};
+use telltale_core::{Emitter, Module, ModuleContext, ModuleError, record, time};
+
+use crate::webkit_util::{each_file, find_all, value_i64, value_str};
 
 pub struct ChromeHistory;
+
+const PATTERNS: &[&str] =
+    &["AppDomain-com.google.chrome.ios/Library/Application Support/Google/Chrome/Default/History"];
 
 impl Module for ChromeHistory {
     fn name(&self) -> &'static str {
         "chrome_history"
     }
     fn description(&self) -> &'static str {
-        "not written yet"
+        "Chrome for iOS visits (History): URLs checked against indicators"
     }
-    fn run(&self, _ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        out.no_data("module not written yet");
-        Ok(())
+    fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
+        let paths = find_all(ctx.evidence, PATTERNS)?;
+        if paths.is_empty() {
+            out.no_data("Chrome is not in this backup (no History database)");
+            return Ok(());
+        }
+        each_file(&paths, out, |p, out| process(ctx, p, out))
+    }
+}
+
+fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
+    let db = crate::webkit_util::open_db(ctx.evidence, path, out)?;
+    let tables = db.tables()?;
+    if !tables.contains("urls") || !tables.contains("visits") {
+        return Err(ModuleError::parse(
+            path,
+            "not a Chrome history database (no urls/visits)",
+        ));
+    }
+    let from = if db.has_column("visits", "from_visit") {
+        "visits.from_visit"
+    } else {
+        "NULL"
+    };
+    let title = if db.has_column("urls", "title") {
+        "urls.title"
+    } else {
+        "NULL"
+    };
+    let q = format!(
+        "SELECT urls.id, urls.url, visits.id, visits.visit_time, {from}, {title} \
+         FROM urls JOIN visits ON visits.url = urls.id ORDER BY visits.visit_time"
+    );
+    let mut st = db.conn().prepare(&q).map_err(|e| db.err(e))?;
+    let mut rows = st.query([]).map_err(|e| db.err(e))?;
+    while let Some(r) = rows.next().map_err(|e| db.err(e))? {
+        let get = |i| r.get_ref(i).map_err(|e| db.err(e));
+        let id = value_i64(get(0)?);
+        let url = value_str(get(1)?).unwrap_or_default();
+        let visit_id = value_i64(get(2)?);
+        let raw = value_i64(get(3)?).unwrap_or(0);
+        let source = value_i64(get(4)?);
+        let ts = time::from_webkit(raw);
+        let rec = record! {
+            "id" => id,
+            "url" => url,
+            "visit_id" => visit_id,
+            "timestamp" => raw,
+            "isodate" => time::format_opt(ts),
+            "redirect_source" => source,
+            "title" => value_str(get(5)?),
+        };
+        out.record(&rec);
+        out.timeline(
+            ts,
+            "visit",
+            format!(
+                "{} - {url} (visit ID: {}, redirect source: {})",
+                id.unwrap_or(0),
+                visit_id.unwrap_or(0),
+                source.unwrap_or(0)
+            ),
+        );
+        let m = ctx.iocs.match_url(&url);
+        out.ioc_alerts(&m, &format!("Chrome visit to {url}"), ts, &rec);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::webkit_util::testing::run;
+    use telltale_core::Level;
+    use telltale_testkit::ios_web::{ChromeHistory as C, ChromeVariant, utc, write_garbage};
+
+    #[test]
+    fn indicator_visit_is_high() {
+        for v in [ChromeVariant::Modern, ChromeVariant::Legacy] {
+            let dir = tempfile::tempdir().unwrap();
+            C::new()
+                .variant(v)
+                .visit(
+                    "https://en.wikipedia.org/wiki/NSO_Group",
+                    "NSO Group",
+                    utc("2021-07-01T10:00:00Z"),
+                )
+                .visit("https://notevil.com/", "fine", utc("2021-07-01T10:01:00Z"))
+                .visit_from("https://evil.com/a", "", utc("2021-07-01T10:02:00.5Z"), 2)
+                .write_in(dir.path());
+            let r = run(&ChromeHistory, dir.path());
+            assert!(r.is_ok());
+            assert_eq!(r.records.len(), 3);
+            assert_eq!(r.records[2]["isodate"], "2021-07-01 10:02:00.500000");
+            assert_eq!(r.records[2]["redirect_source"], 2);
+            let high = r.at(Level::High);
+            assert_eq!(high.len(), 1, "{v:?} {:?}", r.alerts);
+            assert_eq!(high[0].event["url"], "https://evil.com/a");
+            assert_eq!(r.timeline.len(), 3);
+        }
+    }
+
+    #[test]
+    fn missing_and_garbage() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(run(&ChromeHistory, dir.path()).is_no_data());
+        write_garbage(&dir.path().join(C::LOGICAL_PATH));
+        assert!(
+            run(&ChromeHistory, dir.path())
+                .failed()
+                .unwrap()
+                .contains("Chrome/Default/History")
+        );
     }
 }

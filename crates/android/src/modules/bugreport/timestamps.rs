@@ -2,7 +2,7 @@
 //! entries carry the device's wall-clock time without a zone: it is converted with the device's zone
 //! when known. Records: `path`, `modified_time` (UTC). Timeline: each file (`M---`).
 
-use telltale_core::{Emitter, ModTime, Module, ModuleContext, ModuleError, record};
+use telltale_core::{Emitter, Module, ModuleContext, ModuleError, record};
 
 use super::{DeviceClock, Shared, fmt_ts};
 
@@ -28,10 +28,9 @@ impl Module for BugreportTimestamps {
         let clock = DeviceClock::new(ctx, d.as_deref(), out);
         let mut without = 0usize;
         for e in files {
-            let ts = match ctx.evidence.modified(&e.path) {
-                Some(ModTime::Instant(t)) => Some(t),
-                Some(ModTime::Local(dt)) => clock.to_utc(dt),
-                None => None,
+            let ts = match ctx.evidence.modified_local(&e.path) {
+                Some(dt) => clock.to_utc(dt),
+                None => ctx.evidence.modified(&e.path),
             };
             if ts.is_none() {
                 without += 1;

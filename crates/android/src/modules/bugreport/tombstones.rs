@@ -9,7 +9,7 @@
 
 use jiff::Timestamp;
 use serde_json::json;
-use telltale_core::{Emitter, Level, ModTime, Module, ModuleContext, ModuleError, Record, record};
+use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError, Record, record};
 
 use super::{DeviceClock, Shared, fmt_ts};
 
@@ -365,10 +365,9 @@ impl Module for Tombstones {
                     continue;
                 }
             };
-            let file_ts = match ctx.evidence.modified(&e.path) {
-                Some(ModTime::Instant(t)) => Some(t),
-                Some(ModTime::Local(dt)) => clock.to_utc(dt),
-                None => None,
+            let file_ts = match ctx.evidence.modified_local(&e.path) {
+                Some(dt) => clock.to_utc(dt),
+                None => ctx.evidence.modified(&e.path),
             };
             let ts = crash_time(&c.timestamp, &clock);
             let mut rec: Record = record! {

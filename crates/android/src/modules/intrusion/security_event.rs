@@ -78,7 +78,11 @@ pub fn tag(e: &Map<String, Value>) -> Option<&str> {
 }
 
 fn success(v: &Value) -> bool {
-    let v = if v.is_object() { v.get("success") } else { Some(v) };
+    let v = if v.is_object() {
+        v.get("success")
+    } else {
+        Some(v)
+    };
     match v {
         Some(Value::Bool(b)) => *b,
         Some(Value::Number(n)) => n.as_i64() != Some(0),
