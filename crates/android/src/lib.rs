@@ -17,6 +17,9 @@ use telltale_core::{
 };
 
 pub mod ab;
+pub mod bugreport_kind;
+pub mod dumpsys;
+pub mod intrusion_kind;
 pub mod modules;
 
 use ab::{AbError, AbEvidence};
@@ -414,7 +417,12 @@ impl AcquisitionKind for AndroidBackupKind {
 
 /// Every Android acquisition kind defined in this crate.
 pub fn kinds() -> Vec<Box<dyn AcquisitionKind>> {
-    vec![Box::new(AndroidQfKind), Box::new(AndroidBackupKind)]
+    vec![
+        Box::new(AndroidQfKind),
+        Box::new(bugreport_kind::BugreportKind),
+        Box::new(intrusion_kind::IntrusionLogsKind),
+        Box::new(AndroidBackupKind),
+    ]
 }
 
 #[cfg(test)]

@@ -501,6 +501,9 @@ impl Evidence for ZipEvidence {
             .to_timestamp(self.modified_naive(path)?)
             .ok()
     }
+    fn modified_local(&self, path: &str) -> Option<jiff::civil::DateTime> {
+        self.modified_naive(path)
+    }
 }
 
 /// One folder of another evidence, seen as its own root: `SubEvidence::new(ev, "acq")` maps logical path
@@ -571,6 +574,9 @@ impl Evidence for SubEvidence {
     }
     fn modified(&self, path: &str) -> Option<jiff::Timestamp> {
         self.inner.modified(&self.full(path))
+    }
+    fn modified_local(&self, path: &str) -> Option<jiff::civil::DateTime> {
+        self.inner.modified_local(&self.full(path))
     }
 }
 

@@ -113,6 +113,12 @@ pub trait Evidence: Send + Sync {
     fn modified(&self, _path: &str) -> Option<jiff::Timestamp> {
         None
     }
+    /// The stored wall-clock modification time of a file whose container keeps no zone (zip entries:
+    /// the local time of whoever wrote the archive, for a bugreport the device's). Callers that know the
+    /// device's zone prefer it to [`Evidence::modified`], which takes such times as UTC.
+    fn modified_local(&self, _path: &str) -> Option<jiff::civil::DateTime> {
+        None
+    }
     /// The first existing path of several candidates.
     fn first_existing(&self, candidates: &[&str]) -> Option<String> {
         candidates

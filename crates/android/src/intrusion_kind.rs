@@ -1,0 +1,237 @@
+//! The `intrusion-logs` acquisition kind: Android Advanced Protection intrusion logs, a folder (or zip)
+//! of `.txt` files of JSON lines (see [`crate::modules::intrusion`]). Recognised when one of its first
+//! `.txt` files starts with a `dns_event`, `connect_event` or `security_event` line; an AndroidQF folder
+//! (which may hold an `intrusion-logs/` folder) is left to the AndroidQF kind. Event times are absolute
+//! (Unix epoch), so no device zone is needed.
+
+use std::path::Path;
+
+use telltale_core::{
+    Acquisition, AcquisitionError, AcquisitionKind, Evidence, FolderEvidence, Module, OpenOptions,
+};
+
+use crate::bugreport_kind::{open_zip_evidence, zip_names};
+use crate::modules::intrusion::{self as il, IntrusionCache, Shared, is_event_line};
+
+pub struct IntrusionLogsKind;
+
+/// How many `.txt` files are sniffed.
+const SNIFF_FILES: usize = 20;
+
+struct IntrusionAcquisition {
+    evidence: Box<dyn Evidence>,
+    cache: Shared,
+}
+
+impl Acquisition for IntrusionAcquisition {
+    fn kind(&self) -> &'static str {
+        "intrusion-logs"
+    }
+    fn evidence(&self) -> &dyn Evidence {
+        self.evidence.as_ref()
+    }
+    fn modules(&self) -> Vec<Box<dyn Module>> {
+        il::with_cache(self.cache.clone())
+    }
+}
+
+fn first_line(ev: &dyn Evidence, path: &str) -> Option<String> {
+    let data = ev.read_limited(path, 1 << 30).ok()?;
+    let text = String::from_utf8_lossy(&data[..data.len().min(1 << 20)]).into_owned();
+    text.lines()
+        .find(|l| !l.trim().is_empty())
+        .map(str::to_string)
+}
+
+/// Whether an evidence holds intrusion logs.
+pub fn looks_like_intrusion_logs(ev: &dyn Evidence) -> bool {
+    if ev.exists("acquisition.json") || ev.exists("getprop.txt") {
+        return false;
+    }
+    let Ok(files) = ev.find("**.txt") else {
+        return false;
+    };
+    files
+        .iter()
+        .take(SNIFF_FILES)
+        .any(|f| first_line(ev, &f.path).is_some_and(|l| is_event_line(&l)))
+}
+
+impl AcquisitionKind for IntrusionLogsKind {
+    fn name(&self) -> &'static str {
+        "intrusion-logs"
+    }
+    fn description(&self) -> &'static str {
+        "Android intrusion logs (Advanced Protection): a folder or zip of JSON-lines .txt files"
+    }
+    fn open(
+        &self,
+        path: &Path,
+        _opts: &OpenOptions,
+    ) -> Result<Option<Box<dyn Acquisition>>, AcquisitionError> {
+        let evidence: Box<dyn Evidence> = if path.is_dir() {
+            let ev = FolderEvidence::new(path)?;
+            if !looks_like_intrusion_logs(&ev) {
+                return Ok(None);
+            }
+            Box::new(ev)
+        } else if path.is_file() {
+            let Some(names) = zip_names(path) else {
+                return Ok(None);
+            };
+            if !names.iter().any(|n| n.ends_with(".txt"))
+                || names
+                    .iter()
+                    .any(|n| n == "main_entry.txt" || n == "acquisition.json")
+            {
+                return Ok(None);
+            }
+            // Sniff the first lines of the zip's .txt files.
+            let f = std::fs::File::open(path)
+                .map_err(|e| telltale_core::EvidenceError::io(path.display().to_string(), e))?;
+            let Ok(mut z) = zip::ZipArchive::new(f) else {
+                return Ok(None);
+            };
+            let mut found = false;
+            for n in names
+                .iter()
+                .filter(|n| n.ends_with(".txt"))
+                .take(SNIFF_FILES)
+            {
+                use std::io::Read;
+                let Ok(entry) = z.by_name(n) else { continue };
+                let mut buf = Vec::new();
+                if entry.take(1 << 16).read_to_end(&mut buf).is_err() {
+                    continue;
+                }
+                let text = String::from_utf8_lossy(&buf);
+                if text
+                    .lines()
+                    .find(|l| !l.trim().is_empty())
+                    .is_some_and(is_event_line)
+                {
+                    found = true;
+                    break;
+                }
+            }
+            if !found {
+                return Ok(None);
+            }
+            open_zip_evidence(path)?
+        } else {
+            return Ok(None);
+        };
+        Ok(Some(Box::new(IntrusionAcquisition {
+            evidence,
+            cache: IntrusionCache::new(),
+        })))
+    }
+    fn all_modules(&self) -> Vec<Box<dyn Module>> {
+        il::all()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::modules::bugreport::testutil::Collect;
+    use telltale_core::{ModuleContext, RunOptions, run_modules};
+    use telltale_testkit::bugreport::IntrusionLogs;
+
+    #[test]
+    fn recognises_and_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        IntrusionLogs::new()
+            .dns(
+                "2026-05-01.txt",
+                1_746_979_200_000,
+                "evil.com",
+                &["/1.2.3.4"],
+                "com.example",
+            )
+            .connect(
+                "2026-05-01.txt",
+                1_746_979_201_000,
+                "/1.2.3.4",
+                443,
+                "com.example",
+            )
+            .write_folder(dir.path())
+            .unwrap();
+        let acq = IntrusionLogsKind
+            .open(dir.path(), &OpenOptions::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!(acq.kind(), "intrusion-logs");
+        let iocs = telltale_core::ioc::IocIndex::from_values(
+            &[
+                (telltale_core::ioc::IndicatorKind::Domain, "evil.com"),
+                (telltale_core::ioc::IndicatorKind::Ipv4, "1.2.3.4"),
+            ],
+            "T",
+        );
+        let opts = RunOptions::default();
+        let ctx = ModuleContext {
+            evidence: acq.evidence(),
+            iocs: &iocs,
+            options: &opts,
+        };
+        let s = run_modules(&acq.modules(), &ctx, &Collect::default());
+        assert_eq!(s.alerts_at(telltale_core::Level::High), 3);
+
+        let other = tempfile::tempdir().unwrap();
+        std::fs::write(other.path().join("notes.txt"), "{\"hello\": 1}\n").unwrap();
+        assert!(
+            IntrusionLogsKind
+                .open(other.path(), &OpenOptions::default())
+                .unwrap()
+                .is_none()
+        );
+        let qf = tempfile::tempdir().unwrap();
+        IntrusionLogs::new()
+            .dns("intrusion-logs/a.txt", 1, "a.com", &[], "x")
+            .write_folder(qf.path())
+            .unwrap();
+        std::fs::write(qf.path().join("acquisition.json"), "{}").unwrap();
+        assert!(
+            IntrusionLogsKind
+                .open(qf.path(), &OpenOptions::default())
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn zip_is_sniffed() {
+        let dir = tempfile::tempdir().unwrap();
+        let z = dir.path().join("logs.zip");
+        IntrusionLogs::new()
+            .dns("a.txt", 1, "a.com", &[], "x")
+            .write_zip(&z)
+            .unwrap();
+        let acq = IntrusionLogsKind
+            .open(&z, &OpenOptions::default())
+            .unwrap()
+            .unwrap();
+        let iocs = telltale_core::ioc::IocIndex::from_values(
+            &[(telltale_core::ioc::IndicatorKind::Domain, "a.com")],
+            "T",
+        );
+        let opts = RunOptions::default();
+        let ctx = ModuleContext {
+            evidence: acq.evidence(),
+            iocs: &iocs,
+            options: &opts,
+        };
+        let s = run_modules(&acq.modules(), &ctx, &Collect::default());
+        assert_eq!(s.alerts_at(telltale_core::Level::High), 1);
+        let junk = dir.path().join("junk.bin");
+        std::fs::write(&junk, b"garbage").unwrap();
+        assert!(
+            IntrusionLogsKind
+                .open(&junk, &OpenOptions::default())
+                .unwrap()
+                .is_none()
+        );
+    }
+}

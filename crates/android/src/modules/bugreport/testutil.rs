@@ -1,0 +1,87 @@
+//! Test helpers: run a module over a folder and collect what it emits.
+
+use std::sync::Mutex;
+
+use telltale_core::engine::run_one;
+use telltale_core::ioc::{IndicatorKind, IocIndex};
+use telltale_core::{
+    Alert, FolderEvidence, Level, Module, ModuleContext, ModuleOutcome, Output, Record, RunOptions,
+    TimelineEvent,
+};
+
+#[derive(Default)]
+pub struct Collect {
+    pub records: Mutex<Vec<Record>>,
+    pub alerts: Mutex<Vec<Alert>>,
+    pub timeline: Mutex<Vec<TimelineEvent>>,
+}
+
+impl Output for Collect {
+    fn record(&self, _m: &str, rec: &Record) {
+        self.records.lock().unwrap().push(rec.clone());
+    }
+    fn detected(&self, _: &str, _: &Record) {}
+    fn timeline(&self, e: TimelineEvent) {
+        self.timeline.lock().unwrap().push(e);
+    }
+    fn alert(&self, a: &Alert) {
+        self.alerts.lock().unwrap().push(a.clone());
+    }
+}
+
+pub struct Run {
+    pub outcome: ModuleOutcome,
+    pub records: Vec<Record>,
+    pub alerts: Vec<Alert>,
+    pub timeline: Vec<TimelineEvent>,
+}
+
+impl Run {
+    pub fn at(&self, level: Level) -> Vec<&Alert> {
+        self.alerts.iter().filter(|a| a.level == level).collect()
+    }
+    pub fn high(&self) -> usize {
+        self.at(Level::High).len()
+    }
+}
+
+pub fn iocs(values: &[(IndicatorKind, &str)]) -> IocIndex {
+    IocIndex::from_values(values, "Test")
+}
+
+/// Runs `module` over folder `dir`.
+pub fn run_dir(
+    module: &dyn Module,
+    dir: &std::path::Path,
+    iocs: &IocIndex,
+    tz: Option<&str>,
+) -> Run {
+    let ev = FolderEvidence::new(dir).unwrap();
+    let opts = RunOptions {
+        timezone: tz.map(str::to_string),
+    };
+    let ctx = ModuleContext {
+        evidence: &ev,
+        iocs,
+        options: &opts,
+    };
+    let out = Collect::default();
+    let outcome = run_one(module, &ctx, &out);
+    Run {
+        outcome,
+        records: out.records.into_inner().unwrap(),
+        alerts: out.alerts.into_inner().unwrap(),
+        timeline: out.timeline.into_inner().unwrap(),
+    }
+}
+
+/// Writes a bugreport to a temporary folder and runs `module` over it.
+pub fn run_bugreport(
+    module: &dyn Module,
+    br: &telltale_testkit::bugreport::Bugreport,
+    iocs: &IocIndex,
+) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    br.write_folder(dir.path()).unwrap();
+    run_dir(module, dir.path(), iocs, None)
+}
