@@ -14,6 +14,7 @@
 //! [`cleanup_temp_dirs`], which the CLI calls from its Ctrl-C handler.
 
 pub mod decrypt;
+pub mod export;
 pub mod kdf;
 pub mod keybag;
 
@@ -25,6 +26,7 @@ pub use decrypt::{
     DecryptReport, DecryptingReader, EncryptedBackup, MbFileCrypto, Secret, WrappedKey, decrypt_bytes,
     decrypt_cbc_in_place, derive_key, is_encrypted, read_manifest_plist, strip_pkcs7,
 };
+pub use export::{DecryptSummary, decrypt_backup, tree_path};
 pub use kdf::derive_passcode_key;
 pub use keybag::{ClassKeys, Keybag, KeybagClass};
 
