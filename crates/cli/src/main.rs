@@ -1,1 +1,84 @@
-fn main() {}
+//! `telltale`: find traces of mercenary spyware in phone acquisitions.
+//!
+//! A thin binary over the library crates: argument parsing, secrets, progress and the final summary.
+//! Exit codes: 0 = no HIGH/CRITICAL alert, 1 = at least one, 2 = could not run.
+
+mod check;
+mod hashing;
+mod iocs_cmd;
+mod kinds;
+mod secrets;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Exit code when the run could not be done.
+pub const EXIT_ERROR: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "telltale",
+    version,
+    about = "Find traces of mercenary spyware (Pegasus, Predator, QuaDream, stalkerware…) in phone acquisitions",
+    long_about = "Find traces of mercenary spyware in phone acquisitions (iOS backups, Android AndroidQF \
+                  acquisitions, bugreports, backups) using public indicators of compromise.\n\n\
+                  Exit codes: 0 = no HIGH/CRITICAL alert, 1 = at least one, 2 = could not run.\n\
+                  No alert is not proof that a phone is clean."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone, Default)]
+pub struct IocArgs {
+    /// Add the indicators of this STIX 2.1 file (repeatable)
+    #[arg(long = "iocs", value_name = "FILE")]
+    pub iocs: Vec<PathBuf>,
+    /// Leave the built-in (or updated) indicator snapshot out
+    #[arg(long)]
+    pub no_builtin_iocs: bool,
+}
+
+#[derive(Args, Clone, Default)]
+pub struct SecretArgs {
+    /// Read the backup password from this file (else TELLTALE_BACKUP_PASSWORD, else a prompt)
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// Use this derived backup key (64 hexadecimal characters, as written by `telltale key`)
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check an acquisition (iOS backup, AndroidQF folder or zip, bugreport, Android backup …)
+    Check(check::CheckArgs),
+    /// Indicator sets: list, look up values, update
+    Iocs {
+        #[command(subcommand)]
+        command: iocs_cmd::IocsCommand,
+    },
+}
+
+fn main() -> ExitCode {
+    check::install_panic_hook();
+    let cli = Cli::parse();
+    let result = std::panic::catch_unwind(|| match cli.command {
+        Command::Check(args) => check::run(args),
+        Command::Iocs { command } => iocs_cmd::run(command),
+    });
+    match result {
+        Ok(Ok(code)) => ExitCode::from(code),
+        Ok(Err(e)) => {
+            eprintln!("telltale: error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+        Err(_) => {
+            eprintln!("telltale: internal error: {}", check::last_panic().unwrap_or_default());
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}

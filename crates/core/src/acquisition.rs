@@ -32,7 +32,9 @@ pub enum AcquisitionError {
     Evidence(#[from] crate::evidence::EvidenceError),
     #[error("{what}: wrong password or key (the keybag's integrity check failed)")]
     WrongPassword { what: String },
-    #[error("{what}: a password is needed (set TELLTALE_BACKUP_PASSWORD, use --password-file, or run in a terminal)")]
+    #[error(
+        "{what}: a password is needed (set TELLTALE_BACKUP_PASSWORD, use --password-file, or run in a terminal)"
+    )]
     PasswordNeeded { what: String },
     #[error("{what}: {message}")]
     Invalid { what: String, message: String },
@@ -49,7 +51,10 @@ pub struct DeviceFact {
 
 impl DeviceFact {
     pub fn new(key: impl Into<String>, value: impl Into<String>) -> Self {
-        DeviceFact { key: key.into(), value: value.into() }
+        DeviceFact {
+            key: key.into(),
+            value: value.into(),
+        }
     }
 }
 
@@ -76,8 +81,11 @@ pub trait AcquisitionKind: Send + Sync {
     /// One line for the "not a recognised acquisition" message.
     fn description(&self) -> &'static str;
     /// `Ok(None)`: not this kind. `Err`: this kind, but it cannot be opened.
-    fn open(&self, path: &Path, opts: &OpenOptions)
-    -> Result<Option<Box<dyn Acquisition>>, AcquisitionError>;
+    fn open(
+        &self,
+        path: &Path,
+        opts: &OpenOptions,
+    ) -> Result<Option<Box<dyn Acquisition>>, AcquisitionError>;
     /// Every module of this kind, for `--list-modules`.
     fn all_modules(&self) -> Vec<Box<dyn Module>>;
 }

@@ -71,16 +71,22 @@ impl RunSummary {
         self.modules.iter().map(|m| m.alerts_at(level)).sum()
     }
     pub fn total_alerts(&self) -> u64 {
-        self.modules.iter().map(|m| m.alerts.iter().sum::<u64>()).sum()
+        self.modules
+            .iter()
+            .map(|m| m.alerts.iter().sum::<u64>())
+            .sum()
     }
     /// At least one HIGH or CRITICAL alert.
     pub fn has_severe(&self) -> bool {
         self.alerts_at(Level::High) + self.alerts_at(Level::Critical) > 0
     }
     pub fn failed(&self) -> impl Iterator<Item = &ModuleOutcome> {
-        self.modules
-            .iter()
-            .filter(|m| matches!(m.status, ModuleStatus::Failed(_) | ModuleStatus::Panicked(_)))
+        self.modules.iter().filter(|m| {
+            matches!(
+                m.status,
+                ModuleStatus::Failed(_) | ModuleStatus::Panicked(_)
+            )
+        })
     }
 }
 
@@ -153,7 +159,10 @@ mod tests {
     }
     impl Output for Collect {
         fn record(&self, module: &str, rec: &Record) {
-            self.records.lock().unwrap().push((module.into(), rec.clone()));
+            self.records
+                .lock()
+                .unwrap()
+                .push((module.into(), rec.clone()));
         }
         fn detected(&self, _: &str, _: &Record) {}
         fn timeline(&self, _: TimelineEvent) {}
@@ -198,7 +207,10 @@ mod tests {
             "fails"
         }
         fn run(&self, _: &ModuleContext<'_>, _: &mut Emitter<'_>) -> Result<(), ModuleError> {
-            Err(ModuleError::parse("x.db", "database disk image is malformed"))
+            Err(ModuleError::parse(
+                "x.db",
+                "database disk image is malformed",
+            ))
         }
     }
 
@@ -208,7 +220,11 @@ mod tests {
         let ev = FolderEvidence::new(dir.path()).unwrap();
         let iocs = telltale_ioc::IocIndex::empty();
         let opts = RunOptions::default();
-        let ctx = ModuleContext { evidence: &ev, iocs: &iocs, options: &opts };
+        let ctx = ModuleContext {
+            evidence: &ev,
+            iocs: &iocs,
+            options: &opts,
+        };
         let out = Collect::default();
         let modules: Vec<Box<dyn Module>> = vec![Box::new(Panics), Box::new(Good), Box::new(Fails)];
         let prev = std::panic::take_hook();
@@ -216,9 +232,14 @@ mod tests {
         let summary = run_modules(&modules, &ctx, &out);
         std::panic::set_hook(prev);
         assert_eq!(summary.modules.len(), 3);
-        assert_eq!(summary.modules[0].status, ModuleStatus::Panicked("boom in module".into()));
+        assert_eq!(
+            summary.modules[0].status,
+            ModuleStatus::Panicked("boom in module".into())
+        );
         assert_eq!(summary.modules[1].status, ModuleStatus::Ok);
-        assert!(matches!(&summary.modules[2].status, ModuleStatus::Failed(m) if m.contains("malformed")));
+        assert!(
+            matches!(&summary.modules[2].status, ModuleStatus::Failed(m) if m.contains("malformed"))
+        );
         assert_eq!(summary.alerts_at(Level::High), 1);
         assert!(summary.has_severe());
         assert_eq!(out.records.lock().unwrap().len(), 1);

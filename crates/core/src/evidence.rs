@@ -34,7 +34,10 @@ pub enum EvidenceError {
 
 impl EvidenceError {
     pub fn io(path: impl Into<String>, source: std::io::Error) -> Self {
-        EvidenceError::Io { path: path.into(), source }
+        EvidenceError::Io {
+            path: path.into(),
+            source,
+        }
     }
     pub fn is_not_found(&self) -> bool {
         matches!(self, EvidenceError::NotFound { .. })
@@ -54,7 +57,10 @@ pub struct Entry {
 #[derive(Debug, Clone)]
 pub enum LocalFile {
     Original(PathBuf),
-    Temp { path: PathBuf, dir: Arc<tempfile::TempDir> },
+    Temp {
+        path: PathBuf,
+        dir: Arc<tempfile::TempDir>,
+    },
 }
 
 impl LocalFile {
@@ -87,9 +93,14 @@ pub trait Evidence: Send + Sync {
     fn read_limited(&self, path: &str, limit: u64) -> Result<Vec<u8>, EvidenceError> {
         let mut buf = Vec::new();
         let mut r = self.open(path)?.take(limit + 1);
-        r.read_to_end(&mut buf).map_err(|e| EvidenceError::io(path, e))?;
+        r.read_to_end(&mut buf)
+            .map_err(|e| EvidenceError::io(path, e))?;
         if buf.len() as u64 > limit {
-            return Err(EvidenceError::TooLarge { path: path.into(), size: buf.len() as u64, limit });
+            return Err(EvidenceError::TooLarge {
+                path: path.into(),
+                size: buf.len() as u64,
+                limit,
+            });
         }
         Ok(buf)
     }
@@ -97,9 +108,17 @@ pub trait Evidence: Send + Sync {
     fn read(&self, path: &str) -> Result<Vec<u8>, EvidenceError> {
         self.read_limited(path, DEFAULT_READ_LIMIT)
     }
+    /// The modification time of a file when the container records one (folder: file system time; zip:
+    /// the entry's stored time, which has no zone and is taken as UTC).
+    fn modified(&self, _path: &str) -> Option<jiff::Timestamp> {
+        None
+    }
     /// The first existing path of several candidates.
     fn first_existing(&self, candidates: &[&str]) -> Option<String> {
-        candidates.iter().find(|p| self.exists(p)).map(|p| p.to_string())
+        candidates
+            .iter()
+            .find(|p| self.exists(p))
+            .map(|p| p.to_string())
     }
 }
 
@@ -150,7 +169,11 @@ pub fn safe_relative(path: &str) -> Option<PathBuf> {
             _ => return None,
         }
     }
-    if out.as_os_str().is_empty() { None } else { Some(out) }
+    if out.as_os_str().is_empty() {
+        None
+    } else {
+        Some(out)
+    }
 }
 
 /// A plain folder (an extracted acquisition). Symbolic links that lead outside the folder are refused.
@@ -170,7 +193,10 @@ impl FolderEvidence {
                 message: "not a folder".into(),
             });
         }
-        Ok(FolderEvidence { root, canonical_root })
+        Ok(FolderEvidence {
+            root,
+            canonical_root,
+        })
     }
 
     pub fn root(&self) -> &Path {
@@ -205,14 +231,26 @@ impl FolderEvidence {
         for ent in rd.flatten() {
             let Ok(ft) = ent.file_type() else { continue };
             let name = ent.file_name().to_string_lossy().into_owned();
-            let logical = if prefix.is_empty() { name } else { format!("{prefix}/{name}") };
+            let logical = if prefix.is_empty() {
+                name
+            } else {
+                format!("{prefix}/{name}")
+            };
             if ft.is_dir() {
                 self.walk(&ent.path(), &logical, out, depth + 1);
             } else if ft.is_file() {
                 let size = ent.metadata().ok().map(|m| m.len());
-                out.push(Entry { path: logical, size });
-            } else if ft.is_symlink() && self.resolve(&logical).map(|p| p.is_file()).unwrap_or(false) {
-                out.push(Entry { path: logical, size: None });
+                out.push(Entry {
+                    path: logical,
+                    size,
+                });
+            } else if ft.is_symlink()
+                && self.resolve(&logical).map(|p| p.is_file()).unwrap_or(false)
+            {
+                out.push(Entry {
+                    path: logical,
+                    size: None,
+                });
             }
         }
     }
@@ -243,8 +281,15 @@ impl Evidence for FolderEvidence {
         let is_whole = literal.len() == pattern.len();
         if is_whole {
             return Ok(if self.exists(pattern) {
-                let size = self.resolve(pattern).ok().and_then(|p| p.metadata().ok()).map(|m| m.len());
-                vec![Entry { path: pattern.to_string(), size }]
+                let size = self
+                    .resolve(pattern)
+                    .ok()
+                    .and_then(|p| p.metadata().ok())
+                    .map(|m| m.len());
+                vec![Entry {
+                    path: pattern.to_string(),
+                    size,
+                }]
             } else {
                 vec![]
             });
@@ -275,6 +320,10 @@ impl Evidence for FolderEvidence {
         }
         Ok(LocalFile::Original(p))
     }
+    fn modified(&self, path: &str) -> Option<jiff::Timestamp> {
+        let m = self.resolve(path).ok()?.metadata().ok()?.modified().ok()?;
+        jiff::Timestamp::try_from(m).ok()
+    }
 }
 
 #[cfg(test)]
@@ -287,8 +336,14 @@ mod tests {
         assert!(!glob_match("a/*.db", "a/b/sms.db"));
         assert!(glob_match("a/**.db", "a/b/sms.db"));
         assert!(glob_match("**/sms.db", "x/y/sms.db"));
-        assert!(glob_match("AppDomain-*/Library/x", "AppDomain-com.a.b/Library/x"));
-        assert!(!glob_match("AppDomain-*/Library/x", "AppDomain-com/a/Library/x"));
+        assert!(glob_match(
+            "AppDomain-*/Library/x",
+            "AppDomain-com.a.b/Library/x"
+        ));
+        assert!(!glob_match(
+            "AppDomain-*/Library/x",
+            "AppDomain-com/a/Library/x"
+        ));
         assert!(glob_match("dumpState_*.log", "dumpState_2021.log"));
         assert!(glob_match("?", "a"));
         assert!(!glob_match("?", "/"));
@@ -306,13 +361,25 @@ mod tests {
         std::os::unix::fs::symlink(dir.path().join("secret"), inner.join("link")).unwrap();
         let ev = FolderEvidence::new(&inner).unwrap();
         assert_eq!(ev.read("sub/f.txt").unwrap(), b"hello");
-        assert!(matches!(ev.read("../secret"), Err(EvidenceError::Refused { .. })));
-        assert!(matches!(ev.read("/etc/passwd"), Err(EvidenceError::Refused { .. })));
+        assert!(matches!(
+            ev.read("../secret"),
+            Err(EvidenceError::Refused { .. })
+        ));
+        assert!(matches!(
+            ev.read("/etc/passwd"),
+            Err(EvidenceError::Refused { .. })
+        ));
         #[cfg(unix)]
-        assert!(matches!(ev.read("link"), Err(EvidenceError::Refused { .. })));
+        assert!(matches!(
+            ev.read("link"),
+            Err(EvidenceError::Refused { .. })
+        ));
         assert!(ev.read("nope").unwrap_err().is_not_found());
         assert_eq!(ev.find("**.txt").unwrap().len(), 1);
         assert_eq!(ev.find("sub/*").unwrap()[0].path, "sub/f.txt");
-        assert!(matches!(ev.read_limited("sub/f.txt", 2), Err(EvidenceError::TooLarge { .. })));
+        assert!(matches!(
+            ev.read_limited("sub/f.txt", 2),
+            Err(EvidenceError::TooLarge { .. })
+        ));
     }
 }

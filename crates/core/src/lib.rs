@@ -9,6 +9,7 @@
 
 pub mod acquisition;
 pub mod alert;
+pub mod archive;
 pub mod engine;
 pub mod evidence;
 pub mod module;
@@ -16,7 +17,9 @@ pub mod record;
 pub mod sqlite;
 pub mod time;
 
-pub use acquisition::{Acquisition, AcquisitionError, AcquisitionKind, DeviceFact, OpenOptions, SecretProvider};
+pub use acquisition::{
+    Acquisition, AcquisitionError, AcquisitionKind, DeviceFact, OpenOptions, SecretProvider,
+};
 pub use alert::{Alert, Level, MatchedIndicator};
 pub use engine::{ModuleOutcome, ModuleStatus, Output, RunSummary, run_modules};
 pub use evidence::{Entry, Evidence, EvidenceError, FolderEvidence, LocalFile};

@@ -128,7 +128,9 @@ impl<'a> Emitter<'a> {
             matched_indicator: matched.map(MatchedIndicator::from),
         };
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        serde_json::to_string(event).unwrap_or_default().hash(&mut h);
+        serde_json::to_string(event)
+            .unwrap_or_default()
+            .hash(&mut h);
         if self.detected.insert(h.finish()) {
             self.output.detected(self.module, event);
         }

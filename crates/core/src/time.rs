@@ -44,7 +44,11 @@ pub fn from_mac_absolute(value: f64) -> Option<Timestamp> {
     if value == 0.0 || !value.is_finite() {
         return None;
     }
-    let secs = if value.abs() > 1e11 { value / 1e9 } else { value };
+    let secs = if value.abs() > 1e11 {
+        value / 1e9
+    } else {
+        value
+    };
     from_secs_f64(secs + MAC_EPOCH_OFFSET as f64)
 }
 
@@ -109,8 +113,14 @@ mod tests {
             format(from_webkit((unix + WEBKIT_EPOCH_OFFSET) * 1_000_000).unwrap()),
             "2021-01-01 00:00:00.000000"
         );
-        assert_eq!(format(from_unix_ms(unix * 1000 + 250).unwrap()), "2021-01-01 00:00:00.250000");
-        assert_eq!(format(from_unix_us(unix * 1_000_000 + 1).unwrap()), "2021-01-01 00:00:00.000001");
+        assert_eq!(
+            format(from_unix_ms(unix * 1000 + 250).unwrap()),
+            "2021-01-01 00:00:00.250000"
+        );
+        assert_eq!(
+            format(from_unix_us(unix * 1_000_000 + 1).unwrap()),
+            "2021-01-01 00:00:00.000001"
+        );
         assert!(from_unix(1e300).is_none());
         assert!(from_unix(f64::NAN).is_none());
     }

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 /// The observable kinds telltale evaluates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum IndicatorKind {
     Domain,
     Ipv4,
@@ -81,7 +83,11 @@ fn host_of(s: &str) -> Option<String> {
     let host = rest.split(['/', '?', '#']).next()?;
     let host = host.rsplit_once('@').map(|(_, h)| h).unwrap_or(host);
     let host = host.split(':').next()?;
-    if host.is_empty() { None } else { Some(norm_host(host)) }
+    if host.is_empty() {
+        None
+    } else {
+        Some(norm_host(host))
+    }
 }
 
 impl IocIndex {
@@ -93,7 +99,12 @@ impl IocIndex {
     /// An index of plain values, all in one collection (for tests and simple lists).
     pub fn from_values(values: &[(IndicatorKind, &str)], collection: &str) -> Self {
         let c: Arc<str> = Arc::from(collection);
-        IocIndex { entries: values.iter().map(|(k, v)| (*k, Arc::from(*v), c.clone())).collect() }
+        IocIndex {
+            entries: values
+                .iter()
+                .map(|(k, v)| (*k, Arc::from(*v), c.clone()))
+                .collect(),
+        }
     }
 
     fn hits(&self, pred: impl Fn(IndicatorKind, &str) -> bool) -> Vec<Match> {
@@ -127,10 +138,20 @@ impl IocIndex {
         if !exact.is_empty() {
             return exact;
         }
-        host_of(url).map(|h| self.match_host(&h)).unwrap_or_default()
+        host_of(url)
+            .map(|h| self.match_host(&h))
+            .unwrap_or_default()
     }
     pub fn match_text(&self, text: &str) -> Vec<Match> {
-        text.split_whitespace().flat_map(|w| if w.contains('.') { self.match_url(w) } else { vec![] }).collect()
+        text.split_whitespace()
+            .flat_map(|w| {
+                if w.contains('.') {
+                    self.match_url(w)
+                } else {
+                    vec![]
+                }
+            })
+            .collect()
     }
     pub fn match_process(&self, name: &str) -> Vec<Match> {
         let base = name.rsplit('/').next().unwrap_or(name);
@@ -147,14 +168,20 @@ impl IocIndex {
     }
     pub fn match_cert_hash(&self, hash: &str) -> Vec<Match> {
         self.hits(|k, v| {
-            matches!(k, IndicatorKind::AppCertMd5 | IndicatorKind::AppCertSha1 | IndicatorKind::AppCertSha256)
-                && v.eq_ignore_ascii_case(hash)
+            matches!(
+                k,
+                IndicatorKind::AppCertMd5
+                    | IndicatorKind::AppCertSha1
+                    | IndicatorKind::AppCertSha256
+            ) && v.eq_ignore_ascii_case(hash)
         })
     }
     pub fn match_file_hash(&self, hash: &str) -> Vec<Match> {
         self.hits(|k, v| {
-            matches!(k, IndicatorKind::FileMd5 | IndicatorKind::FileSha1 | IndicatorKind::FileSha256)
-                && v.eq_ignore_ascii_case(hash)
+            matches!(
+                k,
+                IndicatorKind::FileMd5 | IndicatorKind::FileSha1 | IndicatorKind::FileSha256
+            ) && v.eq_ignore_ascii_case(hash)
         })
     }
     pub fn match_file_name(&self, name: &str) -> Vec<Match> {
@@ -162,7 +189,9 @@ impl IocIndex {
         self.hits(|k, v| k == IndicatorKind::FileName && v == base)
     }
     pub fn match_file_path(&self, path: &str) -> Vec<Match> {
-        self.hits(|k, v| k == IndicatorKind::FilePath && (v == path || (v.ends_with('/') && path.starts_with(v))))
+        self.hits(|k, v| {
+            k == IndicatorKind::FilePath && (v == path || (v.ends_with('/') && path.starts_with(v)))
+        })
     }
     pub fn match_profile_id(&self, id: &str) -> Vec<Match> {
         self.hits(|k, v| k == IndicatorKind::ConfigurationProfileId && v == id)

@@ -4,34 +4,34 @@
 
 use telltale_core::Module;
 
-pub mod backup_info;
-pub mod configuration_profiles;
-pub mod manifest;
-pub mod profile_events;
 pub mod applications;
-pub mod global_preferences;
+pub mod backup_info;
+pub mod calendar;
 pub mod calls;
+pub mod chrome_favicon;
+pub mod chrome_history;
+pub mod configuration_profiles;
 pub mod contacts;
+pub mod datausage;
+pub mod firefox_favicon;
+pub mod firefox_history;
+pub mod global_preferences;
 pub mod id_status_cache;
 pub mod interaction_c;
 pub mod locationd_clients;
+pub mod manifest;
 pub mod os_analytics_ad_daily;
-pub mod datausage;
-pub mod tcc;
-pub mod sms;
-pub mod sms_attachments;
-pub mod calendar;
-pub mod chrome_favicon;
-pub mod chrome_history;
-pub mod firefox_favicon;
-pub mod firefox_history;
+pub mod profile_events;
 pub mod safari_browser_state;
 pub mod safari_history;
+pub mod shortcuts;
+pub mod sms;
+pub mod sms_attachments;
+pub mod tcc;
 pub mod webkit_resource_load_statistics;
 pub mod webkit_session_resource_log;
 pub mod whatsapp;
 pub mod whatsapp_contacts;
-pub mod shortcuts;
 
 /// Every iOS backup module, in a stable order.
 pub fn all() -> Vec<Box<dyn Module>> {
