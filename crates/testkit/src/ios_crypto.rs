@@ -353,3 +353,13 @@ mod tests {
         );
     }
 }
+
+impl crate::ios_backup::BackupBuilder {
+    /// Builds the backup, then encrypts it ([`encrypt_backup_in_place`]). Returns the backup and its
+    /// secrets.
+    pub fn build_encrypted(&self, opts: &EncryptOptions) -> (crate::ios_backup::TempBackup, EncryptionInfo) {
+        let t = self.build();
+        let info = encrypt_backup_in_place(t.path(), opts);
+        (t, info)
+    }
+}

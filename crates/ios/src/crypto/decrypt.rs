@@ -86,42 +86,23 @@ pub struct MbFileCrypto {
 }
 
 impl MbFileCrypto {
-    /// Reads `Size`, `ProtectionClass` and `EncryptionKey` from an MBFile blob.
+    /// Reads `Size`, `ProtectionClass` and `EncryptionKey` from an MBFile blob (NSKeyedArchiver).
     pub fn parse(blob: &[u8]) -> Result<MbFileCrypto, String> {
         if blob.len() > MAX_MBFILE {
             return Err(format!("MBFile record of {} bytes is over the limit", blob.len()));
         }
-        let v = plist::Value::from_reader(io::Cursor::new(blob)).map_err(|e| format!("MBFile record: {e}"))?;
-        let top = v.as_dictionary().ok_or("MBFile record: not a dictionary")?;
-        let objects = top.get("$objects").and_then(|o| o.as_array()).ok_or("MBFile record: no $objects")?;
-        let deref = |v: &plist::Value| -> Option<plist::Value> {
-            match v.as_uid() {
-                Some(u) => objects.get(usize::try_from(u.get()).ok()?).cloned(),
-                None => Some(v.clone()),
-            }
-        };
-        let root = top
-            .get("$top")
-            .and_then(|t| t.as_dictionary())
-            .and_then(|t| t.get("root"))
-            .and_then(deref)
-            .or_else(|| objects.get(1).cloned())
-            .ok_or("MBFile record: no root object")?;
-        let root = root.as_dictionary().ok_or("MBFile record: root is not a dictionary")?;
-        let int = |k: &str| root.get(k).and_then(deref).and_then(|v| v.as_unsigned_integer());
-        let encryption_key = match root.get("EncryptionKey").and_then(deref) {
-            None => None,
-            Some(plist::Value::Data(d)) => Some(d),
-            Some(plist::Value::Dictionary(d)) => {
-                Some(d.get("NS.data").and_then(|x| x.as_data()).ok_or("MBFile EncryptionKey: no NS.data")?.to_vec())
-            }
-            Some(_) => return Err("MBFile EncryptionKey: not data".into()),
-        };
-        Ok(MbFileCrypto {
-            size: int("Size"),
-            protection_class: int("ProtectionClass").and_then(|c| u32::try_from(c).ok()),
-            encryption_key,
-        })
+        let mb = crate::nska::MbFile::from_archive(blob).map_err(|e| format!("MBFile record: {e}"))?;
+        Ok(MbFileCrypto::from(&mb))
+    }
+}
+
+impl From<&crate::nska::MbFile> for MbFileCrypto {
+    fn from(mb: &crate::nska::MbFile) -> Self {
+        MbFileCrypto {
+            size: mb.size,
+            protection_class: mb.protection_class.and_then(|c| u32::try_from(c).ok()),
+            encryption_key: mb.encryption_key.clone(),
+        }
     }
 }
 

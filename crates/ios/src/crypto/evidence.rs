@@ -90,6 +90,9 @@ impl BackupFileSource for EncryptedFiles {
     fn open(&self, stored: &Path, file: &FileRef<'_>) -> Result<Box<dyn Read + Send>, EvidenceError> {
         self.reader(stored, file)
     }
+    fn warnings(&self) -> Vec<String> {
+        EncryptedFiles::warnings(self)
+    }
     fn local_file(&self, stored: &Path, file: &FileRef<'_>) -> Result<LocalFile, EvidenceError> {
         let slot = {
             let mut copies = self.copies.lock().unwrap_or_else(|e| e.into_inner());
@@ -104,7 +107,7 @@ impl BackupFileSource for EncryptedFiles {
         }
         let mut r = self.reader(stored, file)?;
         let dest = self.temp.path().join(format!("f-{}", file.file_id));
-        let write = || -> std::io::Result<()> {
+        let mut write = || -> std::io::Result<()> {
             let mut out = std::io::BufWriter::new(std::fs::File::create(&dest)?);
             std::io::copy(&mut r, &mut out)?;
             std::io::Write::flush(&mut out)

@@ -14,6 +14,7 @@
 //! [`cleanup_temp_dirs`], which the CLI calls from its Ctrl-C handler.
 
 pub mod decrypt;
+pub mod evidence;
 pub mod export;
 pub mod kdf;
 pub mod keybag;
