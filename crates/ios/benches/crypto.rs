@@ -11,11 +11,21 @@ use telltale_ios::crypto::{Key32, decrypt_bytes, decrypt_cbc_in_place, kdf};
 
 fn key_derivation(c: &mut Criterion) {
     let mut g = c.benchmark_group("kdf");
-    g.sample_size(10).measurement_time(Duration::from_secs(30)).warm_up_time(Duration::from_secs(1));
+    g.sample_size(10)
+        .measurement_time(Duration::from_secs(30))
+        .warm_up_time(Duration::from_secs(1));
     let salt = [7u8; 20];
     let dpsl = [9u8; 20];
     g.bench_function("ios10.2+ DPIC 10,000,000 + ITER 10,000", |b| {
-        b.iter(|| kdf::derive(black_box(b"correct horse"), &salt, 10_000, Some((&dpsl, 10_000_000))).unwrap())
+        b.iter(|| {
+            kdf::derive(
+                black_box(b"correct horse"),
+                &salt,
+                10_000,
+                Some((&dpsl, 10_000_000)),
+            )
+            .unwrap()
+        })
     });
     g.bench_function("SHA-1 step alone, ITER 10,000", |b| {
         b.iter(|| kdf::derive(black_box(b"correct horse"), &salt, 10_000, None).unwrap())
@@ -33,9 +43,10 @@ fn file_decryption(c: &mut Criterion) {
     g.bench_function("AES-256-CBC in place, 16 MiB", |b| {
         b.iter(|| decrypt_cbc_in_place(&key, black_box(&mut data)).unwrap())
     });
-    g.bench_function("streaming file decryption (reader, padding, size check), 16 MiB", |b| {
-        b.iter(|| decrypt_bytes(&key, "bench", black_box(&data), None))
-    });
+    g.bench_function(
+        "streaming file decryption (reader, padding, size check), 16 MiB",
+        |b| b.iter(|| decrypt_bytes(&key, "bench", black_box(&data), None)),
+    );
     g.finish();
 }
 

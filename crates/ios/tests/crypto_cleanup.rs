@@ -21,9 +21,15 @@ fn cleanup_removes_live_decrypted_copies() {
     let (t, _) = BackupBuilder::new()
         .add_file("HomeDomain", "Library/a.db", b"secret bytes")
         .build_encrypted(&EncryptOptions::new("pw"));
-    let opts = OpenOptions { secrets: Some(Arc::new(Pw)), ..Default::default() };
+    let opts = OpenOptions {
+        secrets: Some(Arc::new(Pw)),
+        ..Default::default()
+    };
     let acq = IosBackupKind.open(t.path(), &opts).unwrap().unwrap();
-    let lf = acq.evidence().local_file("HomeDomain/Library/a.db").unwrap();
+    let lf = acq
+        .evidence()
+        .local_file("HomeDomain/Library/a.db")
+        .unwrap();
     assert_eq!(std::fs::read(lf.path()).unwrap(), b"secret bytes");
     let dir = lf.path().parent().unwrap().to_path_buf();
     assert!(crypto::live_temp_dirs().contains(&dir));

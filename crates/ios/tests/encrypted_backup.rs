@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use plist::{Dictionary, Value};
 use telltale_core::engine::run_one;
 use telltale_core::{
-    Acquisition, AcquisitionError, AcquisitionKind, Alert, Evidence, ModuleContext, OpenOptions, Output, Record,
-    RunOptions, SecretProvider, TimelineEvent,
+    Acquisition, AcquisitionError, AcquisitionKind, Alert, Evidence, ModuleContext, OpenOptions,
+    Output, Record, RunOptions, SecretProvider, TimelineEvent,
 };
 use telltale_ioc::{IndicatorKind, IocIndex};
 use telltale_ios::IosBackupKind;
@@ -36,15 +36,29 @@ impl SecretProvider for Secrets {
 }
 
 fn with_password(pw: &str) -> OpenOptions {
-    OpenOptions { secrets: Some(Arc::new(Secrets { password: Some(pw.into()), key: None })), ..Default::default() }
+    OpenOptions {
+        secrets: Some(Arc::new(Secrets {
+            password: Some(pw.into()),
+            key: None,
+        })),
+        ..Default::default()
+    }
 }
 
 fn with_key(key: &[u8]) -> OpenOptions {
-    OpenOptions { secrets: Some(Arc::new(Secrets { password: None, key: Some(key.to_vec()) })), ..Default::default() }
+    OpenOptions {
+        secrets: Some(Arc::new(Secrets {
+            password: None,
+            key: Some(key.to_vec()),
+        })),
+        ..Default::default()
+    }
 }
 
 fn open(path: &Path, opts: &OpenOptions) -> Result<Box<dyn Acquisition>, AcquisitionError> {
-    IosBackupKind.open(path, opts).map(|a| a.expect("recognised as an iOS backup"))
+    IosBackupKind
+        .open(path, opts)
+        .map(|a| a.expect("recognised as an iOS backup"))
 }
 
 fn open_err(path: &Path, opts: &OpenOptions) -> AcquisitionError {
@@ -86,7 +100,9 @@ fn sms_db() -> Vec<u8> {
 }
 
 fn big() -> Vec<u8> {
-    (0..300_001u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect()
+    (0..300_001u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect()
 }
 
 /// A backup with something for each module written so far (and databases for the ones to come).
@@ -127,8 +143,16 @@ fn sample() -> BackupBuilder {
             "Library/Preferences/.GlobalPreferences.plist",
             xml(dict(vec![("LDMGlobalEnabled", true.into())])),
         )
-        .add_file(PROFILES, "Library/ConfigurationProfiles/profile-abc.stub", xml(profile))
-        .add_file(PROFILES, "Library/ConfigurationProfiles/MCProfileEvents.plist", xml(events))
+        .add_file(
+            PROFILES,
+            "Library/ConfigurationProfiles/profile-abc.stub",
+            xml(profile),
+        )
+        .add_file(
+            PROFILES,
+            "Library/ConfigurationProfiles/MCProfileEvents.plist",
+            xml(events),
+        )
         .add_application("com.evil.app", None)
         .add_dir("HomeDomain", "Library/SMS")
         .add_missing_file("HomeDomain", "Library/Gone/missing.db")
@@ -137,7 +161,10 @@ fn sample() -> BackupBuilder {
 fn iocs() -> IocIndex {
     IocIndex::from_values(
         &[
-            (IndicatorKind::ConfigurationProfileId, "A1B2C3D4-0000-4000-8000-BADBADBADBAD"),
+            (
+                IndicatorKind::ConfigurationProfileId,
+                "A1B2C3D4-0000-4000-8000-BADBADBADBAD",
+            ),
             (IndicatorKind::ProcessName, "bh"),
             (IndicatorKind::Domain, "evil.com"),
             (IndicatorKind::AppId, "com.evil.app"),
@@ -162,10 +189,16 @@ impl Output for Collect {
         self.detected.lock().unwrap().push(rec.clone());
     }
     fn timeline(&self, e: TimelineEvent) {
-        self.timeline.lock().unwrap().push(serde_json::to_value(&e).unwrap());
+        self.timeline
+            .lock()
+            .unwrap()
+            .push(serde_json::to_value(&e).unwrap());
     }
     fn alert(&self, a: &Alert) {
-        self.alerts.lock().unwrap().push(serde_json::to_value(a).unwrap());
+        self.alerts
+            .lock()
+            .unwrap()
+            .push(serde_json::to_value(a).unwrap());
     }
 }
 
@@ -173,7 +206,11 @@ impl Output for Collect {
 fn results(ev: &dyn Evidence) -> Vec<serde_json::Value> {
     let iocs = iocs();
     let opts = RunOptions::default();
-    let ctx = ModuleContext { evidence: ev, iocs: &iocs, options: &opts };
+    let ctx = ModuleContext {
+        evidence: ev,
+        iocs: &iocs,
+        options: &opts,
+    };
     telltale_ios::modules::all()
         .iter()
         .map(|m| {
@@ -193,7 +230,9 @@ fn results(ev: &dyn Evidence) -> Vec<serde_json::Value> {
 }
 
 fn alerts_total(r: &[serde_json::Value]) -> usize {
-    r.iter().map(|m| m["alerts"].as_array().unwrap().len()).sum()
+    r.iter()
+        .map(|m| m["alerts"].as_array().unwrap().len())
+        .sum()
 }
 
 #[test]
@@ -205,8 +244,15 @@ fn right_password_reads_every_file() {
     assert_eq!(ev.read(SMS).unwrap(), sms_db());
     assert_eq!(ev.read(BIG).unwrap(), big());
     assert_eq!(ev.read("HomeDomain/Library/empty.txt").unwrap(), b"");
-    assert_eq!(ev.read("HomeDomain/Library/block16.bin").unwrap(), [7u8; 16]);
-    assert!(ev.read("Manifest.db").unwrap().starts_with(b"SQLite format 3\0"));
+    assert_eq!(
+        ev.read("HomeDomain/Library/block16.bin").unwrap(),
+        [7u8; 16]
+    );
+    assert!(
+        ev.read("Manifest.db")
+            .unwrap()
+            .starts_with(b"SQLite format 3\0")
+    );
     assert!(matches!(
         ev.read("HomeDomain/Library/Gone/missing.db"),
         Err(telltale_core::EvidenceError::Absent { .. })
@@ -217,11 +263,21 @@ fn right_password_reads_every_file() {
     assert_eq!(a.path(), b.path());
     assert_eq!(std::fs::read(a.path()).unwrap(), big());
     let db = telltale_core::sqlite::open(ev, SMS).unwrap();
-    let n: i64 = db.conn().query_row("SELECT count(*) FROM message", [], |r| r.get(0)).unwrap();
+    let n: i64 = db
+        .conn()
+        .query_row("SELECT count(*) FROM message", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(n, 2);
     // The ciphertext on disk is not the plain bytes.
-    let stored = t.path().join(&telltale_ios::file_id("HomeDomain", "Library/big.bin")[..2]);
-    let enc = std::fs::read_dir(stored).unwrap().next().unwrap().unwrap().path();
+    let stored = t
+        .path()
+        .join(&telltale_ios::file_id("HomeDomain", "Library/big.bin")[..2]);
+    let enc = std::fs::read_dir(stored)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     assert_ne!(std::fs::read(enc).unwrap()[..64], big()[..64]);
 }
 
@@ -233,9 +289,22 @@ fn wrong_or_missing_password_is_a_clear_error() {
     assert!(e.to_string().contains("wrong password"), "{e}");
     let e = open_err(t.path(), &OpenOptions::default());
     assert!(matches!(e, AcquisitionError::PasswordNeeded { .. }), "{e}");
-    let e = open_err(t.path(), &OpenOptions { secrets: Some(Arc::new(Secrets { password: None, key: None })), ..Default::default() });
+    let e = open_err(
+        t.path(),
+        &OpenOptions {
+            secrets: Some(Arc::new(Secrets {
+                password: None,
+                key: None,
+            })),
+            ..Default::default()
+        },
+    );
     assert!(matches!(e, AcquisitionError::PasswordNeeded { .. }), "{e}");
-    assert!(crypto::derive_key(t.path(), "wrong").unwrap_err().is_wrong_password());
+    assert!(
+        crypto::derive_key(t.path(), "wrong")
+            .unwrap_err()
+            .is_wrong_password()
+    );
 }
 
 #[test]
@@ -244,7 +313,11 @@ fn key_file_opens_like_the_password() {
     let key = crypto::derive_key(t.path(), PW).unwrap();
     assert_eq!(key.to_hex(), info.key_hex());
     // 64 hex characters, as `telltale key` and MVT's extract-key write them (newline allowed).
-    let acq = open(t.path(), &with_key(format!("{}\n", key.to_hex()).as_bytes())).unwrap();
+    let acq = open(
+        t.path(),
+        &with_key(format!("{}\n", key.to_hex()).as_bytes()),
+    )
+    .unwrap();
     assert_eq!(acq.evidence().read(SMS).unwrap(), sms_db());
     // Raw 32 bytes too.
     let acq = open(t.path(), &with_key(key.as_bytes())).unwrap();
@@ -252,7 +325,10 @@ fn key_file_opens_like_the_password() {
     let e = open_err(t.path(), &with_key("00".repeat(32).as_bytes()));
     assert!(matches!(e, AcquisitionError::WrongPassword { .. }), "{e}");
     let e = open_err(t.path(), &with_key(b"not a key"));
-    assert!(matches!(e, AcquisitionError::Invalid { .. }) && e.to_string().contains("64 hexadecimal"), "{e}");
+    assert!(
+        matches!(e, AcquisitionError::Invalid { .. }) && e.to_string().contains("64 hexadecimal"),
+        "{e}"
+    );
 }
 
 fn set_keybag(root: &Path, f: impl FnOnce(&mut Vec<u8>)) {
@@ -270,7 +346,10 @@ fn truncated_or_garbled_keybag_is_invalid_with_offset() {
     set_keybag(t.path(), |kb| kb.truncate(kb.len() - 10));
     let e = open_err(t.path(), &with_password(PW));
     assert!(matches!(e, AcquisitionError::Invalid { .. }), "{e}");
-    assert!(e.to_string().contains("keybag") && e.to_string().contains("offset"), "{e}");
+    assert!(
+        e.to_string().contains("keybag") && e.to_string().contains("offset"),
+        "{e}"
+    );
 
     let (t, _) = sample().build_encrypted(&EncryptOptions::new(PW));
     set_keybag(t.path(), |kb| kb[100..104].copy_from_slice(&[0xff; 4]));
@@ -301,24 +380,36 @@ fn file_without_key_fails_alone() {
 fn file_shorter_than_recorded_size_warns() {
     let (t, _) = sample().build_encrypted(&EncryptOptions::new(PW).cut(BIG, 64));
     let root = t.path().to_path_buf();
-    let backup = telltale_ios::crypto::evidence::open_encrypted_backup(&root, &with_password(PW)).unwrap();
+    let backup =
+        telltale_ios::crypto::evidence::open_encrypted_backup(&root, &with_password(PW)).unwrap();
     let got = backup.read(BIG).unwrap();
     assert_eq!(got.len(), 64);
     assert_eq!(got[..48], big()[..48]);
     let w = backup.read_warnings();
-    assert!(w.iter().any(|w| w.contains("big.bin") && w.contains("shorter")), "{w:?}");
+    assert!(
+        w.iter()
+            .any(|w| w.contains("big.bin") && w.contains("shorter")),
+        "{w:?}"
+    );
 }
 
 #[test]
 fn ios_10_0_layout_single_kdf_and_clear_manifest_db() {
     let (t, _) = sample().build_encrypted(&EncryptOptions::new(PW).ios10_0());
-    assert!(std::fs::read(t.path().join("Manifest.db")).unwrap().starts_with(b"SQLite format 3\0"));
+    assert!(
+        std::fs::read(t.path().join("Manifest.db"))
+            .unwrap()
+            .starts_with(b"SQLite format 3\0")
+    );
     let b = EncryptedBackup::open(t.path(), Secret::Password(PW)).unwrap();
     assert!(!b.keybag().has_double_kdf());
     assert!(!b.manifest_db_encrypted());
     let acq = open(t.path(), &with_password(PW)).unwrap();
     assert_eq!(acq.evidence().read(BIG).unwrap(), big());
-    assert!(matches!(open_err(t.path(), &with_password("nope")), AcquisitionError::WrongPassword { .. }));
+    assert!(matches!(
+        open_err(t.path(), &with_password("nope")),
+        AcquisitionError::WrongPassword { .. }
+    ));
 }
 
 #[test]
@@ -330,7 +421,10 @@ fn encrypted_backup_gives_the_results_of_its_unencrypted_twin() {
     let enc_acq = open(enc.path(), &with_password(PW)).unwrap();
     let p = results(plain_acq.evidence());
     let e = results(enc_acq.evidence());
-    assert!(alerts_total(&p) >= 3, "the sample should raise alerts: {p:#?}");
+    assert!(
+        alerts_total(&p) >= 3,
+        "the sample should raise alerts: {p:#?}"
+    );
     assert_eq!(p.len(), e.len());
     for (a, b) in p.iter().zip(&e) {
         assert_eq!(a, b, "module {}", a["module"]);
@@ -346,11 +440,23 @@ fn decrypt_writes_an_ordinary_backup_and_a_safe_tree() {
     let out = out_parent.path().join("dec");
     let key = Key32::from_hex(&info.key_hex()).unwrap();
     let calls = Mutex::new(Vec::new());
-    let s = crypto::decrypt_backup(enc.path(), &key, &out, true, &|d, n| calls.lock().unwrap().push((d, n))).unwrap();
+    let s = crypto::decrypt_backup(enc.path(), &key, &out, true, &|d, n| {
+        calls.lock().unwrap().push((d, n))
+    })
+    .unwrap();
     assert!(s.errors.is_empty(), "{:?}", s.errors);
     assert_eq!(s.files, 8, "{s:?}");
-    assert_eq!(s.missing, vec!["HomeDomain/Library/Gone/missing.db".to_string()]);
-    assert!(s.warnings.iter().any(|w| w.contains("escape.txt") && w.contains("unsafe")), "{:?}", s.warnings);
+    assert_eq!(
+        s.missing,
+        vec!["HomeDomain/Library/Gone/missing.db".to_string()]
+    );
+    assert!(
+        s.warnings
+            .iter()
+            .any(|w| w.contains("escape.txt") && w.contains("unsafe")),
+        "{:?}",
+        s.warnings
+    );
     assert!(!out_parent.path().join("escape.txt").exists());
     assert!(!out.join("escape.txt").exists());
     let calls = calls.into_inner().unwrap();
@@ -358,14 +464,29 @@ fn decrypt_writes_an_ordinary_backup_and_a_safe_tree() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&out).unwrap().permissions().mode() & 0o777, 0o700);
+        assert_eq!(
+            std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
     }
     // The tree.
-    assert_eq!(std::fs::read(out.join("HomeDomain/Library/SMS/sms.db")).unwrap(), sms_db());
-    assert_eq!(std::fs::read(out.join("HomeDomain/Library/big.bin")).unwrap(), big());
+    assert_eq!(
+        std::fs::read(out.join("HomeDomain/Library/SMS/sms.db")).unwrap(),
+        sms_db()
+    );
+    assert_eq!(
+        std::fs::read(out.join("HomeDomain/Library/big.bin")).unwrap(),
+        big()
+    );
     // Manifest.plist says not encrypted and has no keys.
-    let m = Value::from_file(out.join("Manifest.plist")).unwrap().into_dictionary().unwrap();
-    assert_eq!(m.get("IsEncrypted").and_then(Value::as_boolean), Some(false));
+    let m = Value::from_file(out.join("Manifest.plist"))
+        .unwrap()
+        .into_dictionary()
+        .unwrap();
+    assert_eq!(
+        m.get("IsEncrypted").and_then(Value::as_boolean),
+        Some(false)
+    );
     assert!(m.get("BackupKeyBag").is_none() && m.get("ManifestKey").is_none());
     // It opens without secrets as a plain backup, with the results of the plain original.
     let acq = open(&out, &OpenOptions::default()).unwrap();
@@ -378,7 +499,8 @@ fn decrypt_writes_an_ordinary_backup_and_a_safe_tree() {
     assert!(e.to_string().contains("not empty"), "{e}");
     // A wrong key is refused before anything is written.
     let other = out_parent.path().join("other");
-    let e = crypto::decrypt_backup(enc.path(), &Key32::new([1; 32]), &other, false, &|_, _| {}).unwrap_err();
+    let e = crypto::decrypt_backup(enc.path(), &Key32::new([1; 32]), &other, false, &|_, _| {})
+        .unwrap_err();
     assert!(matches!(e, CryptoError::WrongPassword));
     assert!(!other.exists());
 }
@@ -389,9 +511,24 @@ fn decrypt_reports_short_and_keyless_files() {
     let out = tempfile::tempdir().unwrap();
     let key = Key32::from_hex(&info.key_hex()).unwrap();
     let s = crypto::decrypt_backup(enc.path(), &key, out.path(), false, &|_, _| {}).unwrap();
-    assert!(s.errors.iter().any(|e| e.contains("sms.db") && e.contains("EncryptionKey")), "{:?}", s.errors);
-    assert!(s.warnings.iter().any(|w| w.contains("big.bin") && w.contains("shorter")), "{:?}", s.warnings);
-    assert!(!out.path().join("HomeDomain").exists(), "no tree without --tree");
+    assert!(
+        s.errors
+            .iter()
+            .any(|e| e.contains("sms.db") && e.contains("EncryptionKey")),
+        "{:?}",
+        s.errors
+    );
+    assert!(
+        s.warnings
+            .iter()
+            .any(|w| w.contains("big.bin") && w.contains("shorter")),
+        "{:?}",
+        s.warnings
+    );
+    assert!(
+        !out.path().join("HomeDomain").exists(),
+        "no tree without --tree"
+    );
 }
 
 #[test]
@@ -407,7 +544,10 @@ fn no_decrypted_byte_left_on_disk_after_drop() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777, 0o700);
+        assert_eq!(
+            std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
     }
     {
         let sq = telltale_core::sqlite::open(acq.evidence(), SMS).unwrap();

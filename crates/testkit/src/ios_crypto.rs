@@ -28,7 +28,10 @@ pub struct TestRng {
 
 impl TestRng {
     pub fn new(seed: &[u8]) -> Self {
-        TestRng { seed: seed.to_vec(), counter: 0 }
+        TestRng {
+            seed: seed.to_vec(),
+            counter: 0,
+        }
     }
     pub fn bytes(&mut self, n: usize) -> Vec<u8> {
         let mut out = Vec::with_capacity(n + 32);
@@ -49,7 +52,12 @@ impl TestRng {
 
 /// PBKDF2-HMAC-SHA256(password, dp salt, dpic) then PBKDF2-HMAC-SHA1(…, salt, iter), 32 bytes; without
 /// `dp`, the SHA-1 step alone (iOS 10.0–10.1 and earlier).
-pub fn derive_key(password: &[u8], salt: &[u8], iterations: u32, dp: Option<(&[u8], u32)>) -> [u8; 32] {
+pub fn derive_key(
+    password: &[u8],
+    salt: &[u8],
+    iterations: u32,
+    dp: Option<(&[u8], u32)>,
+) -> [u8; 32] {
     let mut out = [0u8; 32];
     match dp {
         Some((dsalt, diter)) => {
@@ -213,7 +221,10 @@ pub fn mbfile_with_key(blob: &[u8], encryption_key: Option<&[u8]>) -> (Vec<u8>, 
         .and_then(|r| r.as_uid())
         .map(|u| u.get() as usize)
         .unwrap_or(1);
-    let objects = top.get_mut("$objects").and_then(|o| o.as_array_mut()).expect("$objects");
+    let objects = top
+        .get_mut("$objects")
+        .and_then(|o| o.as_array_mut())
+        .expect("$objects");
     let mut new_objects = Vec::new();
     let key_uid = encryption_key.map(|k| {
         let base = objects.len();
@@ -221,7 +232,11 @@ pub fn mbfile_with_key(blob: &[u8], encryption_key: Option<&[u8]>) -> (Vec<u8>, 
         cls.insert("$classname".into(), "NSMutableData".into());
         cls.insert(
             "$classes".into(),
-            Value::Array(vec!["NSMutableData".into(), "NSData".into(), "NSObject".into()]),
+            Value::Array(vec![
+                "NSMutableData".into(),
+                "NSData".into(),
+                "NSObject".into(),
+            ]),
         );
         let mut d = Dictionary::new();
         d.insert("NS.data".into(), Value::Data(k.to_vec()));
@@ -231,8 +246,13 @@ pub fn mbfile_with_key(blob: &[u8], encryption_key: Option<&[u8]>) -> (Vec<u8>, 
         Uid::new(base as u64)
     });
     objects.extend(new_objects);
-    let root = objects.get_mut(root_idx).and_then(|r| r.as_dictionary_mut()).expect("MBFile root");
-    let class = root.get("ProtectionClass").and_then(|c| c.as_unsigned_integer());
+    let root = objects
+        .get_mut(root_idx)
+        .and_then(|r| r.as_dictionary_mut())
+        .expect("MBFile root");
+    let class = root
+        .get("ProtectionClass")
+        .and_then(|c| c.as_unsigned_integer());
     match key_uid {
         Some(u) => root.insert("EncryptionKey".into(), Value::Uid(u)),
         None => root.remove("EncryptionKey"),
@@ -268,7 +288,9 @@ pub fn encrypt_backup_in_place(root: &Path, opts: &EncryptOptions) -> Encryption
     {
         let c = rusqlite::Connection::open(&db_path).expect("open Manifest.db");
         let rows: Vec<(String, String, String, Option<Vec<u8>>)> = {
-            let mut st = c.prepare("SELECT fileID, domain, relativePath, file FROM Files WHERE flags = 1").expect("query");
+            let mut st = c
+                .prepare("SELECT fileID, domain, relativePath, file FROM Files WHERE flags = 1")
+                .expect("query");
             st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
                 .expect("rows")
                 .collect::<Result<_, _>>()
@@ -280,13 +302,21 @@ pub fn encrypt_backup_in_place(root: &Path, opts: &EncryptOptions) -> Encryption
             let Some(blob) = blob else { continue };
             let file_key = rng.key();
             let (_, class) = mbfile_with_key(&blob, None);
-            let class = class.map(|c| c as u32).filter(|c| CLASSES.contains(c)).unwrap_or(3);
+            let class = class
+                .map(|c| c as u32)
+                .filter(|c| CLASSES.contains(c))
+                .unwrap_or(3);
             let ek = class_wrapped(class, &class_keys[&class], &file_key);
             let dropped = opts.drop_key.contains(&logical);
             let (new_blob, _) = mbfile_with_key(&blob, if dropped { None } else { Some(&ek) });
-            c.execute("UPDATE Files SET file = ?1 WHERE fileID = ?2", rusqlite::params![new_blob, id])
-                .expect("update MBFile");
-            let stored = [root.join(&id[..2]).join(&id), root.join(&id)].into_iter().find(|p| p.is_file());
+            c.execute(
+                "UPDATE Files SET file = ?1 WHERE fileID = ?2",
+                rusqlite::params![new_blob, id],
+            )
+            .expect("update MBFile");
+            let stored = [root.join(&id[..2]).join(&id), root.join(&id)]
+                .into_iter()
+                .find(|p| p.is_file());
             if let Some(p) = stored {
                 let plain = std::fs::read(&p).expect("read plain file");
                 let mut enc = encrypt_cbc(&file_key, &plain);
@@ -310,16 +340,42 @@ pub fn encrypt_backup_in_place(root: &Path, opts: &EncryptOptions) -> Encryption
 
     // Manifest.plist.
     let mp = root.join("Manifest.plist");
-    let mut manifest = Value::from_file(&mp).ok().and_then(Value::into_dictionary).unwrap_or_default();
+    let mut manifest = Value::from_file(&mp)
+        .ok()
+        .and_then(Value::into_dictionary)
+        .unwrap_or_default();
     manifest.insert("IsEncrypted".into(), true.into());
     manifest.insert("BackupKeyBag".into(), Value::Data(keybag));
     match &manifest_db_key {
-        Some(k) => manifest.insert("ManifestKey".into(), Value::Data(class_wrapped(4, &class_keys[&4], k))),
+        Some(k) => manifest.insert(
+            "ManifestKey".into(),
+            Value::Data(class_wrapped(4, &class_keys[&4], k)),
+        ),
         None => manifest.remove("ManifestKey"),
     };
-    Value::Dictionary(manifest).to_file_binary(&mp).expect("write Manifest.plist");
+    Value::Dictionary(manifest)
+        .to_file_binary(&mp)
+        .expect("write Manifest.plist");
 
-    EncryptionInfo { passcode_key, class_keys, manifest_db_key, file_keys }
+    EncryptionInfo {
+        passcode_key,
+        class_keys,
+        manifest_db_key,
+        file_keys,
+    }
+}
+
+impl crate::ios_backup::BackupBuilder {
+    /// Builds the backup, then encrypts it ([`encrypt_backup_in_place`]). Returns the backup and its
+    /// secrets.
+    pub fn build_encrypted(
+        &self,
+        opts: &EncryptOptions,
+    ) -> (crate::ios_backup::TempBackup, EncryptionInfo) {
+        let t = self.build();
+        let info = encrypt_backup_in_place(t.path(), opts);
+        (t, info)
+    }
 }
 
 #[cfg(test)]
@@ -339,27 +395,19 @@ mod tests {
     #[test]
     fn wrap_rfc3394_vector() {
         // RFC 3394 §4.6: 256-bit key data with a 256-bit KEK.
-        let kek: [u8; 32] = hex::decode("000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F")
-            .unwrap()
-            .try_into()
-            .unwrap();
-        let key: [u8; 32] = hex::decode("00112233445566778899AABBCCDDEEFF000102030405060708090A0B0C0D0E0F")
-            .unwrap()
-            .try_into()
-            .unwrap();
+        let kek: [u8; 32] =
+            hex::decode("000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F")
+                .unwrap()
+                .try_into()
+                .unwrap();
+        let key: [u8; 32] =
+            hex::decode("00112233445566778899AABBCCDDEEFF000102030405060708090A0B0C0D0E0F")
+                .unwrap()
+                .try_into()
+                .unwrap();
         assert_eq!(
             hex::encode_upper(wrap_key(&kek, &key)),
             "28C9F404C4B810F4CBCCB35CFB87F8263F5786E2D80ED326CBC7F0E71A99F43BFB988B9B7A02DD21"
         );
-    }
-}
-
-impl crate::ios_backup::BackupBuilder {
-    /// Builds the backup, then encrypts it ([`encrypt_backup_in_place`]). Returns the backup and its
-    /// secrets.
-    pub fn build_encrypted(&self, opts: &EncryptOptions) -> (crate::ios_backup::TempBackup, EncryptionInfo) {
-        let t = self.build();
-        let info = encrypt_backup_in_place(t.path(), opts);
-        (t, info)
     }
 }

@@ -31,7 +31,10 @@ fn cbc_decryptor(key: &Key32) -> Aes256CbcDec {
 /// Decrypts whole blocks in place (AES-256-CBC, zero IV). `buf.len()` must be a multiple of 16.
 pub fn decrypt_cbc_in_place(key: &Key32, buf: &mut [u8]) -> Result<(), CryptoError> {
     if !buf.len().is_multiple_of(16) {
-        return Err(CryptoError::invalid("ciphertext", format!("{} bytes is not a whole number of AES blocks", buf.len())));
+        return Err(CryptoError::invalid(
+            "ciphertext",
+            format!("{} bytes is not a whole number of AES blocks", buf.len()),
+        ));
     }
     let (blocks, _) = Array::slice_as_chunks_mut(buf);
     cbc_decryptor(key).decrypt_blocks(blocks);
@@ -45,7 +48,10 @@ pub fn strip_pkcs7(buf: &[u8]) -> Option<usize> {
     if n == 0 || n > 16 || n > buf.len() {
         return None;
     }
-    buf[buf.len() - n..].iter().all(|&b| b == last).then(|| buf.len() - n)
+    buf[buf.len() - n..]
+        .iter()
+        .all(|&b| b == last)
+        .then(|| buf.len() - n)
 }
 
 /// A wrapped key as stored in `ManifestKey` and in MBFile `EncryptionKey`: a 4-byte little-endian
@@ -58,7 +64,12 @@ pub struct WrappedKey {
 
 impl std::fmt::Debug for WrappedKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "WrappedKey {{ class: {}, {} bytes }}", self.class, self.wrapped.len())
+        write!(
+            f,
+            "WrappedKey {{ class: {}, {} bytes }}",
+            self.class,
+            self.wrapped.len()
+        )
     }
 }
 
@@ -67,11 +78,17 @@ impl WrappedKey {
         if data.len() != 44 {
             return Err(CryptoError::BadKey {
                 what: what.into(),
-                message: format!("{} bytes where a 4-byte class and a 40-byte wrapped key were expected", data.len()),
+                message: format!(
+                    "{} bytes where a 4-byte class and a 40-byte wrapped key were expected",
+                    data.len()
+                ),
             });
         }
         let class = u32::from_le_bytes([data[0], data[1], data[2], data[3]]);
-        Ok(WrappedKey { class, wrapped: data[4..].to_vec() })
+        Ok(WrappedKey {
+            class,
+            wrapped: data[4..].to_vec(),
+        })
     }
 }
 
@@ -89,9 +106,13 @@ impl MbFileCrypto {
     /// Reads `Size`, `ProtectionClass` and `EncryptionKey` from an MBFile blob (NSKeyedArchiver).
     pub fn parse(blob: &[u8]) -> Result<MbFileCrypto, String> {
         if blob.len() > MAX_MBFILE {
-            return Err(format!("MBFile record of {} bytes is over the limit", blob.len()));
+            return Err(format!(
+                "MBFile record of {} bytes is over the limit",
+                blob.len()
+            ));
         }
-        let mb = crate::nska::MbFile::from_archive(blob).map_err(|e| format!("MBFile record: {e}"))?;
+        let mb =
+            crate::nska::MbFile::from_archive(blob).map_err(|e| format!("MBFile record: {e}"))?;
         Ok(MbFileCrypto::from(&mb))
     }
 }
@@ -223,7 +244,9 @@ impl<R: Read> DecryptingReader<R> {
             match strip_pkcs7(&h) {
                 Some(n) => self.out.0.extend_from_slice(&h[..n]),
                 None => {
-                    warnings.push(format!("{what}: invalid padding after decryption (wrong key or damaged file)"));
+                    warnings.push(format!(
+                        "{what}: invalid padding after decryption (wrong key or damaged file)"
+                    ));
                     self.out.0.extend_from_slice(&h);
                 }
             }
@@ -243,7 +266,9 @@ impl<R: Read> DecryptingReader<R> {
         if let Some(sink) = &self.sink
             && !warnings.is_empty()
         {
-            sink.lock().unwrap_or_else(|e| e.into_inner()).extend(warnings.iter().cloned());
+            sink.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend(warnings.iter().cloned());
         }
         self.report.warnings.extend(warnings);
     }
@@ -255,7 +280,10 @@ impl<R: Read> Read for DecryptingReader<R> {
             if self.out_pos < self.out.0.len() {
                 let mut n = (self.out.0.len() - self.out_pos).min(buf.len());
                 if let Some(limit) = self.limit {
-                    n = n.min(usize::try_from(limit.saturating_sub(self.report.output_len)).unwrap_or(usize::MAX));
+                    n = n.min(
+                        usize::try_from(limit.saturating_sub(self.report.output_len))
+                            .unwrap_or(usize::MAX),
+                    );
                 }
                 if n == 0 && !buf.is_empty() {
                     // The recorded size is reached: drain the rest to complete the report.
@@ -276,7 +304,12 @@ impl<R: Read> Read for DecryptingReader<R> {
 }
 
 /// Decrypts a whole file held in memory.
-pub fn decrypt_bytes(key: &Key32, what: &str, data: &[u8], recorded_size: Option<u64>) -> (Vec<u8>, DecryptReport) {
+pub fn decrypt_bytes(
+    key: &Key32,
+    what: &str,
+    data: &[u8],
+    recorded_size: Option<u64>,
+) -> (Vec<u8>, DecryptReport) {
     let mut r = DecryptingReader::new(data, key, what, recorded_size);
     let mut out = Vec::with_capacity(data.len());
     // Reading from a slice cannot fail.
@@ -308,12 +341,16 @@ pub fn read_manifest_plist(root: &Path) -> Result<plist::Dictionary, CryptoError
     let p = root.join("Manifest.plist");
     let meta = fs::metadata(&p).map_err(|e| CryptoError::io(p.display(), e))?;
     if meta.len() > MAX_MANIFEST_PLIST {
-        return Err(CryptoError::invalid("Manifest.plist", format!("{} bytes is over the limit", meta.len())));
+        return Err(CryptoError::invalid(
+            "Manifest.plist",
+            format!("{} bytes is over the limit", meta.len()),
+        ));
     }
     let bytes = fs::read(&p).map_err(|e| CryptoError::io(p.display(), e))?;
     let v = plist::Value::from_reader(io::Cursor::new(bytes))
         .map_err(|e| CryptoError::invalid("Manifest.plist", e.to_string()))?;
-    v.into_dictionary().ok_or_else(|| CryptoError::invalid("Manifest.plist", "not a dictionary"))
+    v.into_dictionary()
+        .ok_or_else(|| CryptoError::invalid("Manifest.plist", "not a dictionary"))
 }
 
 /// Whether a backup folder's Manifest.plist says it is encrypted.
@@ -328,7 +365,12 @@ fn keybag_of(manifest: &plist::Dictionary) -> Result<Keybag, CryptoError> {
     let data = manifest
         .get("BackupKeyBag")
         .and_then(|v| v.as_data())
-        .ok_or_else(|| CryptoError::invalid("Manifest.plist", "no BackupKeyBag (not an encrypted backup?)"))?;
+        .ok_or_else(|| {
+            CryptoError::invalid(
+                "Manifest.plist",
+                "no BackupKeyBag (not an encrypted backup?)",
+            )
+        })?;
     Keybag::parse(data)
 }
 
@@ -347,6 +389,15 @@ impl EncryptedBackup {
     pub fn open(root: &Path, secret: Secret<'_>) -> Result<EncryptedBackup, CryptoError> {
         let manifest = read_manifest_plist(root)?;
         let keybag = keybag_of(&manifest)?;
+        EncryptedBackup::unlock(root, manifest, keybag, secret)
+    }
+
+    fn unlock(
+        root: &Path,
+        manifest: plist::Dictionary,
+        keybag: Keybag,
+        secret: Secret<'_>,
+    ) -> Result<EncryptedBackup, CryptoError> {
         let passcode_key = match secret {
             Secret::Password(p) => derive_passcode_key(p.as_bytes(), &keybag)?,
             Secret::Key(k) => k.clone(),
@@ -355,12 +406,21 @@ impl EncryptedBackup {
         let manifest_key = match manifest.get("ManifestKey") {
             None => None,
             Some(v) => {
-                let data = v.as_data().ok_or_else(|| CryptoError::invalid("Manifest.plist", "ManifestKey is not data"))?;
+                let data = v.as_data().ok_or_else(|| {
+                    CryptoError::invalid("Manifest.plist", "ManifestKey is not data")
+                })?;
                 let wk = WrappedKey::parse("ManifestKey", data)?;
                 Some(class_keys.unwrap("ManifestKey", wk.class, &wk.wrapped)?)
             }
         };
-        Ok(EncryptedBackup { root: root.to_path_buf(), manifest, keybag, passcode_key, class_keys, manifest_key })
+        Ok(EncryptedBackup {
+            root: root.to_path_buf(),
+            manifest,
+            keybag,
+            passcode_key,
+            class_keys,
+            manifest_key,
+        })
     }
 
     /// Unlocks with the secrets of `telltale_core::OpenOptions`: the key (`--key-file`) first, then the
@@ -371,22 +431,30 @@ impl EncryptedBackup {
         what: &str,
     ) -> Result<EncryptedBackup, telltale_core::AcquisitionError> {
         use telltale_core::AcquisitionError;
-        let Some(sp) = secrets else { return Err(AcquisitionError::PasswordNeeded { what: what.into() }) };
+        // A damaged keybag is reported before any password is asked for.
+        let manifest = read_manifest_plist(root).map_err(|e| e.into_acquisition_error(what))?;
+        let keybag = keybag_of(&manifest).map_err(|e| e.into_acquisition_error(what))?;
+        let Some(sp) = secrets else {
+            return Err(AcquisitionError::PasswordNeeded { what: what.into() });
+        };
         if let Some(raw) = sp.key(what) {
             let key = Key32::from_slice(&raw)
                 .or_else(|| std::str::from_utf8(&raw).ok().and_then(Key32::from_hex))
                 .ok_or_else(|| AcquisitionError::Invalid {
                     what: what.into(),
-                    message: "the key file should hold 64 hexadecimal characters (a 32-byte key)".into(),
+                    message: "the key file should hold 64 hexadecimal characters (a 32-byte key)"
+                        .into(),
                 })?;
             let mut raw = raw;
             super::wipe(&mut raw);
-            return EncryptedBackup::open(root, Secret::Key(&key)).map_err(|e| e.into_acquisition_error(what));
+            return EncryptedBackup::unlock(root, manifest, keybag, Secret::Key(&key))
+                .map_err(|e| e.into_acquisition_error(what));
         }
         let Some(mut password) = sp.password(what) else {
             return Err(AcquisitionError::PasswordNeeded { what: what.into() });
         };
-        let r = EncryptedBackup::open(root, Secret::Password(&password)).map_err(|e| e.into_acquisition_error(what));
+        let r = EncryptedBackup::unlock(root, manifest, keybag, Secret::Password(&password))
+            .map_err(|e| e.into_acquisition_error(what));
         // SAFETY: zeros are valid UTF-8.
         super::wipe(unsafe { password.as_bytes_mut() });
         r
@@ -419,7 +487,10 @@ impl EncryptedBackup {
         let p = self.root.join("Manifest.db");
         let meta = fs::metadata(&p).map_err(|e| CryptoError::io(p.display(), e))?;
         if meta.len() > MAX_MANIFEST_DB {
-            return Err(CryptoError::invalid("Manifest.db", format!("{} bytes is over the limit", meta.len())));
+            return Err(CryptoError::invalid(
+                "Manifest.db",
+                format!("{} bytes is over the limit", meta.len()),
+            ));
         }
         let data = SecretBytes(fs::read(&p).map_err(|e| CryptoError::io(p.display(), e))?);
         let plain = match &self.manifest_key {
@@ -427,7 +498,10 @@ impl EncryptedBackup {
             Some(k) => {
                 let (plain, report) = decrypt_bytes(k, "Manifest.db", &data.0, None);
                 if let Some(w) = report.warnings.first() {
-                    return Err(CryptoError::invalid("Manifest.db", format!("does not decrypt: {w}")));
+                    return Err(CryptoError::invalid(
+                        "Manifest.db",
+                        format!("does not decrypt: {w}"),
+                    ));
                 }
                 plain
             }
@@ -460,7 +534,11 @@ impl EncryptedBackup {
             return None;
         }
         let nested = self.root.join(&file_id[..2]).join(file_id);
-        if nested.exists() { Some(nested) } else { Some(self.root.join(file_id)) }
+        if nested.exists() {
+            Some(nested)
+        } else {
+            Some(self.root.join(file_id))
+        }
     }
 
     /// Opens one file for decryption as it is read. `what` names it in errors and warnings.
@@ -470,14 +548,24 @@ impl EncryptedBackup {
         file_id: &str,
         mbfile: &MbFileCrypto,
     ) -> Result<DecryptingReader<io::BufReader<fs::File>>, CryptoError> {
-        let key_data = mbfile.encryption_key.as_deref().ok_or_else(|| CryptoError::BadKey {
-            what: what.into(),
-            message: "its Manifest.db record has no EncryptionKey".into(),
-        })?;
+        let key_data = mbfile
+            .encryption_key
+            .as_deref()
+            .ok_or_else(|| CryptoError::BadKey {
+                what: what.into(),
+                message: "its Manifest.db record has no EncryptionKey".into(),
+            })?;
         let key = self.file_key(what, key_data)?;
-        let p = self.file_path(file_id).ok_or_else(|| CryptoError::invalid(what, format!("invalid file id {file_id:?}")))?;
+        let p = self
+            .file_path(file_id)
+            .ok_or_else(|| CryptoError::invalid(what, format!("invalid file id {file_id:?}")))?;
         let f = fs::File::open(&p).map_err(|e| CryptoError::io(what, e))?;
-        Ok(DecryptingReader::new(io::BufReader::with_capacity(CHUNK, f), &key, what, mbfile.size))
+        Ok(DecryptingReader::new(
+            io::BufReader::with_capacity(CHUNK, f),
+            &key,
+            what,
+            mbfile.size,
+        ))
     }
 }
 
@@ -491,7 +579,8 @@ mod tests {
         let mut buf = plain.to_vec();
         buf.extend(std::iter::repeat_n(pad as u8, pad));
         let (blocks, _) = Array::slice_as_chunks_mut(&mut buf);
-        cbc::Encryptor::<aes::Aes256>::new(key.as_bytes().into(), &[0u8; 16].into()).encrypt_blocks(blocks);
+        cbc::Encryptor::<aes::Aes256>::new(key.as_bytes().into(), &[0u8; 16].into())
+            .encrypt_blocks(blocks);
         buf
     }
 
@@ -508,7 +597,20 @@ mod tests {
     #[test]
     fn stream_roundtrip_many_sizes() {
         let key = Key32::new([5; 32]);
-        for len in [0usize, 1, 15, 16, 17, 31, 32, 1000, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 7] {
+        for len in [
+            0usize,
+            1,
+            15,
+            16,
+            17,
+            31,
+            32,
+            1000,
+            CHUNK - 1,
+            CHUNK,
+            CHUNK + 1,
+            3 * CHUNK + 7,
+        ] {
             let plain: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
             let ct = encrypt(&key, &plain);
             let (out, rep) = decrypt_bytes(&key, "f", &ct, Some(len as u64));
@@ -553,15 +655,24 @@ mod tests {
         // Cut inside a block: the whole blocks decrypt, with warnings.
         let (out, rep) = decrypt_bytes(&key, "f", &ct[..70], Some(100));
         assert_eq!(&out[..], &plain[..out.len()]);
-        assert!(rep.warnings.iter().any(|w| w.contains("trailing")), "{:?}", rep.warnings);
-        assert!(rep.warnings.iter().any(|w| w.contains("shorter")), "{:?}", rep.warnings);
+        assert!(
+            rep.warnings.iter().any(|w| w.contains("trailing")),
+            "{:?}",
+            rep.warnings
+        );
+        assert!(
+            rep.warnings.iter().any(|w| w.contains("shorter")),
+            "{:?}",
+            rep.warnings
+        );
     }
 
     #[test]
     fn wrong_key_gives_padding_warning_and_sink() {
         let ct = encrypt(&Key32::new([1; 32]), b"hello world, this is a test");
         let sink = Arc::new(Mutex::new(Vec::new()));
-        let mut r = DecryptingReader::new(&ct[..], &Key32::new([2; 32]), "f", None).with_warning_sink(sink.clone());
+        let mut r = DecryptingReader::new(&ct[..], &Key32::new([2; 32]), "f", None)
+            .with_warning_sink(sink.clone());
         let mut out = Vec::new();
         r.read_to_end(&mut out).unwrap();
         // With a wrong key the padding is almost surely invalid (1 chance in ~256 to look valid).

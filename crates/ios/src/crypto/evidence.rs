@@ -14,15 +14,25 @@ use super::{CryptoError, SecretBytes, private_temp_dir};
 use crate::backup::{BackupEvidence, BackupFileSource, FileRef};
 
 /// Opens an encrypted backup with the secrets of `opts` (key file first, then password).
-pub fn open_encrypted_backup(root: &Path, opts: &OpenOptions) -> Result<BackupEvidence, AcquisitionError> {
+pub fn open_encrypted_backup(
+    root: &Path,
+    opts: &OpenOptions,
+) -> Result<BackupEvidence, AcquisitionError> {
     let what = format!("iOS backup {}", root.display());
     let backup = EncryptedBackup::open_with_provider(root, opts.secrets.as_deref(), &what)?;
     evidence_from_unlocked(backup, &what)
 }
 
 /// The evidence of an unlocked backup (`what` names it in errors).
-pub fn evidence_from_unlocked(backup: EncryptedBackup, what: &str) -> Result<BackupEvidence, AcquisitionError> {
-    let db = SecretBytes(backup.manifest_db().map_err(|e| e.into_acquisition_error(what))?);
+pub fn evidence_from_unlocked(
+    backup: EncryptedBackup,
+    what: &str,
+) -> Result<BackupEvidence, AcquisitionError> {
+    let db = SecretBytes(
+        backup
+            .manifest_db()
+            .map_err(|e| e.into_acquisition_error(what))?,
+    );
     let io = |e: std::io::Error| AcquisitionError::Invalid {
         what: what.into(),
         message: format!("private temporary folder for decrypted data: {e}"),
@@ -31,11 +41,16 @@ pub fn evidence_from_unlocked(backup: EncryptedBackup, what: &str) -> Result<Bac
     let db_path = temp.path().join("Manifest.db");
     std::fs::write(&db_path, &db.0).map_err(io)?;
     drop(db);
-    let manifest_db = LocalFile::Temp { path: db_path, dir: temp.clone() };
+    let manifest_db = LocalFile::Temp {
+        path: db_path,
+        dir: temp.clone(),
+    };
     let root = backup.root().to_path_buf();
     let source = Arc::new(EncryptedFiles::new(backup, temp));
-    BackupEvidence::with_source(root, manifest_db, source)
-        .map_err(|e| AcquisitionError::Invalid { what: what.into(), message: e.0 })
+    BackupEvidence::with_source(root, manifest_db, source).map_err(|e| AcquisitionError::Invalid {
+        what: what.into(),
+        message: e.0,
+    })
 }
 
 /// Decrypts backup files as they are read.
@@ -49,25 +64,47 @@ pub struct EncryptedFiles {
 
 impl EncryptedFiles {
     pub fn new(backup: EncryptedBackup, temp: Arc<tempfile::TempDir>) -> Self {
-        EncryptedFiles { backup, temp, copies: Mutex::new(HashMap::new()), warnings: Arc::new(Mutex::new(Vec::new())) }
+        EncryptedFiles {
+            backup,
+            temp,
+            copies: Mutex::new(HashMap::new()),
+            warnings: Arc::new(Mutex::new(Vec::new())),
+        }
     }
 
     /// Size and padding mismatches met so far while decrypting files.
     pub fn warnings(&self) -> Vec<String> {
-        self.warnings.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.warnings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
-    fn reader(&self, stored: &Path, file: &FileRef<'_>) -> Result<Box<dyn Read + Send>, EvidenceError> {
+    fn reader(
+        &self,
+        stored: &Path,
+        file: &FileRef<'_>,
+    ) -> Result<Box<dyn Read + Send>, EvidenceError> {
         let path = file.logical;
-        let other = |message: String| EvidenceError::Other { path: path.into(), message };
-        let mb = file.mbfile.ok_or_else(|| other("its Manifest.db record is missing or unreadable: cannot decrypt".into()))?;
+        let other = |message: String| EvidenceError::Other {
+            path: path.into(),
+            message,
+        };
+        let mb = file.mbfile.ok_or_else(|| {
+            other("its Manifest.db record is missing or unreadable: cannot decrypt".into())
+        })?;
         let Some(ek) = mb.encryption_key.as_deref() else {
             if mb.size == Some(0) {
                 return Ok(Box::new(std::io::empty()));
             }
-            return Err(other("its Manifest.db record has no EncryptionKey: cannot decrypt".into()));
+            return Err(other(
+                "its Manifest.db record has no EncryptionKey: cannot decrypt".into(),
+            ));
         };
-        let key = self.backup.file_key(path, ek).map_err(|e| other(strip(e, path)))?;
+        let key = self
+            .backup
+            .file_key(path, ek)
+            .map_err(|e| other(strip(e, path)))?;
         let f = std::fs::File::open(stored).map_err(|e| EvidenceError::io(path, e))?;
         let r = DecryptingReader::new(BufReader::with_capacity(256 * 1024, f), &key, path, mb.size)
             .with_warning_sink(self.warnings.clone());
@@ -77,7 +114,9 @@ impl EncryptedFiles {
 
 fn strip(e: CryptoError, path: &str) -> String {
     let s = e.to_string();
-    s.strip_prefix(&format!("{path}: ")).map(str::to_string).unwrap_or(s)
+    s.strip_prefix(&format!("{path}: "))
+        .map(str::to_string)
+        .unwrap_or(s)
 }
 
 impl BackupFileSource for EncryptedFiles {
@@ -87,7 +126,11 @@ impl BackupFileSource for EncryptedFiles {
     fn needs_mbfile(&self) -> bool {
         true
     }
-    fn open(&self, stored: &Path, file: &FileRef<'_>) -> Result<Box<dyn Read + Send>, EvidenceError> {
+    fn open(
+        &self,
+        stored: &Path,
+        file: &FileRef<'_>,
+    ) -> Result<Box<dyn Read + Send>, EvidenceError> {
         self.reader(stored, file)
     }
     fn warnings(&self) -> Vec<String> {
@@ -100,10 +143,16 @@ impl BackupFileSource for EncryptedFiles {
         };
         let mut slot = slot.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(p) = slot.as_ref() {
-            return Ok(LocalFile::Temp { path: p.clone(), dir: self.temp.clone() });
+            return Ok(LocalFile::Temp {
+                path: p.clone(),
+                dir: self.temp.clone(),
+            });
         }
         if file.file_id.len() != 40 || !file.file_id.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(EvidenceError::Other { path: file.logical.into(), message: "invalid file id".into() });
+            return Err(EvidenceError::Other {
+                path: file.logical.into(),
+                message: "invalid file id".into(),
+            });
         }
         let mut r = self.reader(stored, file)?;
         let dest = self.temp.path().join(format!("f-{}", file.file_id));
@@ -117,6 +166,9 @@ impl BackupFileSource for EncryptedFiles {
             return Err(EvidenceError::io(file.logical, e));
         }
         *slot = Some(dest.clone());
-        Ok(LocalFile::Temp { path: dest, dir: self.temp.clone() })
+        Ok(LocalFile::Temp {
+            path: dest,
+            dir: self.temp.clone(),
+        })
     }
 }

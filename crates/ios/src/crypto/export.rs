@@ -46,8 +46,10 @@ struct Row {
 /// Names the output folder's own files and fileID folders take; a domain of that name is refused in the
 /// tree.
 fn reserved_domain(d: &str) -> bool {
-    matches!(d, "Manifest.db" | "Manifest.plist" | "Info.plist" | "Status.plist")
-        || (d.len() == 2 && d.bytes().all(|b| b.is_ascii_hexdigit()))
+    matches!(
+        d,
+        "Manifest.db" | "Manifest.plist" | "Info.plist" | "Status.plist"
+    ) || (d.len() == 2 && d.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// `<domain>/<relativePath>` as a relative path that stays inside the output folder, or `None`.
@@ -88,7 +90,9 @@ fn prepare_out_dir(out: &Path) -> Result<(), CryptoError> {
             }
             Ok(())
         }
-        Err(e) if e.kind() == io::ErrorKind::NotFound => create_private_dir(out).map_err(|e| CryptoError::io(out.display(), e)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            create_private_dir(out).map_err(|e| CryptoError::io(out.display(), e))
+        }
         Err(e) => Err(CryptoError::io(out.display(), e)),
     }
 }
@@ -96,7 +100,9 @@ fn prepare_out_dir(out: &Path) -> Result<(), CryptoError> {
 fn read_rows(db_path: &Path) -> Result<Vec<Row>, CryptoError> {
     let bad = |e: rusqlite::Error| CryptoError::invalid("Manifest.db", e.to_string());
     let c = telltale_core::sqlite::open_immutable(db_path).map_err(bad)?;
-    let mut st = c.prepare("SELECT fileID, domain, relativePath, flags, file FROM Files").map_err(bad)?;
+    let mut st = c
+        .prepare("SELECT fileID, domain, relativePath, flags, file FROM Files")
+        .map_err(bad)?;
     let rows = st
         .query_map([], |r| {
             Ok(Row {
@@ -133,13 +139,16 @@ fn decrypt_one(backup: &EncryptedBackup, out: &Path, row: &Row, tree: bool) -> O
     let id = &row.file_id;
     let dest_dir = out.join(&id[..2]);
     let dest = dest_dir.join(id);
-    let io_err = |e: io::Error| Outcome::Failed(format!("{logical}: writing the decrypted copy: {e}"));
+    let io_err =
+        |e: io::Error| Outcome::Failed(format!("{logical}: writing the decrypted copy: {e}"));
     if let Err(e) = fs::create_dir_all(&dest_dir) {
         return io_err(e);
     }
     let result = if mb.encryption_key.is_none() && mb.size == Some(0) {
         // An empty file may be stored without a key.
-        fs::File::create(&dest).map(|_| super::DecryptReport::default()).map_err(|e| io_err(e))
+        fs::File::create(&dest)
+            .map(|_| super::DecryptReport::default())
+            .map_err(io_err)
     } else {
         let reader = match backup.open_file(&logical, id, &mb) {
             Ok(r) => r,
@@ -168,14 +177,21 @@ fn decrypt_one(backup: &EncryptedBackup, out: &Path, row: &Row, tree: bool) -> O
             None => warnings.push(format!("{logical}: not written to the tree (unsafe path)")),
             Some(rel) => {
                 let t = out.join(rel);
-                let r = t.parent().map(fs::create_dir_all).unwrap_or(Ok(())).and_then(|_| fs::copy(&dest, &t));
+                let r = t
+                    .parent()
+                    .map(fs::create_dir_all)
+                    .unwrap_or(Ok(()))
+                    .and_then(|_| fs::copy(&dest, &t));
                 if let Err(e) = r {
                     warnings.push(format!("{logical}: not written to the tree: {e}"));
                 }
             }
         }
     }
-    Outcome::Done { bytes: report.output_len, warnings }
+    Outcome::Done {
+        bytes: report.output_len,
+        warnings,
+    }
 }
 
 /// Writes a decrypted copy of the encrypted backup `root` into `out` (a new or empty folder, created
@@ -251,7 +267,10 @@ mod tests {
 
     #[test]
     fn tree_paths_stay_inside() {
-        assert_eq!(tree_path("HomeDomain", "Library/SMS/sms.db"), Some(PathBuf::from("HomeDomain/Library/SMS/sms.db")));
+        assert_eq!(
+            tree_path("HomeDomain", "Library/SMS/sms.db"),
+            Some(PathBuf::from("HomeDomain/Library/SMS/sms.db"))
+        );
         assert_eq!(tree_path("HomeDomain", "../../etc/passwd"), None);
         assert_eq!(tree_path("HomeDomain", "Library/../../x"), None);
         assert_eq!(tree_path("HomeDomain", "/etc/passwd"), None);

@@ -25,7 +25,12 @@ pub fn derive_passcode_key(password: &[u8], keybag: &Keybag) -> Result<Key32, Cr
 }
 
 /// The derivation with explicit parameters (`dp` is the optional SHA-256 step's salt and iterations).
-pub fn derive(password: &[u8], salt: &[u8], iterations: u32, dp: Option<(&[u8], u32)>) -> Result<Key32, CryptoError> {
+pub fn derive(
+    password: &[u8],
+    salt: &[u8],
+    iterations: u32,
+    dp: Option<(&[u8], u32)>,
+) -> Result<Key32, CryptoError> {
     if iterations == 0 || iterations > MAX_ITERATIONS {
         return Err(CryptoError::Keybag {
             offset: 0,
@@ -38,7 +43,9 @@ pub fn derive(password: &[u8], salt: &[u8], iterations: u32, dp: Option<(&[u8], 
             if dp_iter == 0 || dp_iter > MAX_DP_ITERATIONS {
                 return Err(CryptoError::Keybag {
                     offset: 0,
-                    message: format!("DPIC {dp_iter} is outside 1..={MAX_DP_ITERATIONS} (garbled keybag?)"),
+                    message: format!(
+                        "DPIC {dp_iter} is outside 1..={MAX_DP_ITERATIONS} (garbled keybag?)"
+                    ),
                 });
             }
             let mut first = [0u8; 32];
@@ -61,7 +68,10 @@ mod tests {
     fn rfc6070_sha1_vector() {
         // RFC 6070: P="password", S="salt", c=2, dkLen=20 → ea6c014dc72d6f8ccd1ed92ace1d41f0d8de8957
         let k = derive(b"password", b"salt", 2, None).unwrap();
-        assert_eq!(hex::encode(&k.as_bytes()[..20]), "ea6c014dc72d6f8ccd1ed92ace1d41f0d8de8957");
+        assert_eq!(
+            hex::encode(&k.as_bytes()[..20]),
+            "ea6c014dc72d6f8ccd1ed92ace1d41f0d8de8957"
+        );
     }
 
     #[test]
@@ -69,7 +79,10 @@ mod tests {
         let mut first = [0u8; 32];
         pbkdf2::pbkdf2_hmac::<Sha256>(b"pw", b"dpsalt", 3, &mut first);
         let expect = derive(&first, b"salt", 2, None).unwrap();
-        assert_eq!(derive(b"pw", b"salt", 2, Some((b"dpsalt", 3))).unwrap(), expect);
+        assert_eq!(
+            derive(b"pw", b"salt", 2, Some((b"dpsalt", 3))).unwrap(),
+            expect
+        );
         assert_ne!(derive(b"pw", b"salt", 2, None).unwrap(), expect);
     }
 

@@ -67,11 +67,17 @@ impl Keybag {
         if data.len() > MAX_KEYBAG_LEN {
             return Err(CryptoError::Keybag {
                 offset: 0,
-                message: format!("{} bytes is over the limit of {MAX_KEYBAG_LEN} bytes", data.len()),
+                message: format!(
+                    "{} bytes is over the limit of {MAX_KEYBAG_LEN} bytes",
+                    data.len()
+                ),
             });
         }
         if data.is_empty() {
-            return Err(CryptoError::Keybag { offset: 0, message: "the keybag is empty".into() });
+            return Err(CryptoError::Keybag {
+                offset: 0,
+                message: "the keybag is empty".into(),
+            });
         }
         let mut kb = Keybag::default();
         let mut salt = None;
@@ -83,7 +89,10 @@ impl Keybag {
             if data.len() - pos < 8 {
                 return Err(CryptoError::Keybag {
                     offset: pos,
-                    message: format!("truncated item header ({} bytes left, 8 needed)", data.len() - pos),
+                    message: format!(
+                        "truncated item header ({} bytes left, 8 needed)",
+                        data.len() - pos
+                    ),
                 });
             }
             let tag_bytes = &data[pos..pos + 4];
@@ -94,12 +103,17 @@ impl Keybag {
                 });
             }
             let tag = std::str::from_utf8(tag_bytes).unwrap_or("????");
-            let len = u32::from_be_bytes([data[pos + 4], data[pos + 5], data[pos + 6], data[pos + 7]]) as usize;
+            let len =
+                u32::from_be_bytes([data[pos + 4], data[pos + 5], data[pos + 6], data[pos + 7]])
+                    as usize;
             pos += 8;
             if len > data.len() - pos {
                 return Err(CryptoError::Keybag {
                     offset: item_at,
-                    message: format!("{tag} claims {len} bytes but only {} remain (truncated keybag?)", data.len() - pos),
+                    message: format!(
+                        "{tag} claims {len} bytes but only {} remain (truncated keybag?)",
+                        data.len() - pos
+                    ),
                 });
             }
             let v = &data[pos..pos + len];
@@ -119,7 +133,10 @@ impl Keybag {
                                 message: format!("more than {MAX_CLASSES} class entries"),
                             });
                         }
-                        current = Some(KeybagClass { uuid: v.to_vec(), ..Default::default() });
+                        current = Some(KeybagClass {
+                            uuid: v.to_vec(),
+                            ..Default::default()
+                        });
                     }
                 }
                 ("CLAS", Some(c)) => c.class = Some(int(v)?),
@@ -141,15 +158,26 @@ impl Keybag {
         if let Some(c) = current.take() {
             kb.classes.push(c);
         }
-        kb.salt = salt.ok_or_else(|| CryptoError::Keybag { offset: data.len(), message: "no SALT item".into() })?;
-        kb.iterations =
-            iterations.ok_or_else(|| CryptoError::Keybag { offset: data.len(), message: "no ITER item".into() })?;
+        kb.salt = salt.ok_or_else(|| CryptoError::Keybag {
+            offset: data.len(),
+            message: "no SALT item".into(),
+        })?;
+        kb.iterations = iterations.ok_or_else(|| CryptoError::Keybag {
+            offset: data.len(),
+            message: "no ITER item".into(),
+        })?;
         if kb.iterations == 0 {
-            return Err(CryptoError::Keybag { offset: data.len(), message: "ITER is 0".into() });
+            return Err(CryptoError::Keybag {
+                offset: data.len(),
+                message: "ITER is 0".into(),
+            });
         }
         match (&kb.dp_salt, kb.dp_iterations) {
             (Some(_), Some(0)) => {
-                return Err(CryptoError::Keybag { offset: data.len(), message: "DPIC is 0".into() });
+                return Err(CryptoError::Keybag {
+                    offset: data.len(),
+                    message: "DPIC is 0".into(),
+                });
             }
             (Some(_), None) | (None, Some(_)) => {
                 return Err(CryptoError::Keybag {
@@ -160,7 +188,10 @@ impl Keybag {
             _ => {}
         }
         if kb.classes.is_empty() {
-            return Err(CryptoError::Keybag { offset: data.len(), message: "no class keys (truncated keybag?)".into() });
+            return Err(CryptoError::Keybag {
+                offset: data.len(),
+                message: "no class keys (truncated keybag?)".into(),
+            });
         }
         Ok(kb)
     }
@@ -179,11 +210,16 @@ impl Keybag {
             if c.wrap & WRAP_PASSCODE == 0 || c.wrap & WRAP_DEVICE != 0 {
                 continue;
             }
-            let (Some(class), Some(wrapped)) = (c.class, c.wrapped_key.as_deref()) else { continue };
+            let (Some(class), Some(wrapped)) = (c.class, c.wrapped_key.as_deref()) else {
+                continue;
+            };
             if wrapped.len() != 40 {
                 return Err(CryptoError::BadKey {
                     what: "backup keybag".into(),
-                    message: format!("class {class} key is {} bytes wrapped, 40 expected", wrapped.len()),
+                    message: format!(
+                        "class {class} key is {} bytes wrapped, 40 expected",
+                        wrapped.len()
+                    ),
                 });
             }
             let mut buf = SecretBytes(vec![0u8; 40]);
@@ -194,14 +230,18 @@ impl Keybag {
                 }
                 Err(aes_kw::Error::IntegrityCheckFailed) => return Err(CryptoError::WrongPassword),
                 Err(e) => {
-                    return Err(CryptoError::BadKey { what: "backup keybag".into(), message: format!("class {class}: {e}") });
+                    return Err(CryptoError::BadKey {
+                        what: "backup keybag".into(),
+                        message: format!("class {class}: {e}"),
+                    });
                 }
             }
         }
         if keys.is_empty() {
             return Err(CryptoError::Keybag {
                 offset: 0,
-                message: "no class key is wrapped with the backup password (not a backup keybag?)".into(),
+                message: "no class key is wrapped with the backup password (not a backup keybag?)"
+                    .into(),
             });
         }
         Ok(ClassKeys { keys })
@@ -224,7 +264,10 @@ impl ClassKeys {
 
     /// Unwraps a file or Manifest.db key (`what` names it for errors) with the key of `class`.
     pub fn unwrap(&self, what: &str, class: u32, wrapped: &[u8]) -> Result<Key32, CryptoError> {
-        let ck = self.get(class).ok_or_else(|| CryptoError::NoClassKey { what: what.into(), class })?;
+        let ck = self.get(class).ok_or_else(|| CryptoError::NoClassKey {
+            what: what.into(),
+            class,
+        })?;
         if wrapped.len() != 40 {
             return Err(CryptoError::BadKey {
                 what: what.into(),
@@ -233,11 +276,16 @@ impl ClassKeys {
         }
         let kek = aes_kw::KwAes256::new(ck.as_bytes().into());
         let mut buf = SecretBytes(vec![0u8; 40]);
-        let k = kek.unwrap_key(wrapped, &mut buf.0).map_err(|e| CryptoError::BadKey {
+        let k = kek
+            .unwrap_key(wrapped, &mut buf.0)
+            .map_err(|e| CryptoError::BadKey {
+                what: what.into(),
+                message: format!("the key does not unwrap with the class {class} key ({e})"),
+            })?;
+        Key32::from_slice(k).ok_or_else(|| CryptoError::BadKey {
             what: what.into(),
-            message: format!("the key does not unwrap with the class {class} key ({e})"),
-        })?;
-        Key32::from_slice(k).ok_or_else(|| CryptoError::BadKey { what: what.into(), message: "not a 32-byte key".into() })
+            message: "not a 32-byte key".into(),
+        })
     }
 }
 
@@ -294,10 +342,15 @@ mod tests {
         let d = sample();
         for cut in [3, 8, 30, d.len() - 1] {
             let err = Keybag::parse(&d[..cut]).unwrap_err();
-            assert!(matches!(err, CryptoError::Keybag { .. }), "cut {cut}: {err}");
+            assert!(
+                matches!(err, CryptoError::Keybag { .. }),
+                "cut {cut}: {err}"
+            );
         }
         let err = Keybag::parse(&d[..d.len() - 5]).unwrap_err();
-        let CryptoError::Keybag { offset, message } = err else { panic!() };
+        let CryptoError::Keybag { offset, message } = err else {
+            panic!()
+        };
         assert!(offset > 0 && offset < d.len(), "{offset}");
         assert!(message.contains("WPKY"), "{message}");
     }
@@ -310,7 +363,12 @@ mod tests {
         assert!(err.contains("offset 12"), "{err}");
         let mut d = sample();
         d[4..8].copy_from_slice(&u32::MAX.to_be_bytes()); // absurd length
-        assert!(Keybag::parse(&d).unwrap_err().to_string().contains("offset 0"));
+        assert!(
+            Keybag::parse(&d)
+                .unwrap_err()
+                .to_string()
+                .contains("offset 0")
+        );
         assert!(Keybag::parse(&[]).is_err());
         assert!(Keybag::parse(&vec![0u8; MAX_KEYBAG_LEN + 1]).is_err());
         // A 5-byte integer is refused.

@@ -24,8 +24,9 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, Weak};
 
 pub use decrypt::{
-    DecryptReport, DecryptingReader, EncryptedBackup, MbFileCrypto, Secret, WrappedKey, decrypt_bytes,
-    decrypt_cbc_in_place, derive_key, is_encrypted, read_manifest_plist, strip_pkcs7,
+    DecryptReport, DecryptingReader, EncryptedBackup, MbFileCrypto, Secret, WrappedKey,
+    decrypt_bytes, decrypt_cbc_in_place, derive_key, is_encrypted, read_manifest_plist,
+    strip_pkcs7,
 };
 pub use export::{DecryptSummary, decrypt_backup, tree_path};
 pub use kdf::derive_passcode_key;
@@ -55,10 +56,16 @@ pub enum CryptoError {
 
 impl CryptoError {
     pub(crate) fn io(path: impl fmt::Display, source: std::io::Error) -> Self {
-        CryptoError::Io { path: path.to_string(), source }
+        CryptoError::Io {
+            path: path.to_string(),
+            source,
+        }
     }
     pub(crate) fn invalid(what: impl Into<String>, message: impl Into<String>) -> Self {
-        CryptoError::Invalid { what: what.into(), message: message.into() }
+        CryptoError::Invalid {
+            what: what.into(),
+            message: message.into(),
+        }
     }
     /// Whether this is a wrong password/key (the CLI's exit code 2 with its own message).
     pub fn is_wrong_password(&self) -> bool {
@@ -69,7 +76,10 @@ impl CryptoError {
         use telltale_core::AcquisitionError;
         match self {
             CryptoError::WrongPassword => AcquisitionError::WrongPassword { what: what.into() },
-            other => AcquisitionError::Invalid { what: what.into(), message: other.to_string() },
+            other => AcquisitionError::Invalid {
+                what: what.into(),
+                message: other.to_string(),
+            },
         }
     }
 }
@@ -177,7 +187,11 @@ pub fn cleanup_temp_dirs() -> usize {
 /// How many registered private temporary folders still exist on disk (for tests).
 pub fn live_temp_dirs() -> Vec<std::path::PathBuf> {
     let reg = TEMP_DIRS.lock().unwrap_or_else(|e| e.into_inner());
-    reg.iter().filter_map(Weak::upgrade).map(|d| d.path().to_path_buf()).filter(|p| p.exists()).collect()
+    reg.iter()
+        .filter_map(Weak::upgrade)
+        .map(|d| d.path().to_path_buf())
+        .filter(|p| p.exists())
+        .collect()
 }
 
 fn remove_dir(p: &Path) -> bool {
@@ -206,7 +220,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(std::fs::metadata(d.path()).unwrap().permissions().mode() & 0o777, 0o700);
+            assert_eq!(
+                std::fs::metadata(d.path()).unwrap().permissions().mode() & 0o777,
+                0o700
+            );
         }
         let p = d.path().to_path_buf();
         assert!(live_temp_dirs().contains(&p));
