@@ -350,6 +350,9 @@ fn truncated_or_garbled_keybag_is_invalid_with_offset() {
         e.to_string().contains("keybag") && e.to_string().contains("offset"),
         "{e}"
     );
+    // Reported before any password is asked for.
+    let e = open_err(t.path(), &OpenOptions::default());
+    assert!(e.to_string().contains("offset"), "{e}");
 
     let (t, _) = sample().build_encrypted(&EncryptOptions::new(PW));
     set_keybag(t.path(), |kb| kb[100..104].copy_from_slice(&[0xff; 4]));
