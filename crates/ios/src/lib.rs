@@ -1,10 +1,12 @@
 //! telltale-ios: iTunes/Finder backups and their modules.
 //!
 //! * [`backup`]: the backup reader ([`BackupEvidence`], [`IosBackupKind`]);
+//! * [`crypto`]: encrypted backups (keybag, key derivation, decryption, `telltale decrypt`/`key`);
 //! * [`nska`]: the NSKeyedArchiver resolver and the MBFile record, plus plist → JSON helpers;
 //! * [`modules`]: one module per artifact.
 
 pub mod backup;
+pub mod crypto;
 pub mod modules;
 pub mod nska;
 pub mod util;

@@ -196,14 +196,15 @@ fn kind_recognises_backups_and_parents() {
 }
 
 #[test]
-fn encrypted_backup_is_unsupported_for_now() {
+fn encrypted_flag_without_keybag_is_a_clear_error() {
+    // Decryption itself is tested in encrypted_backup.rs.
     let t = sample().encrypted(true).build();
     let e = IosBackupKind
         .open(t.path(), &OpenOptions::default())
         .err()
-        .expect("unsupported");
-    assert!(matches!(e, AcquisitionError::Unsupported { .. }));
-    assert!(e.to_string().contains("encrypted iOS backup"), "{e}");
+        .expect("no keybag");
+    assert!(matches!(e, AcquisitionError::Invalid { .. }), "{e}");
+    assert!(e.to_string().contains("BackupKeyBag"), "{e}");
 }
 
 #[test]

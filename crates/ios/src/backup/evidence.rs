@@ -186,6 +186,11 @@ impl BackupEvidence {
         &self.warnings
     }
 
+    /// Problems met so far while reading files through the source (decryption size/padding mismatches).
+    pub fn read_warnings(&self) -> Vec<String> {
+        self.source.warnings()
+    }
+
     /// Every file row (flags 1) of Manifest.db, sorted by logical path.
     pub fn files(&self) -> &[ManifestFile] {
         &self.files

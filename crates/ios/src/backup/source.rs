@@ -40,6 +40,11 @@ pub trait BackupFileSource: Send + Sync {
     ) -> Result<Box<dyn Read + Send>, EvidenceError>;
     /// A local read-only file with the logical file's bytes.
     fn local_file(&self, stored: &Path, file: &FileRef<'_>) -> Result<LocalFile, EvidenceError>;
+    /// Problems met so far while turning stored files into bytes (e.g. a decrypted file shorter than its
+    /// recorded size).
+    fn warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// A plain (unencrypted) backup: the stored file is the logical file.
