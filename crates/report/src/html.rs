@@ -827,7 +827,7 @@ fn scan_timeline(dir: &Path, alerts: &[AlertValue]) -> Result<TimelineScan, Repo
         let mut by_sev = dets.clone();
         by_sev.sort_by(|a, b| b.1.level.cmp(&a.1.level).then(a.0.cmp(&b.0)));
         by_sev.truncate(MAX_WINDOWS);
-        by_sev.sort_by(|a, b| a.0.cmp(&b.0));
+        by_sev.sort_by_key(|a| a.0);
         dets = by_sev;
     }
     let windows: Vec<Window> = dets

@@ -195,61 +195,6 @@ fn verdicts() {
     assert!(html.contains("Traces of Predator, Pegasus found"));
 }
 
-fn hostile_folder(dir: &std::path::Path) {
-    let hostile = [HOSTILE_SCRIPT, HOSTILE_CLOSE, HOSTILE_IMG, LINE_SEP].join(" ");
-    let event = json!({
-        "isodate": "2024-05-03 10:00:00.000000",
-        "text": hostile,
-        HOSTILE_IMG: HOSTILE_SCRIPT,
-        "nested": {"a": [HOSTILE_CLOSE]},
-    });
-    let mut a = ioc_alert(
-        HOSTILE_IMG,
-        "2024-05-03 10:00:00.000000",
-        event,
-        HOSTILE_CLOSE,
-        HOSTILE_SCRIPT,
-    );
-    a["message"] = json!(format!("message {hostile}"));
-    a["matched_indicator"]["stix2_file_name"] = json!(HOSTILE_IMG);
-    let h = heuristic_alert(
-        "MEDIUM",
-        HOSTILE_SCRIPT,
-        Some("2024-05-03 10:00:00.000000"),
-        &hostile,
-        json!(hostile),
-    );
-    write_json(dir, "alerts.json", &json!([a, h]));
-    let mut inf = info(json!([module_info(
-        HOSTILE_SCRIPT,
-        "failed",
-        Some(&hostile),
-        0
-    )]));
-    inf["target_path"] = json!(hostile);
-    inf["device"] = json!([{"key": HOSTILE_IMG, "value": hostile}]);
-    inf["hashes"] = json!([{"file_path": hostile, "sha256": HOSTILE_CLOSE}]);
-    inf["indicators"] = json!(hostile);
-    write_json(dir, "info.json", &inf);
-    write_timeline(
-        dir,
-        &[
-            [
-                "2024-05-03 10:00:00.000000",
-                HOSTILE_IMG,
-                HOSTILE_SCRIPT,
-                &hostile,
-            ],
-            [
-                "2024-05-03 10:01:00.000000",
-                "sms",
-                "sms_received",
-                &hostile,
-            ],
-        ],
-    );
-}
-
 #[test]
 fn hostile_strings_appear_only_escaped() {
     let dir = tempfile::tempdir().unwrap();
