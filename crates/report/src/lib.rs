@@ -15,6 +15,8 @@ pub mod info;
 pub mod json;
 pub mod log;
 pub mod read;
+pub mod recheck;
+pub mod rematch;
 pub mod sorter;
 pub mod timesketch;
 pub mod writer;
