@@ -8,6 +8,7 @@
 //! * [`read`]: reading `<module>.json` and `alerts.json` back, for re-checking;
 //! * [`html`]: `report.html`, a self-contained summary page for non-experts, rebuilt from a folder's files.
 
+pub mod cases;
 pub mod error;
 pub mod explain;
 pub mod html;
