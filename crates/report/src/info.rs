@@ -70,8 +70,33 @@ pub struct RunInfo {
     /// Which indicator set was used (e.g. "builtin snapshot 2025-05-01, 12 files, 3456 indicators").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub indicators: Option<String>,
+    /// The indicator sets used, with where they come from (shown by report.html next to each match).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub indicator_sets: Vec<IndicatorSetInfo>,
     pub alerts: AlertCounts,
     pub modules: Vec<ModuleInfo>,
+}
+
+/// One indicator set as written in info.json's `indicator_sets`: `file` is the `stix2_file_name` its
+/// matches carry (`builtin:<name>` or a path).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct IndicatorSetInfo {
+    pub file: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Who published the indicators (e.g. "Amnesty International").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
+    /// Upstream repository, `owner/name`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub licence: Option<String>,
+    pub indicators: usize,
 }
 
 /// How one module fared, as written in info.json.

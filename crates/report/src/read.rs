@@ -13,7 +13,7 @@ use telltale_core::{Alert, Record};
 use crate::error::ReportError;
 
 /// Files of an output folder that are not a module's records.
-const NOT_MODULES: [&str; 2] = ["alerts.json", "info.json"];
+const NOT_MODULES: [&str; 3] = ["alerts.json", "info.json", "alerts.original.json"];
 
 /// The modules that wrote `<module>.json` in `dir`, sorted.
 pub fn list_modules(dir: &Path) -> Result<Vec<String>, ReportError> {

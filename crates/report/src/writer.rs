@@ -8,12 +8,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use telltale_core::engine::{ModuleOutcome, ModuleStatus, Output};
-use telltale_core::{Alert, Level, Record, TimelineEvent};
+use telltale_core::{Alert, Record, TimelineEvent};
 
 use crate::error::ReportError;
 use crate::json::{JsonArrayWriter, array_element};
 use crate::log::CommandLog;
 use crate::sorter::{DEFAULT_CHUNK_ROWS, ExternalSorter, Row};
+use crate::timesketch::AlertTag;
 
 pub const TIMELINE_HEADER: [&str; 4] = ["UTC Timestamp", "Plugin", "Event", "Description"];
 pub const ALERTS_TIMELINE_HEADER: [&str; 4] = ["Event Time", "Module", "Message", "Event"];
@@ -59,8 +60,8 @@ pub struct OutputDir {
     streams: Mutex<HashMap<String, Stream>>,
     alerts: Mutex<JsonArrayWriter>,
     alert_count: AtomicU64,
-    /// (module, event time) → most severe level, to tag Timesketch events of detected records.
-    alert_levels: Mutex<HashMap<(String, String), Level>>,
+    /// (module, event time) → most severe alert, to tag Timesketch events of detected records.
+    alert_levels: Mutex<HashMap<(String, String), AlertTag>>,
     timeline: ExternalSorter,
     alerts_timeline: ExternalSorter,
     error: Mutex<Option<ReportError>>,
@@ -222,8 +223,8 @@ impl OutputDir {
                     jsonl = Some(BufWriter::new(f));
                 }
                 if let Some(w) = jsonl.as_mut() {
-                    let level = levels.get(&(row[1].clone(), row[0].clone())).copied();
-                    crate::timesketch::write_line(w, row, level)
+                    let tag = levels.get(&(row[1].clone(), row[0].clone()));
+                    crate::timesketch::write_line_with(w, row, tag)
                         .map_err(|e| ReportError::io(&jsonl_path, e))?;
                 }
             }
@@ -338,10 +339,13 @@ impl Output for OutputDir {
             self.check(r);
             if self.opts.timesketch {
                 let mut levels = lock(&self.alert_levels);
-                let e = levels
-                    .entry((alert.module.clone(), time.clone()))
-                    .or_insert(alert.level);
-                *e = (*e).max(alert.level);
+                let tag = AlertTag::from_alert(alert);
+                match levels.get_mut(&(alert.module.clone(), time.clone())) {
+                    Some(old) => old.merge(tag),
+                    None => {
+                        levels.insert((alert.module.clone(), time.clone()), tag);
+                    }
+                }
             }
         }
     }

@@ -1,0 +1,418 @@
+//! Matching a record read back from `<module>.json` against indicators, without the module that wrote it:
+//! which fields hold URLs, hosts, process names, e-mail addresses, app ids, paths or hashes is guessed
+//! from the field names (and, for e-mail addresses, IP addresses and hashes, from the values). This is
+//! what lets `telltale recheck` work on any output folder, MVT's included.
+//!
+//! The guess errs on the side of checking a field with a matcher that fits it: a matcher only reports
+//! values that equal (or, for hosts, are under) an indicator, so checking one field more costs time, not
+//! false alerts.
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+use telltale_core::ioc::{IocIndex, Match};
+use telltale_core::{Alert, Level, MatchedIndicator, Record};
+
+/// Values longer than this are not matched (bytes; free text is cut to this length).
+const MAX_VALUE: usize = 64 * 1024;
+/// Nesting followed into objects and arrays.
+const MAX_DEPTH: usize = 8;
+
+/// Modules whose `name`/`client` fields are process names.
+const PROCESS_MODULES: [&str; 7] = [
+    "process",
+    "datausage",
+    "netusage",
+    "shutdown",
+    "analytics",
+    "locationd",
+    "crash",
+];
+
+/// The lower-case words of a field name: split at non-alphanumerics and lower→upper case changes
+/// (`bundleIdentifier` → `bundle`, `identifier`; `ZPROCNAME` → `zprocname`).
+fn words(key: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in key.chars() {
+        if !c.is_alphanumeric() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        cur.extend(c.to_lowercase());
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+struct Key {
+    lower: String,
+    words: Vec<String>,
+}
+
+impl Key {
+    fn new(k: &str) -> Self {
+        Key {
+            lower: k.to_lowercase(),
+            words: words(k),
+        }
+    }
+    /// A whole word of the name is one of `ws`.
+    fn word(&self, ws: &[&str]) -> bool {
+        self.words.iter().any(|w| ws.contains(&w.as_str()))
+    }
+    /// The lower-cased name contains one of `subs` (for longer, unambiguous stems).
+    fn has(&self, subs: &[&str]) -> bool {
+        subs.iter().any(|s| self.lower.contains(s))
+    }
+}
+
+fn looks_like_email(v: &str) -> bool {
+    let v = v.trim().trim_start_matches("mailto:");
+    let Some((user, domain)) = v.split_once('@') else {
+        return false;
+    };
+    !user.is_empty()
+        && domain.contains('.')
+        && !v.contains("://")
+        && !v.chars().any(char::is_whitespace)
+}
+
+fn looks_like_hash(v: &str) -> bool {
+    matches!(v.len(), 32 | 40 | 64) && v.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Every indicator a string value of field `key` (at `path`) matches, by the field's kind.
+fn check_value(iocs: &IocIndex, module: &str, key: &Key, value: &str) -> Vec<Match> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Vec::new();
+    }
+    let mut m = Vec::new();
+    if v.len() > MAX_VALUE {
+        // Only free text is worth a look when this long.
+        if key.has(&["text", "body", "message", "content", "description"]) {
+            let mut end = MAX_VALUE;
+            while !v.is_char_boundary(end) {
+                end -= 1;
+            }
+            m.extend(iocs.match_text(&v[..end]));
+        }
+        return m;
+    }
+    let module = module.to_lowercase();
+
+    let urlish = key.has(&["url", "link", "href", "referr", "referer", "redirect"])
+        || key.word(&["uri", "src", "origin"])
+        || v.starts_with("http://")
+        || v.starts_with("https://");
+    if urlish {
+        m.extend(iocs.match_url(v));
+    }
+    if key.has(&["host", "domain", "server", "fqdn"]) || key.word(&["sni", "site"]) {
+        m.extend(iocs.match_host(v));
+    }
+    if v.parse::<std::net::IpAddr>().is_ok() {
+        m.extend(iocs.match_ip(v));
+    }
+    if key.has(&[
+        "process",
+        "procname",
+        "proc_name",
+        "executable",
+        "binary",
+        "cmdline",
+    ]) || key.word(&["proc", "exec", "command", "cmd", "comm"])
+        || (key.word(&["name", "client", "path"])
+            && PROCESS_MODULES.iter().any(|p| module.contains(p)))
+    {
+        m.extend(iocs.match_process(v));
+    }
+    if looks_like_email(v) {
+        m.extend(iocs.match_email(v.trim_start_matches("mailto:")));
+    }
+    if key.has(&[
+        "text",
+        "body",
+        "message",
+        "description",
+        "content",
+        "title",
+        "subject",
+        "note",
+        "summary",
+        "snippet",
+        "caption",
+        "comment",
+    ]) || key.word(&["msg"])
+    {
+        m.extend(iocs.match_text(v));
+    }
+    if key.has(&[
+        "package",
+        "bundle",
+        "appid",
+        "app_id",
+        "application",
+        "installer",
+    ]) || key.word(&["app", "identifier", "pkg"])
+    {
+        m.extend(iocs.match_app_id(v));
+    }
+    if key.has(&["path", "file", "folder", "directory"]) || key.word(&["dir"]) {
+        m.extend(iocs.match_file_path(v));
+        m.extend(iocs.match_file_name(v));
+    }
+    if looks_like_hash(v) || key.has(&["sha256", "sha1", "md5", "hash", "digest"]) {
+        if key.has(&["cert", "signature", "signing", "signer"]) {
+            m.extend(iocs.match_cert_hash(v));
+        } else {
+            m.extend(iocs.match_file_hash(v));
+        }
+    }
+    if key.has(&["profile", "payload"]) && (key.has(&["identifier", "uuid"]) || key.word(&["id"])) {
+        m.extend(iocs.match_profile_id(v));
+    }
+    if module.contains("prop") && (key.word(&["name", "property", "key"])) {
+        m.extend(iocs.match_android_property(v));
+    }
+    m
+}
+
+struct Walker<'a> {
+    iocs: &'a IocIndex,
+    module: &'a str,
+    out: Vec<(Match, String)>,
+    seen: HashSet<(String, String, String)>,
+}
+
+impl Walker<'_> {
+    fn walk(&mut self, path: &str, key: &Key, v: &Value, depth: usize) {
+        match v {
+            Value::String(s) => {
+                for m in check_value(self.iocs, self.module, key, s) {
+                    let k = (
+                        m.value.to_string(),
+                        m.kind.as_stix().to_string(),
+                        path.to_string(),
+                    );
+                    if self.seen.insert(k) {
+                        self.out.push((m, path.to_string()));
+                    }
+                }
+            }
+            Value::Array(a) if depth < MAX_DEPTH => {
+                for e in a {
+                    self.walk(path, key, e, depth + 1);
+                }
+            }
+            Value::Object(o) if depth < MAX_DEPTH => {
+                for (k, e) in o {
+                    let p = format!("{path}.{k}");
+                    self.walk(&p, &Key::new(k), e, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The indicators `rec` (a record of `module`) matches, each with the field (dotted path for nested
+/// values) that holds the matching value. One entry per (indicator, field).
+pub fn rematch_record(iocs: &IocIndex, module: &str, rec: &Record) -> Vec<(Match, String)> {
+    let mut w = Walker {
+        iocs,
+        module,
+        out: Vec::new(),
+        seen: HashSet::new(),
+    };
+    for (k, v) in rec {
+        w.walk(k, &Key::new(k), v, 0);
+    }
+    w.out
+}
+
+/// The time of a record, from its usual time fields (`isodate`, `timestamp`, …), normalised.
+pub fn record_time(rec: &Record) -> Option<String> {
+    const FIRST: [&str; 6] = [
+        "isodate",
+        "timestamp",
+        "event_time",
+        "datetime",
+        "date",
+        "time",
+    ];
+    let parse = |v: &Value| {
+        v.as_str()
+            .and_then(telltale_core::time::parse)
+            .map(telltale_core::time::format)
+    };
+    for k in FIRST {
+        if let Some(t) = rec.get(k).and_then(parse) {
+            return Some(t);
+        }
+    }
+    rec.iter()
+        .filter(|(k, _)| {
+            let k = k.to_lowercase();
+            k.contains("isodate") || k.contains("timestamp") || k.ends_with("_date")
+        })
+        .find_map(|(_, v)| parse(v))
+}
+
+/// [`rematch_record`] as HIGH alerts, one per (indicator, field), for `recheck`.
+pub fn rematch_alerts(iocs: &IocIndex, module: &str, rec: &Record) -> Vec<Alert> {
+    let time = record_time(rec);
+    rematch_record(iocs, module, rec)
+        .into_iter()
+        .map(|(m, field)| Alert {
+            level: Level::High,
+            module: module.to_string(),
+            message: format!(
+                "field {field} of a {module} record matches indicator {} ({}) of {}",
+                m.value,
+                m.kind.as_stix(),
+                m.collections.join(", ")
+            ),
+            event_time: time.clone(),
+            event: Value::Object(rec.clone()),
+            matched_indicator: Some(MatchedIndicator::from(&m)),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use telltale_core::ioc::IndicatorKind as K;
+    use telltale_core::record;
+
+    fn index() -> IocIndex {
+        IocIndex::from_values(
+            &[
+                (K::Domain, "evil.com"),
+                (K::ProcessName, "bh"),
+                (K::Email, "bad@evil-mail.org"),
+                (K::AppId, "com.spy.app"),
+                (K::FileName, "spy.dylib"),
+                (K::FilePath, "/private/var/db/spy/"),
+                (K::FileSha256, &"a".repeat(64)),
+                (K::AppCertSha1, &"b".repeat(40)),
+                (K::ConfigurationProfileId, "com.spy.profile"),
+                (K::AndroidProperty, "persist.spy.enabled"),
+                (K::Ipv4, "203.0.113.7"),
+            ],
+            "Pegasus",
+        )
+    }
+
+    fn fields(module: &str, rec: &Record) -> Vec<(String, String)> {
+        let mut v: Vec<_> = rematch_record(&index(), module, rec)
+            .into_iter()
+            .map(|(m, f)| (f, m.value.to_string()))
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn field_names_pick_the_matcher() {
+        let rec = record! {
+            "url" => "https://sub.evil.com/x",
+            "redirect_destination" => "http://evil.com/",
+            "domain" => "EVIL.com",
+            "proc_name" => "bh",
+            "ZPROCESS" => "/usr/libexec/bh",
+            "sender" => "bad@evil-mail.org",
+            "text" => "click https://evil.com/a now",
+            "package_name" => "com.spy.app",
+            "bundleIdentifier" => "com.spy.app",
+            "file_path" => "/private/var/db/spy/x.plist",
+            "relative_path" => "Library/spy.dylib",
+            "sha256" => "a".repeat(64),
+            "cert_sha1" => "b".repeat(40),
+            "PayloadIdentifier" => "com.spy.profile",
+            "remote" => "203.0.113.7",
+            "links" => ["https://ok.org", "https://evil.com/z"],
+            "nested" => serde_json::json!({"deep": {"host": "evil.com"}}),
+        };
+        let got = fields("any", &rec);
+        let names: Vec<&str> = got.iter().map(|(f, _)| f.as_str()).collect();
+        for f in [
+            "url",
+            "redirect_destination",
+            "domain",
+            "proc_name",
+            "ZPROCESS",
+            "sender",
+            "text",
+            "package_name",
+            "bundleIdentifier",
+            "file_path",
+            "relative_path",
+            "sha256",
+            "cert_sha1",
+            "PayloadIdentifier",
+            "remote",
+            "links",
+            "nested.deep.host",
+        ] {
+            assert!(names.contains(&f), "{f} not matched: {got:?}");
+        }
+    }
+
+    #[test]
+    fn module_context_for_names_and_properties() {
+        let rec = record! { "name" => "bh" };
+        assert_eq!(
+            fields("aqf_processes", &rec),
+            [("name".into(), "bh".into())]
+        );
+        assert!(fields("contacts", &rec).is_empty());
+        let rec = record! { "name" => "persist.spy.enabled", "value" => "1" };
+        assert_eq!(fields("aqf_getprop", &rec).len(), 1);
+    }
+
+    #[test]
+    fn lookalikes_and_plain_data_do_not_match() {
+        let rec = record! {
+            "url" => "https://notevil.com/",
+            "domain" => "evil.com.example.org",
+            "text" => "evil dot com, nothing here",
+            "proc_name" => "bhx",
+            "sender" => "good@evil-mail.org.uk",
+            "package_name" => "com.spy.app.other",
+            "count" => 3,
+            "flag" => true,
+        };
+        assert!(fields("any", &rec).is_empty(), "{:?}", fields("any", &rec));
+    }
+
+    #[test]
+    fn alerts_carry_time_field_and_indicator() {
+        let rec =
+            record! { "isodate" => "2024-05-03 10:00:00.000000", "url" => "https://evil.com/" };
+        let a = rematch_alerts(&index(), "safari_history", &rec);
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].level, Level::High);
+        assert_eq!(
+            a[0].event_time.as_deref(),
+            Some("2024-05-03 10:00:00.000000")
+        );
+        assert!(
+            a[0].message
+                .starts_with("field url of a safari_history record matches")
+        );
+        assert_eq!(a[0].matched_indicator.as_ref().unwrap().name, "Pegasus");
+    }
+}
