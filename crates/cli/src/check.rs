@@ -44,6 +44,12 @@ pub struct CheckArgs {
     /// No progress bar
     #[arg(short, long)]
     pub quiet: bool,
+    /// The case index (default: cases.sqlite in telltale's user data folder)
+    #[arg(long, value_name = "PATH")]
+    pub case_db: Option<PathBuf>,
+    /// Also write timeline.jsonl (Timesketch import format)
+    #[arg(long)]
+    pub timesketch: bool,
 }
 
 static PANICS: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -222,7 +228,10 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
 
     let out_dir = args.output.clone().unwrap_or_else(|| default_output(&path));
     check_output_outside(&path, &out_dir)?;
-    let writer = telltale_report::OutputDir::create(&out_dir, telltale_report::OutputOptions::default())
+    let writer = telltale_report::OutputDir::create(
+        &out_dir,
+        telltale_report::OutputOptions { timesketch: args.timesketch, ..Default::default() },
+    )
         .with_context(|| format!("creating the output folder {}", out_dir.display()))?;
     let log = writer.log().clone();
     log.info(format!("telltale {} {}", env!("CARGO_PKG_VERSION"), redacted_command_line()));
@@ -260,9 +269,24 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
             .collect();
     }
     info.set_summary(&summary);
+    info.indicator_sets = crate::report_cmd::indicator_sets(&iocs.index);
+    for w in acq.read_warnings() {
+        log.warn(&w);
+        eprintln!("telltale: warning: {w}");
+    }
     writer.finish().with_context(|| format!("writing outputs to {}", out_dir.display()))?;
     telltale_report::write_info(&out_dir, &info)
         .with_context(|| format!("writing {}", out_dir.join("info.json").display()))?;
+    match telltale_report::write_html_report(&out_dir) {
+        Ok(p) => log.info(format!("report: {}", p.display())),
+        Err(e) => {
+            log.warn(format!("report.html not written: {e}"));
+            eprintln!("telltale: warning: report.html not written: {e}");
+        }
+    }
+    if let Err(e) = crate::cases::record_check(args.case_db.as_deref(), &out_dir) {
+        eprintln!("telltale: warning: the check was not recorded in the case index: {e:#}");
+    }
     log.info(format!(
         "finished in {:.2} s: {} alert(s), {} HIGH or CRITICAL",
         started.elapsed().as_secs_f64(),
@@ -295,6 +319,7 @@ fn print_summary(summary: &telltale_core::RunSummary, out_dir: &Path) {
         }
     );
     eprintln!("Outputs: {}", out_dir.display());
+    eprintln!("  report.html is a readable summary: open it in a browser.");
     eprintln!("  alerts.json lists every alert; timeline.csv is everything that happened, in time order;");
     eprintln!("  <module>.json holds what each module read, <module>_detected.json what matched.");
     if summary.has_severe() {

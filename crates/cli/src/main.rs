@@ -3,10 +3,14 @@
 //! A thin binary over the library crates: argument parsing, secrets, progress and the final summary.
 //! Exit codes: 0 = no HIGH/CRITICAL alert, 1 = at least one, 2 = could not run.
 
+mod cases;
 mod check;
+mod decrypt;
 mod hashing;
 mod iocs_cmd;
 mod kinds;
+mod recheck;
+mod report_cmd;
 mod secrets;
 
 use std::path::PathBuf;
@@ -61,15 +65,37 @@ enum Command {
         #[command(subcommand)]
         command: iocs_cmd::IocsCommand,
     },
+    /// Rebuild report.html (and with --timesketch timeline.jsonl) from output folders
+    Report(report_cmd::ReportArgs),
+    /// Re-check earlier results against the current indicators (exit 1 on new HIGH/CRITICAL alerts)
+    Recheck(recheck::RecheckArgs),
+    /// List the checks recorded in the case index
+    Cases(cases::CasesArgs),
+    /// Write a decrypted copy of an encrypted iOS backup (not needed to check it)
+    Decrypt(decrypt::DecryptArgs),
+    /// Write the derived key of an encrypted iOS backup (for --key-file)
+    Key(decrypt::KeyArgs),
 }
 
 fn main() -> ExitCode {
     check::install_panic_hook();
+    // Ctrl-C: remove every private temporary folder (decrypted data) before leaving.
+    let _ = ctrlc::set_handler(|| {
+        telltale_ios::crypto::cleanup_temp_dirs();
+        eprintln!("\ntelltale: interrupted");
+        std::process::exit(130);
+    });
     let cli = Cli::parse();
     let result = std::panic::catch_unwind(|| match cli.command {
         Command::Check(args) => check::run(args),
         Command::Iocs { command } => iocs_cmd::run(command),
+        Command::Report(args) => report_cmd::run(args),
+        Command::Recheck(args) => recheck::run(args),
+        Command::Cases(args) => cases::run(args),
+        Command::Decrypt(args) => decrypt::run_decrypt(args),
+        Command::Key(args) => decrypt::run_key(args),
     });
+    telltale_ios::crypto::cleanup_temp_dirs();
     match result {
         Ok(Ok(code)) => ExitCode::from(code),
         Ok(Err(e)) => {

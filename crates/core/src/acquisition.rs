@@ -69,6 +69,11 @@ pub trait Acquisition: Send + Sync {
     fn facts(&self) -> Vec<DeviceFact> {
         Vec::new()
     }
+    /// Problems met while modules read the evidence (e.g. decrypted sizes that disagree with the
+    /// manifest), to be reported at the end of a run.
+    fn read_warnings(&self) -> Vec<String> {
+        Vec::new()
+    }
     /// The device's time zone when known.
     fn timezone(&self) -> Option<String> {
         None

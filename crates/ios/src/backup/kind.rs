@@ -127,6 +127,9 @@ impl Acquisition for BackupAcquisition {
     fn modules(&self) -> Vec<Box<dyn Module>> {
         crate::modules::all()
     }
+    fn read_warnings(&self) -> Vec<String> {
+        self.evidence.read_warnings()
+    }
     fn facts(&self) -> Vec<DeviceFact> {
         let p = &self.plists;
         let mut out = Vec::new();
