@@ -8,7 +8,6 @@ pub mod backup;
 pub mod modules;
 pub mod nska;
 pub mod util;
-pub mod webkit_util;
 
 pub use backup::{BackupAcquisition, BackupEvidence, IosBackupKind, file_id};
 pub use nska::{MbFile, plist_to_json};

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError, record, time};
 
-use crate::util::{plist_time, read_plist};
+use crate::util::{load_plist, plist_time};
 
 pub const PATHS: [&str; 2] = [
     "HomeDomain/Library/Preferences/com.apple.identityservices.idstatuscache.plist",
@@ -33,7 +33,7 @@ impl Module for IdStatusCache {
         let mut entries = Vec::new();
         let mut found = false;
         for path in PATHS {
-            let Some(root) = read_plist(ctx, out, path)? else {
+            let Some(root) = load_plist(ctx.evidence, out, path)? else {
                 continue;
             };
             found = true;
@@ -200,7 +200,9 @@ mod tests {
         f.put(PATHS[0], b"\x00\x01garbage that is not a plist");
         assert!(run(&IdStatusCache, &f, &iocs(&[])).failed_with("idstatuscache.plist"));
         assert!(matches!(
-            run(&IdStatusCache, &Folder::new(), &iocs(&[])).status,
+            run(&IdStatusCache, Folder::new(), &iocs(&[]))
+                .outcome
+                .status,
             telltale_core::ModuleStatus::NoData(_)
         ));
     }

@@ -6,9 +6,10 @@
 use std::collections::BTreeSet;
 
 use rayon::prelude::*;
-use telltale_core::{Emitter, Module, ModuleContext, ModuleError, Record, sqlite};
+use telltale_core::{Emitter, Module, ModuleContext, ModuleError, Record};
 
 use crate::nska::MbFile;
+use crate::util::open_db;
 
 pub struct Manifest;
 
@@ -89,10 +90,7 @@ impl Module for Manifest {
             out.no_data("no Manifest.db in the backup");
             return Ok(());
         }
-        let (db, warnings) = sqlite::open_for_module(ctx.evidence, DB)?;
-        for w in warnings {
-            out.warn(w);
-        }
+        let db = open_db(ctx.evidence, DB, out)?;
         if !db.has_table("Files") {
             return Err(ModuleError::parse(DB, "no Files table"));
         }

@@ -8,7 +8,7 @@
 
 use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError, record, time};
 
-use crate::util::{plist_time, read_plist};
+use crate::util::{load_plist, plist_time};
 
 pub const PATHS: [&str; 2] = [
     "HomeDomain/Library/Preferences/com.apple.osanalytics.addaily.plist",
@@ -40,7 +40,7 @@ impl Module for OsAnalyticsAdDaily {
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
         let mut found = false;
         for path in PATHS {
-            let Some(root) = read_plist(ctx, out, path)? else {
+            let Some(root) = load_plist(ctx.evidence, out, path)? else {
                 continue;
             };
             found = true;
@@ -150,7 +150,9 @@ mod tests {
         );
         assert!(run(&OsAnalyticsAdDaily, &f, &iocs(&[])).failed_with("addaily.plist"));
         assert!(matches!(
-            run(&OsAnalyticsAdDaily, &Folder::new(), &iocs(&[])).status,
+            run(&OsAnalyticsAdDaily, Folder::new(), &iocs(&[]))
+                .outcome
+                .status,
             telltale_core::ModuleStatus::NoData(_)
         ));
     }

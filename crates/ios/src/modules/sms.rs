@@ -8,7 +8,7 @@
 
 use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError, Record, time};
 
-use crate::util::{extract_links, open_db, sql_f64, sql_to_json};
+use crate::util::{extract_links, open_if_present, sql_f64, sql_to_json};
 
 pub const PATH: &str = "HomeDomain/Library/SMS/sms.db";
 
@@ -87,7 +87,7 @@ impl Module for Sms {
         "SMS/iMessage messages (sms.db): links against indicators, Apple threat notifications"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(db) = open_db(ctx, out, PATH)? else {
+        let Some(db) = open_if_present(ctx, out, PATH)? else {
             return Ok(());
         };
         if !db.has_table("message") {
@@ -347,9 +347,12 @@ mod tests {
             b"this is not a database at all, just some bytes......................................",
         );
         let r = run(&Sms, &f, &iocs(&[]));
-        assert!(r.failed_with("sms.db"), "{:?}", r.status);
-        let r = run(&Sms, &Folder::new(), &iocs(&[]));
-        assert!(matches!(r.status, telltale_core::ModuleStatus::NoData(_)));
+        assert!(r.failed_with("sms.db"), "{:?}", r.outcome.status);
+        let r = run(&Sms, Folder::new(), &iocs(&[]));
+        assert!(matches!(
+            r.outcome.status,
+            telltale_core::ModuleStatus::NoData(_)
+        ));
     }
 
     #[test]
@@ -365,13 +368,13 @@ mod tests {
         let f = Folder::new();
         f.put(PATH, &bytes[..bytes.len() * 6 / 10]);
         let r = run(&Sms, &f, &iocs(&[]));
-        let recovered =
-            matches!(r.status, telltale_core::ModuleStatus::Ok) && !r.warnings.is_empty();
+        let recovered = matches!(r.outcome.status, telltale_core::ModuleStatus::Ok)
+            && !r.outcome.warnings.is_empty();
         assert!(
             recovered || r.failed_with("sms.db"),
             "{:?} {:?}",
-            r.status,
-            r.warnings
+            r.outcome.status,
+            r.outcome.warnings
         );
         if recovered {
             assert!(r.records.len() < 3000);
