@@ -155,6 +155,23 @@ pub fn sql_i64(v: ValueRef<'_>) -> Option<i64> {
     }
 }
 
+/// Reads a plist that must be a dictionary: `Ok(None)` when it is absent, an error naming the file when
+/// it does not parse or is not a dictionary.
+pub fn load_plist_dict(
+    evidence: &dyn Evidence,
+    out: &mut Emitter<'_>,
+    path: &str,
+) -> Result<Option<plist::Dictionary>, ModuleError> {
+    match load_plist(evidence, out, path)? {
+        None => Ok(None),
+        Some(plist::Value::Dictionary(d)) => Ok(Some(d)),
+        Some(_) => Err(ModuleError::parse(
+            path,
+            "the property list is not a dictionary",
+        )),
+    }
+}
+
 /// A plist value that holds a time: a date, or a number converted by `from_number` (e.g.
 /// [`time::from_unix`]).
 pub fn plist_time_as(

@@ -20,6 +20,26 @@ pub const PATH: &str = "WirelessDomain/Library/Databases/DataUsage.sqlite";
 
 pub struct Datausage;
 
+/// MEDIUM when `proc_name` is `BackupAgent` (a retired backup daemon, replaced by BackupAgent2, whose
+/// network use is a known trace of Operation Triangulation).
+pub fn backup_agent_alert(
+    out: &mut Emitter<'_>,
+    proc_name: &str,
+    ts: Option<jiff::Timestamp>,
+    rec: &Record,
+) {
+    if proc_name == "BackupAgent" {
+        out.alert(
+            Level::Medium,
+            "The process BackupAgent used the network: this retired backup daemon (replaced by BackupAgent2) \
+             should not, and its network use is a known trace of the Operation Triangulation spyware",
+            ts,
+            rec,
+            None,
+        );
+    }
+}
+
 struct Row {
     first: Option<jiff::Timestamp>,
     last: Option<jiff::Timestamp>,
@@ -155,17 +175,7 @@ impl Module for Datausage {
                     row.first,
                     &rec,
                 );
-                if proc_name == "BackupAgent" {
-                    out.alert(
-                        Level::Medium,
-                        "The process BackupAgent used the network: this retired backup daemon (replaced by \
-                         BackupAgent2) should not, and its network use is a known trace of the Operation \
-                         Triangulation spyware",
-                        row.live_ts.or(row.first),
-                        &rec,
-                        None,
-                    );
-                }
+                backup_agent_alert(out, &proc_name, row.live_ts.or(row.first), &rec);
             } else if row.live_id.is_some() && manipulated_seen.insert(row.live_proc_id) {
                 out.alert(
                     Level::High,

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError, record, time};
 
-use crate::util::{load_plist, plist_time};
+use crate::util::{load_plist_dict, plist_time};
 
 pub const PATHS: [&str; 2] = [
     "HomeDomain/Library/Preferences/com.apple.identityservices.idstatuscache.plist",
@@ -33,17 +33,11 @@ impl Module for IdStatusCache {
         let mut entries = Vec::new();
         let mut found = false;
         for path in PATHS {
-            let Some(root) = load_plist(ctx.evidence, out, path)? else {
+            let Some(services) = load_plist_dict(ctx.evidence, out, path)? else {
                 continue;
             };
             found = true;
-            let Some(services) = root.as_dictionary() else {
-                return Err(ModuleError::parse(
-                    path,
-                    "the property list is not a dictionary",
-                ));
-            };
-            for (package, users) in services {
+            for (package, users) in &services {
                 let Some(users) = users.as_dictionary() else {
                     continue;
                 };

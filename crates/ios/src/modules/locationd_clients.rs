@@ -8,7 +8,7 @@
 
 use telltale_core::{Emitter, Module, ModuleContext, ModuleError, Record, time};
 
-use crate::util::{dedup_matches, load_plist, plist_time, plist_to_json};
+use crate::util::{dedup_matches, load_plist_dict, plist_time, plist_to_json};
 
 pub const PATH: &str = "RootDomain/Library/Caches/locationd/clients.plist";
 
@@ -35,15 +35,9 @@ impl Module for LocationdClients {
         "Location daemon clients (locationd clients.plist): process names and paths against indicators"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(root) = load_plist(ctx.evidence, out, PATH)? else {
+        let Some(root) = load_plist_dict(ctx.evidence, out, PATH)? else {
             out.no_data(format!("{PATH} is not in the backup"));
             return Ok(());
-        };
-        let Some(root) = root.as_dictionary() else {
-            return Err(ModuleError::parse(
-                PATH,
-                "the property list is not a dictionary",
-            ));
         };
         for (key, v) in root {
             // Some top-level values are migration markers, not clients.

@@ -6,9 +6,10 @@
 //! checked against the process indicators (Pegasus processes appear here); `BackupAgent` (the retired
 //! backup daemon, replaced by BackupAgent2) using the network is flagged MEDIUM (Operation Triangulation).
 
-use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError, record, time};
+use telltale_core::{Emitter, Module, ModuleContext, ModuleError, record, time};
 
-use crate::util::{load_plist, plist_time};
+use super::datausage::backup_agent_alert;
+use crate::util::{load_plist_dict, plist_time};
 
 pub const PATHS: [&str; 2] = [
     "HomeDomain/Library/Preferences/com.apple.osanalytics.addaily.plist",
@@ -40,16 +41,10 @@ impl Module for OsAnalyticsAdDaily {
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
         let mut found = false;
         for path in PATHS {
-            let Some(root) = load_plist(ctx.evidence, out, path)? else {
+            let Some(root) = load_plist_dict(ctx.evidence, out, path)? else {
                 continue;
             };
             found = true;
-            let Some(root) = root.as_dictionary() else {
-                return Err(ModuleError::parse(
-                    path,
-                    "the property list is not a dictionary",
-                ));
-            };
             let Some(baseline) = root.get("netUsageBaseline").and_then(|v| v.as_dictionary())
             else {
                 out.warn(format!("{path}: no netUsageBaseline dictionary"));
@@ -84,17 +79,7 @@ impl Module for OsAnalyticsAdDaily {
                     ts,
                     &rec,
                 );
-                if package == "BackupAgent" {
-                    out.alert(
-                        Level::Medium,
-                        "The process BackupAgent used the network: this retired backup daemon (replaced by \
-                         BackupAgent2) should not, and its network use is a known trace of the Operation \
-                         Triangulation spyware",
-                        ts,
-                        &rec,
-                        None,
-                    );
-                }
+                backup_agent_alert(out, package, ts, &rec);
             }
         }
         if !found {
@@ -108,6 +93,7 @@ impl Module for OsAnalyticsAdDaily {
 mod tests {
     use super::*;
     use crate::util::testing::{Folder, iocs, run};
+    use telltale_core::Level;
     use telltale_core::ioc::IndicatorKind;
     use telltale_testkit::ios_dbs::OsAnalyticsAdDaily as Writer;
 
