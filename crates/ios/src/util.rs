@@ -277,6 +277,11 @@ pub fn backup_domain(path: &str) -> &str {
     path.split('/').next().unwrap_or("")
 }
 
+/// A text field of a record (`None` when absent or not text).
+pub fn field_str<'a>(rec: &'a telltale_core::Record, key: &str) -> Option<&'a str> {
+    rec.get(key).and_then(|v| v.as_str())
+}
+
 /// Removes duplicate indicator matches (same indicator value and kind), keeping the first.
 pub fn dedup_matches(ms: &mut Vec<telltale_ioc::Match>) {
     if ms.len() < 2 {

@@ -88,7 +88,7 @@ impl Module for Contacts {
                 out.ioc_alerts(
                     &matches,
                     &format!("Contact email address {value}"),
-                    None,
+                    created,
                     &rec,
                 );
             }

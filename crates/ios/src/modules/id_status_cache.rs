@@ -68,7 +68,7 @@ impl Module for IdStatusCache {
                 "user" => shown,
                 "isodate" => time::format_opt(*ts),
                 "idstatus" => status,
-                "occurrences" => counts[user.as_str()],
+                "occurrences" => counts.get(user.as_str()).copied().unwrap_or(1),
             };
             out.record(&rec);
             out.timeline(

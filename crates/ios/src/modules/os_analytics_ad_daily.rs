@@ -55,23 +55,21 @@ impl Module for OsAnalyticsAdDaily {
                     continue;
                 };
                 let ts = values.first().and_then(plist_time);
+                let [wifi_in, wifi_out, wwan_in, wwan_out] =
+                    [1, 2, 3, 4].map(|i| num(values.get(i)));
+                let desc = format!(
+                    "{package} WIFI IN: {wifi_in}, WIFI OUT: {wifi_out} - WWAN IN: {wwan_in}, WWAN OUT: {wwan_out}"
+                );
                 let rec = record! {
                     "package" => package,
                     "ts" => time::format_opt(ts),
-                    "wifi_in" => num(values.get(1)),
-                    "wifi_out" => num(values.get(2)),
-                    "wwan_in" => num(values.get(3)),
-                    "wwan_out" => num(values.get(4)),
+                    "wifi_in" => wifi_in,
+                    "wifi_out" => wifi_out,
+                    "wwan_in" => wwan_in,
+                    "wwan_out" => wwan_out,
                 };
                 out.record(&rec);
-                out.timeline(
-                    ts,
-                    "osanalytics_addaily",
-                    format!(
-                        "{package} WIFI IN: {}, WIFI OUT: {} - WWAN IN: {}, WWAN OUT: {}",
-                        rec["wifi_in"], rec["wifi_out"], rec["wwan_in"], rec["wwan_out"]
-                    ),
-                );
+                out.timeline(ts, "osanalytics_addaily", desc);
                 let matches = ctx.iocs.match_process(package);
                 out.ioc_alerts(
                     &matches,

@@ -9,7 +9,8 @@ use serde_json::Value;
 use telltale_core::{Emitter, Module, ModuleContext, ModuleError, Record, record, sqlite, time};
 
 use crate::util::{
-    dedup_matches, each_artifact, extract_links, open_db, sql_f64, sql_string, sql_to_json,
+    dedup_matches, each_artifact, extract_links, field_str, open_db, sql_f64, sql_string,
+    sql_to_json,
 };
 
 pub struct Whatsapp;
@@ -132,7 +133,7 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
         msg.insert("links".into(), links.clone().into());
         out.record(&msg);
 
-        let text = msg["ZTEXT"].as_str().unwrap_or("").replace('\n', "\\n");
+        let text = field_str(&msg, "ZTEXT").unwrap_or("").replace('\n', "\\n");
         let from = msg
             .get("ZFROMJID")
             .and_then(|v| v.as_str())
@@ -315,7 +316,7 @@ fn chat_sessions(
         for (i, n) in names.iter().enumerate() {
             s.insert(n.clone(), sql_to_json(r.get_ref(i).map_err(|e| db.err(e))?));
         }
-        let jid = s["contact_jid"].as_str().unwrap_or("").to_string();
+        let jid = field_str(&s, "contact_jid").unwrap_or("").to_string();
         let resolved = if jid.ends_with("@lid") {
             lid_map
                 .get(jid.split('@').next().unwrap_or(""))
@@ -334,12 +335,12 @@ fn chat_sessions(
             "first_stored_message_date",
             "last_stored_message_date",
         ] {
-            let iso = mac_iso(&s[f]);
+            let iso = s.get(f).and_then(mac_iso);
             s.insert(f.into(), iso.into());
         }
         out.record(&s);
 
-        let name = s["partner_name"].as_str().filter(|n| !n.is_empty());
+        let name = field_str(&s, "partner_name").filter(|n| !n.is_empty());
         let ident = resolved.unwrap_or_else(|| {
             if jid.is_empty() {
                 "unknown".into()
@@ -351,12 +352,14 @@ fn chat_sessions(
             Some(n) => format!("'{n}' ({ident})"),
             None => ident,
         };
-        let chat = if jid.ends_with("@g.us") || !s["group_creation_date"].is_null() {
+        let chat = if jid.ends_with("@g.us")
+            || s.get("group_creation_date").is_some_and(|v| !v.is_null())
+        {
             format!("WhatsApp group chat {label}")
         } else {
             format!("WhatsApp chat with {label}")
         };
-        let t = |f: &str| s[f].as_str().and_then(time::parse);
+        let t = |f: &str| field_str(&s, f).and_then(time::parse);
         out.timeline(
             t("group_creation_date"),
             "group_created",

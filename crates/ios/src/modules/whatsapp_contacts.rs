@@ -4,7 +4,7 @@
 
 use telltale_core::{Emitter, Module, ModuleContext, ModuleError, Record, record, time};
 
-use crate::util::{dedup_matches, each_artifact, open_db, sql_f64, sql_i64, sql_string};
+use crate::util::{dedup_matches, each_artifact, field_str, open_db, sql_f64, sql_i64, sql_string};
 
 pub struct WhatsappContacts;
 
@@ -138,7 +138,9 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
             };
             rec.insert((*f).into(), j);
         }
-        let duration = rec["disappearing_mode_duration"].as_i64();
+        let duration = rec
+            .get("disappearing_mode_duration")
+            .and_then(|v| v.as_i64());
         rec.insert(
             "disappearing_mode_is_on".into(),
             has_duration.then(|| duration.unwrap_or(0) != 0).into(),
@@ -151,7 +153,7 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
         );
         out.record(&rec);
 
-        let s = |f: &str| rec[f].as_str().map(str::to_string);
+        let s = |f: &str| field_str(&rec, f).map(str::to_string);
         let mut contact = s("whatsapp_id")
             .or_else(|| s("lid"))
             .or_else(|| s("phone_number"))
@@ -159,7 +161,7 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
         if let Some(n) = s("full_name").filter(|n| !n.is_empty()) {
             contact = format!("{contact} ({n})");
         }
-        let t = |f: &str| rec[f].as_str().and_then(time::parse);
+        let t = |f: &str| field_str(&rec, f).and_then(time::parse);
         out.timeline(
             t("disappearing_mode_timestamp"),
             "disappearing_mode_set",
@@ -186,7 +188,7 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
 
         let mut m = Vec::new();
         for f in TEXTS {
-            if let Some(text) = rec[*f].as_str() {
+            if let Some(text) = field_str(&rec, f) {
                 m.extend(ctx.iocs.match_text(text));
             }
         }
