@@ -10,7 +10,6 @@ pub mod crypto;
 pub mod modules;
 pub mod nska;
 pub mod util;
-pub mod webkit_util;
 
 pub use backup::{BackupAcquisition, BackupEvidence, IosBackupKind, file_id};
 pub use nska::{MbFile, plist_to_json};

@@ -1,14 +1,13 @@
 //! backup_info, configuration_profiles, manifest, profile_events, applications, global_preferences:
 //! positive, negative and malformed cases on testkit backups read through BackupEvidence.
 
-use std::sync::Mutex;
+#[allow(dead_code)]
+#[path = "common/harness.rs"]
+mod harness;
 
+use harness::run_on as run;
 use plist::{Dictionary, Value};
-use telltale_core::engine::run_one;
-use telltale_core::{
-    Alert, Evidence, Level, Module, ModuleContext, ModuleOutcome, ModuleStatus, Output, Record,
-    RunOptions, TimelineEvent,
-};
+use telltale_core::{Level, ModuleStatus};
 use telltale_ioc::{IndicatorKind, IocIndex};
 use telltale_ios::BackupEvidence;
 use telltale_ios::modules::{
@@ -17,56 +16,6 @@ use telltale_ios::modules::{
     manifest::Manifest, profile_events::ProfileEvents,
 };
 use telltale_testkit::ios_backup::{BackupBuilder, MbFileMeta};
-
-#[derive(Default)]
-struct Collect {
-    records: Mutex<Vec<Record>>,
-    timeline: Mutex<Vec<TimelineEvent>>,
-    alerts: Mutex<Vec<Alert>>,
-}
-
-impl Output for Collect {
-    fn record(&self, _: &str, rec: &Record) {
-        self.records.lock().unwrap().push(rec.clone());
-    }
-    fn detected(&self, _: &str, _: &Record) {}
-    fn timeline(&self, e: TimelineEvent) {
-        self.timeline.lock().unwrap().push(e);
-    }
-    fn alert(&self, a: &Alert) {
-        self.alerts.lock().unwrap().push(a.clone());
-    }
-}
-
-struct Run {
-    outcome: ModuleOutcome,
-    records: Vec<Record>,
-    timeline: Vec<TimelineEvent>,
-    alerts: Vec<Alert>,
-}
-
-impl Run {
-    fn at(&self, level: Level) -> Vec<&Alert> {
-        self.alerts.iter().filter(|a| a.level == level).collect()
-    }
-}
-
-fn run(module: &dyn Module, ev: &dyn Evidence, iocs: &IocIndex) -> Run {
-    let opts = RunOptions::default();
-    let ctx = ModuleContext {
-        evidence: ev,
-        iocs,
-        options: &opts,
-    };
-    let out = Collect::default();
-    let outcome = run_one(module, &ctx, &out);
-    Run {
-        outcome,
-        records: out.records.into_inner().unwrap(),
-        timeline: out.timeline.into_inner().unwrap(),
-        alerts: out.alerts.into_inner().unwrap(),
-    }
-}
 
 fn plist_bytes(d: Dictionary) -> Vec<u8> {
     let mut b = Vec::new();

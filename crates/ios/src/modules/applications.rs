@@ -7,7 +7,8 @@ use plist::Value;
 use sha2::Digest;
 use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError, Record};
 
-use crate::nska::{load_plist, parse_plist, plist_to_json};
+use crate::nska::{parse_plist, plist_to_json};
+use crate::util::load_plist_dict;
 
 pub struct Applications;
 
@@ -35,12 +36,9 @@ impl Module for Applications {
         "Installed apps from the backup's Info.plist and their iTunesMetadata: ids, names, install source"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(v) = load_plist(ctx.evidence, out, "Info.plist")? else {
+        let Some(info) = load_plist_dict(ctx.evidence, out, "Info.plist")? else {
             out.no_data("no Info.plist in the backup");
             return Ok(());
-        };
-        let Value::Dictionary(info) = v else {
-            return Err(ModuleError::parse("Info.plist", "not a dictionary"));
         };
         let apps = info.get("Applications").and_then(Value::as_dictionary);
         let mut ids: Vec<String> = apps

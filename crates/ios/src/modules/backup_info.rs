@@ -4,7 +4,8 @@
 use plist::Value;
 use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError, Record};
 
-use crate::nska::{load_plist, plist_date, plist_to_json};
+use crate::nska::{plist_date, plist_to_json};
+use crate::util::load_plist_dict;
 
 pub struct BackupInfo;
 
@@ -112,12 +113,9 @@ impl Module for BackupInfo {
         "Device and backup facts from the backup's Info.plist; warns when iOS is outdated"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(v) = load_plist(ctx.evidence, out, "Info.plist")? else {
+        let Some(info) = load_plist_dict(ctx.evidence, out, "Info.plist")? else {
             out.no_data("no Info.plist in the backup");
             return Ok(());
-        };
-        let Value::Dictionary(info) = v else {
-            return Err(ModuleError::parse("Info.plist", "not a dictionary"));
         };
         let mut rec = Record::new();
         for f in FIELDS {

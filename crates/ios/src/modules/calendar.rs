@@ -8,7 +8,7 @@
 
 use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError, Record, time};
 
-use crate::util::{open_db, sql_f64, sql_to_json};
+use crate::util::{open_if_present, sql_f64, sql_to_json};
 
 pub const PATH: &str = "HomeDomain/Library/Calendar/Calendar.sqlitedb";
 
@@ -57,7 +57,7 @@ impl Module for Calendar {
         "Calendar events (Calendar.sqlitedb): organizer emails against indicators, QuaDream invitations"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(db) = open_db(ctx, out, PATH)? else {
+        let Some(db) = open_if_present(ctx, out, PATH)? else {
             return Ok(());
         };
         let icols = db.columns("CalendarItem")?;
@@ -211,7 +211,7 @@ mod tests {
         f.put(PATH, b"not sqlite, not anything");
         assert!(run(&Calendar, &f, &iocs(&[])).failed_with("Calendar.sqlitedb"));
         assert!(matches!(
-            run(&Calendar, &Folder::new(), &iocs(&[])).status,
+            run(&Calendar, Folder::new(), &iocs(&[])).outcome.status,
             telltale_core::ModuleStatus::NoData(_)
         ));
     }

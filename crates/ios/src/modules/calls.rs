@@ -5,7 +5,7 @@
 
 use telltale_core::{Emitter, Module, ModuleContext, ModuleError, record, time};
 
-use crate::util::{open_db, sql_f64, sql_string};
+use crate::util::{col_or_null, open_if_present, sql_f64, sql_string};
 
 pub const PATH: &str = "HomeDomain/Library/CallHistoryDB/CallHistory.storedata";
 
@@ -19,7 +19,7 @@ impl Module for Calls {
         "Phone and FaceTime calls (CallHistory.storedata)"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(db) = open_db(ctx, out, PATH)? else {
+        let Some(db) = open_if_present(ctx, out, PATH)? else {
             return Ok(());
         };
         let cols = db.columns("ZCALLRECORD")?;
@@ -27,13 +27,7 @@ impl Module for Calls {
             out.no_data(format!("{PATH} has no ZCALLRECORD table"));
             return Ok(());
         }
-        let pick = |c: &str| {
-            if cols.iter().any(|x| x == c) {
-                c.to_string()
-            } else {
-                "NULL".to_string()
-            }
-        };
+        let pick = |c: &str| col_or_null(&cols, "", c);
         let sql = format!(
             "SELECT {}, {}, {}, {}, {}, {}, {} FROM ZCALLRECORD ORDER BY Z_PK",
             pick("ZDATE"),
@@ -123,7 +117,7 @@ mod tests {
         );
         assert!(run(&Calls, &f, &iocs(&[])).failed_with("CallHistory.storedata"));
         assert!(matches!(
-            run(&Calls, &Folder::new(), &iocs(&[])).status,
+            run(&Calls, Folder::new(), &iocs(&[])).outcome.status,
             telltale_core::ModuleStatus::NoData(_)
         ));
     }

@@ -3,7 +3,7 @@
 
 use telltale_core::{Emitter, Module, ModuleContext, ModuleError, record, time};
 
-use crate::webkit_util::{each_file, find_all, value_i64, value_str};
+use crate::util::{each_artifact, open_db, sql_i64, sql_string};
 
 pub struct ChromeFavicon;
 
@@ -18,17 +18,18 @@ impl Module for ChromeFavicon {
         "Chrome for iOS favicon cache (Favicons): page and icon URLs checked against indicators"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let paths = find_all(ctx.evidence, PATTERNS)?;
-        if paths.is_empty() {
-            out.no_data("Chrome is not in this backup (no Favicons database)");
-            return Ok(());
-        }
-        each_file(&paths, out, |p, out| process(ctx, p, out))
+        each_artifact(
+            ctx,
+            out,
+            PATTERNS,
+            "Chrome is not in this backup (no Favicons database)",
+            |p, out| process(ctx, p, out),
+        )
     }
 }
 
 fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-    let db = crate::webkit_util::open_db(ctx.evidence, path, out)?;
+    let db = open_db(ctx.evidence, path, out)?;
     let tables = db.tables()?;
     if !tables.contains("icon_mapping") || !tables.contains("favicons") {
         return Err(ModuleError::parse(
@@ -59,13 +60,13 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
     let mut recs = Vec::new();
     while let Some(r) = rows.next().map_err(|e| db.err(e))? {
         let get = |i| r.get_ref(i).map_err(|e| db.err(e));
-        let page = value_str(get(0)?).unwrap_or_default();
-        let icon = value_str(get(1)?).unwrap_or_default();
-        let updated = value_i64(get(2)?).unwrap_or(0);
+        let page = sql_string(get(0)?).unwrap_or_default();
+        let icon = sql_string(get(1)?).unwrap_or_default();
+        let updated = sql_i64(get(2)?).unwrap_or(0);
         let raw = if updated != 0 {
             updated
         } else {
-            value_i64(get(3)?).unwrap_or(0)
+            sql_i64(get(3)?).unwrap_or(0)
         };
         recs.push((page, icon, raw));
     }
@@ -82,7 +83,7 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
         out.timeline(ts, "new_favicon", format!("{icon} from {page}"));
         let mut m = ctx.iocs.match_url(&page);
         m.extend(ctx.iocs.match_url(&icon));
-        crate::webkit_util::dedup_matches(&mut m);
+        crate::util::dedup_matches(&mut m);
         out.ioc_alerts(
             &m,
             &format!("Chrome favicon {icon} of page {page}"),
@@ -96,7 +97,7 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::webkit_util::testing::run;
+    use crate::util::testing::{evil, run};
     use telltale_core::Level;
     use telltale_testkit::ios_web::{ChromeFavicons as F, ChromeVariant, utc, write_garbage};
 
@@ -122,7 +123,7 @@ mod tests {
                     utc("2021-07-01T10:02:00Z"),
                 )
                 .write_in(dir.path());
-            let r = run(&ChromeFavicon, dir.path());
+            let r = run(&ChromeFavicon, dir.path(), &evil());
             assert!(r.is_ok());
             assert_eq!(r.records.len(), 3);
             assert_eq!(r.records[1]["isodate"], "2021-07-01 10:01:00.000000");
@@ -135,10 +136,10 @@ mod tests {
     #[test]
     fn missing_and_garbage() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(run(&ChromeFavicon, dir.path()).is_no_data());
+        assert!(run(&ChromeFavicon, dir.path(), &evil()).is_no_data());
         write_garbage(&dir.path().join(F::LOGICAL_PATH));
         assert!(
-            run(&ChromeFavicon, dir.path())
+            run(&ChromeFavicon, dir.path(), &evil())
                 .failed()
                 .unwrap()
                 .contains("Favicons")

@@ -3,7 +3,7 @@
 
 use telltale_core::{Emitter, Module, ModuleContext, ModuleError, record, time};
 
-use crate::webkit_util::{each_file, find_all, value_i64, value_str};
+use crate::util::{each_artifact, open_db, sql_i64, sql_string};
 
 pub struct ChromeHistory;
 
@@ -18,17 +18,18 @@ impl Module for ChromeHistory {
         "Chrome for iOS visits (History): URLs checked against indicators"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let paths = find_all(ctx.evidence, PATTERNS)?;
-        if paths.is_empty() {
-            out.no_data("Chrome is not in this backup (no History database)");
-            return Ok(());
-        }
-        each_file(&paths, out, |p, out| process(ctx, p, out))
+        each_artifact(
+            ctx,
+            out,
+            PATTERNS,
+            "Chrome is not in this backup (no History database)",
+            |p, out| process(ctx, p, out),
+        )
     }
 }
 
 fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-    let db = crate::webkit_util::open_db(ctx.evidence, path, out)?;
+    let db = open_db(ctx.evidence, path, out)?;
     let tables = db.tables()?;
     if !tables.contains("urls") || !tables.contains("visits") {
         return Err(ModuleError::parse(
@@ -54,11 +55,11 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
     let mut rows = st.query([]).map_err(|e| db.err(e))?;
     while let Some(r) = rows.next().map_err(|e| db.err(e))? {
         let get = |i| r.get_ref(i).map_err(|e| db.err(e));
-        let id = value_i64(get(0)?);
-        let url = value_str(get(1)?).unwrap_or_default();
-        let visit_id = value_i64(get(2)?);
-        let raw = value_i64(get(3)?).unwrap_or(0);
-        let source = value_i64(get(4)?);
+        let id = sql_i64(get(0)?);
+        let url = sql_string(get(1)?).unwrap_or_default();
+        let visit_id = sql_i64(get(2)?);
+        let raw = sql_i64(get(3)?).unwrap_or(0);
+        let source = sql_i64(get(4)?);
         let ts = time::from_webkit(raw);
         let rec = record! {
             "id" => id,
@@ -67,7 +68,7 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
             "timestamp" => raw,
             "isodate" => time::format_opt(ts),
             "redirect_source" => source,
-            "title" => value_str(get(5)?),
+            "title" => sql_string(get(5)?),
         };
         out.record(&rec);
         out.timeline(
@@ -89,7 +90,7 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::webkit_util::testing::run;
+    use crate::util::testing::{evil, run};
     use telltale_core::Level;
     use telltale_testkit::ios_web::{ChromeHistory as C, ChromeVariant, utc, write_garbage};
 
@@ -107,7 +108,7 @@ mod tests {
                 .visit("https://notevil.com/", "fine", utc("2021-07-01T10:01:00Z"))
                 .visit_from("https://evil.com/a", "", utc("2021-07-01T10:02:00.5Z"), 2)
                 .write_in(dir.path());
-            let r = run(&ChromeHistory, dir.path());
+            let r = run(&ChromeHistory, dir.path(), &evil());
             assert!(r.is_ok());
             assert_eq!(r.records.len(), 3);
             assert_eq!(r.records[2]["isodate"], "2021-07-01 10:02:00.500000");
@@ -122,10 +123,10 @@ mod tests {
     #[test]
     fn missing_and_garbage() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(run(&ChromeHistory, dir.path()).is_no_data());
+        assert!(run(&ChromeHistory, dir.path(), &evil()).is_no_data());
         write_garbage(&dir.path().join(C::LOGICAL_PATH));
         assert!(
-            run(&ChromeHistory, dir.path())
+            run(&ChromeHistory, dir.path(), &evil())
                 .failed()
                 .unwrap()
                 .contains("Chrome/Default/History")

@@ -26,7 +26,13 @@ impl Module for ConfigurationProfiles {
         let entries = ctx.evidence.find(&format!("{DOMAIN}/**"))?;
         let mut found = false;
         for e in entries {
-            let rel = &e.path[DOMAIN.len() + 1..];
+            let Some(rel) = e
+                .path
+                .strip_prefix(DOMAIN)
+                .and_then(|r| r.strip_prefix('/'))
+            else {
+                continue;
+            };
             let base = rel.rsplit('/').next().unwrap_or(rel);
             if !base.starts_with("profile-") {
                 continue;

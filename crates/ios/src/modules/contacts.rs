@@ -6,7 +6,7 @@
 
 use telltale_core::{Emitter, Module, ModuleContext, ModuleError, record, time};
 
-use crate::util::{open_db, sql_f64, sql_string};
+use crate::util::{open_if_present, sql_f64, sql_string};
 
 pub const PATH: &str = "HomeDomain/Library/AddressBook/AddressBook.sqlitedb";
 
@@ -20,7 +20,7 @@ impl Module for Contacts {
         "Address book entries (AddressBook.sqlitedb): email addresses against indicators"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(db) = open_db(ctx, out, PATH)? else {
+        let Some(db) = open_if_present(ctx, out, PATH)? else {
             return Ok(());
         };
         let pcols = db.columns("ABPerson")?;
@@ -88,7 +88,7 @@ impl Module for Contacts {
                 out.ioc_alerts(
                     &matches,
                     &format!("Contact email address {value}"),
-                    None,
+                    created,
                     &rec,
                 );
             }
@@ -146,7 +146,7 @@ mod tests {
         let r = run(&Contacts, &f, &iocs(&[]));
         assert!(
             r.failed_with("AddressBook.sqlitedb")
-                || matches!(r.status, telltale_core::ModuleStatus::NoData(_))
+                || matches!(r.outcome.status, telltale_core::ModuleStatus::NoData(_))
         );
         let f = Folder::new();
         f.put(
@@ -155,7 +155,7 @@ mod tests {
         );
         assert!(run(&Contacts, &f, &iocs(&[])).failed_with("AddressBook.sqlitedb"));
         assert!(matches!(
-            run(&Contacts, &Folder::new(), &iocs(&[])).status,
+            run(&Contacts, Folder::new(), &iocs(&[])).outcome.status,
             telltale_core::ModuleStatus::NoData(_)
         ));
     }

@@ -14,11 +14,31 @@ use std::collections::{BTreeSet, HashMap};
 
 use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError, Record, record, time};
 
-use crate::util::{open_db, sql_f64, sql_string};
+use crate::util::{col_or_null, open_if_present, sql_f64, sql_string};
 
 pub const PATH: &str = "WirelessDomain/Library/Databases/DataUsage.sqlite";
 
 pub struct Datausage;
+
+/// MEDIUM when `proc_name` is `BackupAgent` (a retired backup daemon, replaced by BackupAgent2, whose
+/// network use is a known trace of Operation Triangulation).
+pub fn backup_agent_alert(
+    out: &mut Emitter<'_>,
+    proc_name: &str,
+    ts: Option<jiff::Timestamp>,
+    rec: &Record,
+) {
+    if proc_name == "BackupAgent" {
+        out.alert(
+            Level::Medium,
+            "The process BackupAgent used the network: this retired backup daemon (replaced by BackupAgent2) \
+             should not, and its network use is a known trace of the Operation Triangulation spyware",
+            ts,
+            rec,
+            None,
+        );
+    }
+}
 
 struct Row {
     first: Option<jiff::Timestamp>,
@@ -40,7 +60,7 @@ impl Module for Datausage {
         "Per-process network usage (DataUsage.sqlite): process names against indicators, deleted process rows"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(db) = open_db(ctx, out, PATH)? else {
+        let Some(db) = open_if_present(ctx, out, PATH)? else {
             return Ok(());
         };
         let pcols = db.columns("ZPROCESS")?;
@@ -49,20 +69,8 @@ impl Module for Datausage {
             out.no_data(format!("{PATH} has no ZPROCESS/ZLIVEUSAGE tables"));
             return Ok(());
         }
-        let l = |c: &str| {
-            if lcols.iter().any(|x| x == c) {
-                format!("ZLIVEUSAGE.{c}")
-            } else {
-                "NULL".into()
-            }
-        };
-        let p = |c: &str| {
-            if pcols.iter().any(|x| x == c) {
-                format!("ZPROCESS.{c}")
-            } else {
-                "NULL".into()
-            }
-        };
+        let l = |c: &str| col_or_null(&lcols, "ZLIVEUSAGE", c);
+        let p = |c: &str| col_or_null(&pcols, "ZPROCESS", c);
         let sql = format!(
             "SELECT {pf}, {pt}, {pn}, {pb}, ZPROCESS.Z_PK, {wi}, {wo}, {ni}, {no}, ZLIVEUSAGE.Z_PK, \
              ZLIVEUSAGE.ZHASPROCESS, {lt} \
@@ -167,17 +175,7 @@ impl Module for Datausage {
                     row.first,
                     &rec,
                 );
-                if proc_name == "BackupAgent" {
-                    out.alert(
-                        Level::Medium,
-                        "The process BackupAgent used the network: this retired backup daemon (replaced by \
-                         BackupAgent2) should not, and its network use is a known trace of the Operation \
-                         Triangulation spyware",
-                        row.live_ts.or(row.first),
-                        &rec,
-                        None,
-                    );
-                }
+                backup_agent_alert(out, &proc_name, row.live_ts.or(row.first), &rec);
             } else if row.live_id.is_some() && manipulated_seen.insert(row.live_proc_id) {
                 out.alert(
                     Level::High,
@@ -339,7 +337,7 @@ mod tests {
         f.put(PATH, &vec![0xAB; 8192]);
         assert!(run(&Datausage, &f, &iocs(&[])).failed_with("DataUsage.sqlite"));
         assert!(matches!(
-            run(&Datausage, &Folder::new(), &iocs(&[])).status,
+            run(&Datausage, Folder::new(), &iocs(&[])).outcome.status,
             telltale_core::ModuleStatus::NoData(_)
         ));
     }

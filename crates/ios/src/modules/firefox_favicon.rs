@@ -4,7 +4,7 @@
 use telltale_core::{Emitter, Module, ModuleContext, ModuleError, record, time};
 
 use super::firefox_history::{PATTERNS, firefox_time};
-use crate::webkit_util::{dedup_matches, each_file, find_all, value_f64, value_i64, value_str};
+use crate::util::{dedup_matches, each_artifact, open_db, sql_f64, sql_i64, sql_string};
 
 pub struct FirefoxFavicon;
 
@@ -16,17 +16,18 @@ impl Module for FirefoxFavicon {
         "Firefox for iOS favicons (browser.db): icon and page URLs checked against indicators"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let paths = find_all(ctx.evidence, PATTERNS)?;
-        if paths.is_empty() {
-            out.no_data("Firefox is not in this backup (no browser.db)");
-            return Ok(());
-        }
-        each_file(&paths, out, |p, out| process(ctx, p, out))
+        each_artifact(
+            ctx,
+            out,
+            PATTERNS,
+            "Firefox is not in this backup (no browser.db)",
+            |p, out| process(ctx, p, out),
+        )
     }
 }
 
 fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-    let db = crate::webkit_util::open_db(ctx.evidence, path, out)?;
+    let db = open_db(ctx.evidence, path, out)?;
     let tables = db.tables()?;
     if !tables.contains("favicons")
         || !tables.contains("favicon_sites")
@@ -45,17 +46,17 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
     let mut rows = st.query([]).map_err(|e| db.err(e))?;
     while let Some(r) = rows.next().map_err(|e| db.err(e))? {
         let get = |i| r.get_ref(i).map_err(|e| db.err(e));
-        let url = value_str(get(1)?).unwrap_or_default();
-        let history_url = value_str(get(7)?).unwrap_or_default();
-        let ts = value_f64(get(5)?).and_then(firefox_time);
+        let url = sql_string(get(1)?).unwrap_or_default();
+        let history_url = sql_string(get(7)?).unwrap_or_default();
+        let ts = sql_f64(get(5)?).and_then(firefox_time);
         let rec = record! {
-            "id" => value_i64(get(0)?),
+            "id" => sql_i64(get(0)?),
             "url" => url,
-            "width" => value_i64(get(2)?),
-            "height" => value_i64(get(3)?),
-            "type" => value_i64(get(4)?),
+            "width" => sql_i64(get(2)?),
+            "height" => sql_i64(get(3)?),
+            "type" => sql_i64(get(4)?),
             "isodate" => time::format_opt(ts),
-            "history_id" => value_i64(get(6)?),
+            "history_id" => sql_i64(get(6)?),
             "history_url" => history_url,
         };
         out.record(&rec);
@@ -80,7 +81,7 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::webkit_util::testing::run;
+    use crate::util::testing::{evil, run};
     use telltale_core::Level;
     use telltale_testkit::ios_web::{FirefoxBrowser as F, FirefoxVariant, utc, write_garbage};
 
@@ -111,7 +112,7 @@ mod tests {
                     utc("2021-07-01T10:02:00Z"),
                 )
                 .write_in(dir.path());
-            let r = run(&FirefoxFavicon, dir.path());
+            let r = run(&FirefoxFavicon, dir.path(), &evil());
             assert!(r.is_ok());
             assert_eq!(r.records.len(), 3);
             assert_eq!(r.records[1]["isodate"], "2021-07-01 10:01:00.000000");
@@ -124,10 +125,10 @@ mod tests {
     #[test]
     fn missing_and_garbage() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(run(&FirefoxFavicon, dir.path()).is_no_data());
+        assert!(run(&FirefoxFavicon, dir.path(), &evil()).is_no_data());
         write_garbage(&dir.path().join(F::LOGICAL_PATH));
         assert!(
-            run(&FirefoxFavicon, dir.path())
+            run(&FirefoxFavicon, dir.path(), &evil())
                 .failed()
                 .unwrap()
                 .contains("browser.db")

@@ -3,7 +3,7 @@
 
 use telltale_core::{Emitter, Module, ModuleContext, ModuleError, record, time};
 
-use crate::webkit_util::{each_file, find_all, value_f64, value_i64, value_str};
+use crate::util::{each_artifact, open_db, sql_f64, sql_i64, sql_string};
 
 pub struct FirefoxHistory;
 
@@ -33,17 +33,18 @@ impl Module for FirefoxHistory {
         "Firefox for iOS visits (browser.db): URLs checked against indicators"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let paths = find_all(ctx.evidence, PATTERNS)?;
-        if paths.is_empty() {
-            out.no_data("Firefox is not in this backup (no browser.db)");
-            return Ok(());
-        }
-        each_file(&paths, out, |p, out| process(ctx, p, out))
+        each_artifact(
+            ctx,
+            out,
+            PATTERNS,
+            "Firefox is not in this backup (no browser.db)",
+            |p, out| process(ctx, p, out),
+        )
     }
 }
 
 fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-    let db = crate::webkit_util::open_db(ctx.evidence, path, out)?;
+    let db = open_db(ctx.evidence, path, out)?;
     let tables = db.tables()?;
     if !tables.contains("history") || !tables.contains("visits") {
         return Err(ModuleError::parse(
@@ -57,16 +58,16 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
     let mut rows = st.query([]).map_err(|e| db.err(e))?;
     while let Some(r) = rows.next().map_err(|e| db.err(e))? {
         let get = |i| r.get_ref(i).map_err(|e| db.err(e));
-        let id = value_i64(get(0)?);
-        let ts = value_f64(get(1)?).and_then(firefox_time);
-        let url = value_str(get(2)?).unwrap_or_default();
+        let id = sql_i64(get(0)?);
+        let ts = sql_f64(get(1)?).and_then(firefox_time);
+        let url = sql_string(get(2)?).unwrap_or_default();
         let rec = record! {
             "id" => id,
             "isodate" => time::format_opt(ts),
             "url" => url,
-            "title" => value_str(get(3)?),
-            "is_local" => value_i64(get(4)?),
-            "type" => value_i64(get(5)?),
+            "title" => sql_string(get(3)?),
+            "is_local" => sql_i64(get(4)?),
+            "type" => sql_i64(get(5)?),
             "firefox_db" => path,
         };
         out.record(&rec);
@@ -84,7 +85,7 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::webkit_util::testing::run;
+    use crate::util::testing::{evil, run};
     use telltale_core::Level;
     use telltale_testkit::ios_web::{FirefoxBrowser as F, FirefoxVariant, utc, write_garbage};
 
@@ -102,7 +103,7 @@ mod tests {
                 .visit("https://notevil.com/", "fine", utc("2021-07-01T10:01:00Z"))
                 .visit("https://evil.com/a", "bad", utc("2021-07-01T10:02:00.25Z"))
                 .write_in(dir.path());
-            let r = run(&FirefoxHistory, dir.path());
+            let r = run(&FirefoxHistory, dir.path(), &evil());
             assert!(r.is_ok());
             assert_eq!(r.records.len(), 3);
             assert_eq!(r.records[2]["isodate"], "2021-07-01 10:02:00.250000");
@@ -115,10 +116,10 @@ mod tests {
     #[test]
     fn missing_and_garbage() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(run(&FirefoxHistory, dir.path()).is_no_data());
+        assert!(run(&FirefoxHistory, dir.path(), &evil()).is_no_data());
         write_garbage(&dir.path().join(F::LOGICAL_PATH));
         assert!(
-            run(&FirefoxHistory, dir.path())
+            run(&FirefoxHistory, dir.path(), &evil())
                 .failed()
                 .unwrap()
                 .contains("browser.db")

@@ -4,7 +4,7 @@
 use plist::Value;
 use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError, record};
 
-use crate::nska::{load_plist, plist_to_json};
+use crate::util::{load_plist_dict, plist_to_json};
 
 pub struct GlobalPreferences;
 
@@ -18,12 +18,9 @@ impl Module for GlobalPreferences {
         "Global preferences (.GlobalPreferences.plist): whether Lockdown Mode is on"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(v) = load_plist(ctx.evidence, out, PATH)? else {
+        let Some(d) = load_plist_dict(ctx.evidence, out, PATH)? else {
             out.no_data("no .GlobalPreferences.plist in the backup");
             return Ok(());
-        };
-        let Value::Dictionary(d) = v else {
-            return Err(ModuleError::parse(PATH, "not a dictionary"));
         };
         for (k, v) in &d {
             let rec = record! { "entry" => k, "value" => plist_to_json(v) };

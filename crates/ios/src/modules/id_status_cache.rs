@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError, record, time};
 
-use crate::util::{plist_time, read_plist};
+use crate::util::{load_plist_dict, plist_time};
 
 pub const PATHS: [&str; 2] = [
     "HomeDomain/Library/Preferences/com.apple.identityservices.idstatuscache.plist",
@@ -33,17 +33,11 @@ impl Module for IdStatusCache {
         let mut entries = Vec::new();
         let mut found = false;
         for path in PATHS {
-            let Some(root) = read_plist(ctx, out, path)? else {
+            let Some(services) = load_plist_dict(ctx.evidence, out, path)? else {
                 continue;
             };
             found = true;
-            let Some(services) = root.as_dictionary() else {
-                return Err(ModuleError::parse(
-                    path,
-                    "the property list is not a dictionary",
-                ));
-            };
-            for (package, users) in services {
+            for (package, users) in &services {
                 let Some(users) = users.as_dictionary() else {
                     continue;
                 };
@@ -74,7 +68,7 @@ impl Module for IdStatusCache {
                 "user" => shown,
                 "isodate" => time::format_opt(*ts),
                 "idstatus" => status,
-                "occurrences" => counts[user.as_str()],
+                "occurrences" => counts.get(user.as_str()).copied().unwrap_or(1),
             };
             out.record(&rec);
             out.timeline(
@@ -200,7 +194,9 @@ mod tests {
         f.put(PATHS[0], b"\x00\x01garbage that is not a plist");
         assert!(run(&IdStatusCache, &f, &iocs(&[])).failed_with("idstatuscache.plist"));
         assert!(matches!(
-            run(&IdStatusCache, &Folder::new(), &iocs(&[])).status,
+            run(&IdStatusCache, Folder::new(), &iocs(&[]))
+                .outcome
+                .status,
             telltale_core::ModuleStatus::NoData(_)
         ));
     }

@@ -12,7 +12,7 @@ use std::collections::HashSet;
 
 use telltale_core::{Emitter, Module, ModuleContext, ModuleError, Record, time};
 
-use crate::util::{open_db, sql_f64, sql_to_json};
+use crate::util::{dedup_matches, open_if_present, sql_f64, sql_to_json};
 
 pub const PATH: &str = "HomeDomain/Library/CoreDuet/People/interactionC.db";
 
@@ -155,7 +155,7 @@ impl Module for InteractionC {
         "People interactions (CoreDuet interactionC.db): addresses, links and apps against indicators"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(db) = open_db(ctx, out, PATH)? else {
+        let Some(db) = open_if_present(ctx, out, PATH)? else {
             return Ok(());
         };
         let icols = db.columns("ZINTERACTIONS")?;
@@ -349,7 +349,7 @@ impl Module for InteractionC {
                     matches.extend(ctx.iocs.match_app_id(&v));
                 }
             }
-            matches.dedup_by(|a, b| a.value == b.value && a.kind == b.kind);
+            dedup_matches(&mut matches);
             out.ioc_alerts(&matches, "An interaction", start, &rec);
         }
         Ok(())
@@ -476,7 +476,7 @@ mod tests {
         f.put(PATH, b"\x00garbage\xff".repeat(200).as_slice());
         assert!(run(&InteractionC, &f, &iocs(&[])).failed_with("interactionC.db"));
         assert!(matches!(
-            run(&InteractionC, &Folder::new(), &iocs(&[])).status,
+            run(&InteractionC, Folder::new(), &iocs(&[])).outcome.status,
             telltale_core::ModuleStatus::NoData(_)
         ));
     }

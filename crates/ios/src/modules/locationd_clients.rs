@@ -8,7 +8,7 @@
 
 use telltale_core::{Emitter, Module, ModuleContext, ModuleError, Record, time};
 
-use crate::util::{plist_time, plist_to_json, read_plist};
+use crate::util::{dedup_matches, load_plist_dict, plist_time, plist_to_json};
 
 pub const PATH: &str = "RootDomain/Library/Caches/locationd/clients.plist";
 
@@ -35,15 +35,9 @@ impl Module for LocationdClients {
         "Location daemon clients (locationd clients.plist): process names and paths against indicators"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(root) = read_plist(ctx, out, PATH)? else {
+        let Some(root) = load_plist_dict(ctx.evidence, out, PATH)? else {
             out.no_data(format!("{PATH} is not in the backup"));
             return Ok(());
-        };
-        let Some(root) = root.as_dictionary() else {
-            return Err(ModuleError::parse(
-                PATH,
-                "the property list is not a dictionary",
-            ));
         };
         for (key, v) in root {
             // Some top-level values are migration markers, not clients.
@@ -78,7 +72,7 @@ impl Module for LocationdClients {
                     matches.extend(ctx.iocs.match_file_path(p));
                 }
             }
-            matches.dedup_by(|a, b| a.value == b.value && a.kind == b.kind);
+            dedup_matches(&mut matches);
             out.ioc_alerts(
                 &matches,
                 &format!("Location client {package}"),
@@ -155,7 +149,9 @@ mod tests {
         f.put(PATH, b"bplist00garbage");
         assert!(run(&LocationdClients, &f, &iocs(&[])).failed_with("clients.plist"));
         assert!(matches!(
-            run(&LocationdClients, &Folder::new(), &iocs(&[])).status,
+            run(&LocationdClients, Folder::new(), &iocs(&[]))
+                .outcome
+                .status,
             telltale_core::ModuleStatus::NoData(_)
         ));
     }

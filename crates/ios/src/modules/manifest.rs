@@ -6,14 +6,29 @@
 use std::collections::BTreeSet;
 
 use rayon::prelude::*;
-use telltale_core::{Emitter, Module, ModuleContext, ModuleError, Record, sqlite};
+use serde_json::Value;
+use telltale_core::{Emitter, Module, ModuleContext, ModuleError, Record, time};
 
 use crate::nska::MbFile;
+use crate::util::open_db;
 
 pub struct Manifest;
 
 const DB: &str = "Manifest.db";
 const CHUNK: usize = 8192;
+/// The keys of a record; rows whose MBFile metadata is missing or undecodable have the first five.
+const KEYS: [&str; 10] = [
+    "file_id",
+    "domain",
+    "relative_path",
+    "flags",
+    "created",
+    "modified",
+    "status_changed",
+    "mode",
+    "owner",
+    "size",
+];
 
 /// Parts of a (lowercased) path that look like host names.
 pub fn host_like_parts(rel: &str) -> BTreeSet<String> {
@@ -89,10 +104,7 @@ impl Module for Manifest {
             out.no_data("no Manifest.db in the backup");
             return Ok(());
         }
-        let (db, warnings) = sqlite::open_for_module(ctx.evidence, DB)?;
-        for w in warnings {
-            out.warn(w);
-        }
+        let db = open_db(ctx.evidence, DB, out)?;
         if !db.has_table("Files") {
             return Err(ModuleError::parse(DB, "no Files table"));
         }
@@ -105,6 +117,14 @@ impl Module for Manifest {
         let mut st = db.conn().prepare(&sql).map_err(|e| db.err(e))?;
         let mut rows = st.query([]).map_err(|e| db.err(e))?;
         let (mut absent, mut undecodable) = (0u64, 0u64);
+        let mut full = Record::new();
+        for k in KEYS {
+            full.insert(k.into(), Value::Null);
+        }
+        let mut base = Record::new();
+        for k in KEYS.iter().take(5) {
+            base.insert((*k).into(), Value::Null);
+        }
         let mut absent_examples = Vec::new();
         let mut done = false;
         while !done {
@@ -146,38 +166,44 @@ impl Module for Manifest {
                 })
                 .collect();
             for (row, mb) in chunk.iter().zip(decoded) {
-                let mut rec = Record::new();
-                rec.insert("file_id".into(), row.file_id.clone().into());
-                rec.insert("domain".into(), row.domain.clone().into());
-                rec.insert("relative_path".into(), row.rel.clone().into());
-                rec.insert("flags".into(), row.flags.into());
-                rec.insert("created".into(), "".into());
                 let mut times = None;
+                let mut mbfile = None;
                 match mb {
-                    Some(Ok(m)) => {
-                        let (b, mo, c) =
-                            (ts(m.birth), ts(m.last_modified), ts(m.last_status_change));
-                        let f = |t: Option<jiff::Timestamp>| {
-                            t.map(telltale_core::time::format)
-                                .map(Into::into)
-                                .unwrap_or(serde_json::Value::Null)
-                        };
-                        rec.insert("created".into(), f(b));
-                        rec.insert("modified".into(), f(mo));
-                        rec.insert("status_changed".into(), f(c));
-                        rec.insert(
-                            "mode".into(),
-                            m.mode
-                                .map(|x| format!("0o{x:o}").into())
-                                .unwrap_or(serde_json::Value::Null),
-                        );
-                        rec.insert("owner".into(), m.user_id.into());
-                        rec.insert("size".into(), m.size.into());
-                        times = Some((b, mo, c));
-                    }
+                    Some(Ok(m)) => mbfile = Some(m),
                     Some(Err(())) => undecodable += 1,
                     None => {}
                 }
+                // Same keys for every row: only the values of one of the two templates are replaced.
+                let rec = if mbfile.is_some() {
+                    &mut full
+                } else {
+                    &mut base
+                };
+                let mut values = rec.values_mut();
+                let mut set = |v: Value| {
+                    if let Some(slot) = values.next() {
+                        *slot = v;
+                    }
+                };
+                set(row.file_id.as_str().into());
+                set(row.domain.as_str().into());
+                set(row.rel.as_str().into());
+                set(row.flags.into());
+                match mbfile {
+                    Some(m) => {
+                        let (b, mo, c) =
+                            (ts(m.birth), ts(m.last_modified), ts(m.last_status_change));
+                        set(time::format_opt(b).into());
+                        set(time::format_opt(mo).into());
+                        set(time::format_opt(c).into());
+                        set(m.mode.map(|x| format!("0o{x:o}")).into());
+                        set(m.user_id.into());
+                        set(m.size.into());
+                        times = Some((b, mo, c));
+                    }
+                    None => set("".into()),
+                }
+                let rec = &*rec;
                 if row.flags == 1 && !row.domain.is_empty() && !row.rel.is_empty() {
                     let logical = format!("{}/{}", row.domain, row.rel);
                     if !ctx.evidence.exists(&logical) {
@@ -187,7 +213,7 @@ impl Module for Manifest {
                         }
                     }
                 }
-                out.record(&rec);
+                out.record(rec);
                 if let Some((b, mo, c)) = times {
                     let desc = format!("{} - {}", row.rel, row.domain);
                     let distinct: BTreeSet<jiff::Timestamp> =
@@ -215,7 +241,7 @@ impl Module for Manifest {
                     &m,
                     &format!("Backup file {} ({})", row.rel, row.domain),
                     when,
-                    &rec,
+                    rec,
                 );
                 for host in host_like_parts(&row.rel) {
                     let m = ctx.iocs.match_host(&host);
@@ -223,7 +249,7 @@ impl Module for Manifest {
                         &m,
                         &format!("Domain \"{host}\" in the backup file path {}", row.rel),
                         when,
-                        &rec,
+                        rec,
                     );
                 }
             }

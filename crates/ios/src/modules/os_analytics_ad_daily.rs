@@ -6,9 +6,10 @@
 //! checked against the process indicators (Pegasus processes appear here); `BackupAgent` (the retired
 //! backup daemon, replaced by BackupAgent2) using the network is flagged MEDIUM (Operation Triangulation).
 
-use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError, record, time};
+use telltale_core::{Emitter, Module, ModuleContext, ModuleError, record, time};
 
-use crate::util::{plist_time, read_plist};
+use super::datausage::backup_agent_alert;
+use crate::util::{load_plist_dict, plist_time};
 
 pub const PATHS: [&str; 2] = [
     "HomeDomain/Library/Preferences/com.apple.osanalytics.addaily.plist",
@@ -40,16 +41,10 @@ impl Module for OsAnalyticsAdDaily {
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
         let mut found = false;
         for path in PATHS {
-            let Some(root) = read_plist(ctx, out, path)? else {
+            let Some(root) = load_plist_dict(ctx.evidence, out, path)? else {
                 continue;
             };
             found = true;
-            let Some(root) = root.as_dictionary() else {
-                return Err(ModuleError::parse(
-                    path,
-                    "the property list is not a dictionary",
-                ));
-            };
             let Some(baseline) = root.get("netUsageBaseline").and_then(|v| v.as_dictionary())
             else {
                 out.warn(format!("{path}: no netUsageBaseline dictionary"));
@@ -60,23 +55,21 @@ impl Module for OsAnalyticsAdDaily {
                     continue;
                 };
                 let ts = values.first().and_then(plist_time);
+                let [wifi_in, wifi_out, wwan_in, wwan_out] =
+                    [1, 2, 3, 4].map(|i| num(values.get(i)));
+                let desc = format!(
+                    "{package} WIFI IN: {wifi_in}, WIFI OUT: {wifi_out} - WWAN IN: {wwan_in}, WWAN OUT: {wwan_out}"
+                );
                 let rec = record! {
                     "package" => package,
                     "ts" => time::format_opt(ts),
-                    "wifi_in" => num(values.get(1)),
-                    "wifi_out" => num(values.get(2)),
-                    "wwan_in" => num(values.get(3)),
-                    "wwan_out" => num(values.get(4)),
+                    "wifi_in" => wifi_in,
+                    "wifi_out" => wifi_out,
+                    "wwan_in" => wwan_in,
+                    "wwan_out" => wwan_out,
                 };
                 out.record(&rec);
-                out.timeline(
-                    ts,
-                    "osanalytics_addaily",
-                    format!(
-                        "{package} WIFI IN: {}, WIFI OUT: {} - WWAN IN: {}, WWAN OUT: {}",
-                        rec["wifi_in"], rec["wifi_out"], rec["wwan_in"], rec["wwan_out"]
-                    ),
-                );
+                out.timeline(ts, "osanalytics_addaily", desc);
                 let matches = ctx.iocs.match_process(package);
                 out.ioc_alerts(
                     &matches,
@@ -84,17 +77,7 @@ impl Module for OsAnalyticsAdDaily {
                     ts,
                     &rec,
                 );
-                if package == "BackupAgent" {
-                    out.alert(
-                        Level::Medium,
-                        "The process BackupAgent used the network: this retired backup daemon (replaced by \
-                         BackupAgent2) should not, and its network use is a known trace of the Operation \
-                         Triangulation spyware",
-                        ts,
-                        &rec,
-                        None,
-                    );
-                }
+                backup_agent_alert(out, package, ts, &rec);
             }
         }
         if !found {
@@ -108,6 +91,7 @@ impl Module for OsAnalyticsAdDaily {
 mod tests {
     use super::*;
     use crate::util::testing::{Folder, iocs, run};
+    use telltale_core::Level;
     use telltale_core::ioc::IndicatorKind;
     use telltale_testkit::ios_dbs::OsAnalyticsAdDaily as Writer;
 
@@ -150,7 +134,9 @@ mod tests {
         );
         assert!(run(&OsAnalyticsAdDaily, &f, &iocs(&[])).failed_with("addaily.plist"));
         assert!(matches!(
-            run(&OsAnalyticsAdDaily, &Folder::new(), &iocs(&[])).status,
+            run(&OsAnalyticsAdDaily, Folder::new(), &iocs(&[]))
+                .outcome
+                .status,
             telltale_core::ModuleStatus::NoData(_)
         ));
     }

@@ -5,7 +5,7 @@
 use serde_json::Value;
 use telltale_core::{Emitter, Module, ModuleContext, ModuleError, record, time};
 
-use crate::webkit_util::{each_file, find_all, value_f64, value_str};
+use crate::util::{each_artifact, open_db, sql_f64, sql_string};
 
 pub struct SafariBrowserState;
 
@@ -25,12 +25,13 @@ impl Module for SafariBrowserState {
         "Safari open tabs and their session history (BrowserState.db), URLs checked against indicators"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let paths = find_all(ctx.evidence, PATTERNS)?;
-        if paths.is_empty() {
-            out.no_data("no Safari BrowserState.db in this backup");
-            return Ok(());
-        }
-        each_file(&paths, out, |p, out| process(ctx, p, out))
+        each_artifact(
+            ctx,
+            out,
+            PATTERNS,
+            "no Safari BrowserState.db in this backup",
+            |p, out| process(ctx, p, out),
+        )
     }
 }
 
@@ -70,7 +71,7 @@ fn session_entries(blob: &[u8]) -> Result<Vec<Value>, String> {
 }
 
 fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-    let db = crate::webkit_util::open_db(ctx.evidence, path, out)?;
+    let db = open_db(ctx.evidence, path, out)?;
     let tables = db.tables()?;
     if !tables.contains("tabs") {
         return Err(ModuleError::parse(
@@ -101,10 +102,10 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
     let mut rows = st.query([]).map_err(|e| db.err(e))?;
     while let Some(r) = rows.next().map_err(|e| db.err(e))? {
         let get = |i| r.get_ref(i).map_err(|e| db.err(e));
-        let title = value_str(get(0)?);
-        let url = value_str(get(1)?);
-        let visible_url = value_str(get(2)?);
-        let ts = value_f64(get(3)?).and_then(time::from_mac_absolute);
+        let title = sql_string(get(0)?);
+        let url = sql_string(get(1)?);
+        let visible_url = sql_string(get(2)?);
+        let ts = sql_f64(get(3)?).and_then(time::from_mac_absolute);
         let entries = match get(4)? {
             rusqlite::types::ValueRef::Blob(b) if !b.is_empty() => match session_entries(b) {
                 Ok(e) => e,
@@ -169,7 +170,7 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::webkit_util::testing::run;
+    use crate::util::testing::{evil, run};
     use telltale_core::Level;
     use telltale_testkit::ios_web::{
         BrowserStateVariant, SafariBrowserState as B, utc, write_garbage,
@@ -201,7 +202,7 @@ mod tests {
                 &[],
             )
             .write_in(dir.path());
-        let r = run(&SafariBrowserState, dir.path());
+        let r = run(&SafariBrowserState, dir.path(), &evil());
         assert!(r.is_ok());
         assert_eq!(r.records.len(), 3);
         assert_eq!(
@@ -241,7 +242,7 @@ mod tests {
                 b"\0\0\0\x02bplist00garbage",
             )
             .write_in(dir.path());
-        let r = run(&SafariBrowserState, dir.path());
+        let r = run(&SafariBrowserState, dir.path(), &evil());
         assert!(r.is_ok());
         assert_eq!(r.records.len(), 2);
         assert_eq!(
@@ -255,9 +256,9 @@ mod tests {
     #[test]
     fn missing_and_garbage() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(run(&SafariBrowserState, dir.path()).is_no_data());
+        assert!(run(&SafariBrowserState, dir.path(), &evil()).is_no_data());
         write_garbage(&dir.path().join(B::LOGICAL_PATH));
-        let r = run(&SafariBrowserState, dir.path());
+        let r = run(&SafariBrowserState, dir.path(), &evil());
         assert!(r.failed().unwrap().contains("BrowserState.db"));
     }
 }

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError, record, time};
 
-use crate::webkit_util::{
-    each_file, find_all, same_site, url_host, value_f64, value_i64, value_str,
+use crate::util::{
+    col_or_null, each_artifact, open_db, same_site, sql_f64, sql_i64, sql_string, url_host,
 };
 
 pub struct SafariHistory;
@@ -36,17 +36,18 @@ impl Module for SafariHistory {
         "Safari visits (History.db): URLs checked against indicators; fast cross-domain redirects of http visits flagged"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let paths = find_all(ctx.evidence, PATTERNS)?;
-        if paths.is_empty() {
-            out.no_data("no Safari History.db in this backup");
-            return Ok(());
-        }
-        each_file(&paths, out, |p, out| process(ctx, p, out))
+        each_artifact(
+            ctx,
+            out,
+            PATTERNS,
+            "no Safari History.db in this backup",
+            |p, out| process(ctx, p, out),
+        )
     }
 }
 
 fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-    let db = crate::webkit_util::open_db(ctx.evidence, path, out)?;
+    let db = open_db(ctx.evidence, path, out)?;
     let tables = db.tables()?;
     if !tables.contains("history_items") || !tables.contains("history_visits") {
         return Err(ModuleError::parse(
@@ -55,14 +56,7 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
         ));
     }
     let cols = db.columns("history_visits")?;
-    let has = |c: &str| cols.iter().any(|x| x.eq_ignore_ascii_case(c));
-    let opt = |c: &str| {
-        if has(c) {
-            format!("history_visits.{c}")
-        } else {
-            "NULL".to_string()
-        }
-    };
+    let opt = |c: &str| col_or_null(&cols, "history_visits", c);
     let q = format!(
         "SELECT history_items.id, history_items.url, history_visits.id, history_visits.visit_time, {}, {}, {}, {} \
          FROM history_items JOIN history_visits ON history_visits.history_item = history_items.id \
@@ -78,14 +72,14 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
     while let Some(r) = rows.next().map_err(|e| db.err(e))? {
         let get = |i| r.get_ref(i).map_err(|e| db.err(e));
         visits.push(Visit {
-            id: value_i64(get(0)?).unwrap_or_default(),
-            url: value_str(get(1)?).unwrap_or_default(),
-            visit_id: value_i64(get(2)?).unwrap_or_default(),
-            time: value_f64(get(3)?).unwrap_or_default(),
-            redirect_source: value_i64(get(4)?),
-            redirect_destination: value_i64(get(5)?),
-            title: value_str(get(6)?),
-            load_successful: value_i64(get(7)?).map(|v| v != 0),
+            id: sql_i64(get(0)?).unwrap_or_default(),
+            url: sql_string(get(1)?).unwrap_or_default(),
+            visit_id: sql_i64(get(2)?).unwrap_or_default(),
+            time: sql_f64(get(3)?).unwrap_or_default(),
+            redirect_source: sql_i64(get(4)?),
+            redirect_destination: sql_i64(get(5)?),
+            title: sql_string(get(6)?),
+            load_successful: sql_i64(get(7)?).map(|v| v != 0),
         });
     }
     let by_visit: HashMap<i64, usize> = visits
@@ -164,7 +158,7 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::webkit_util::testing::run;
+    use crate::util::testing::{evil, run};
     use telltale_testkit::ios_web::{SafariHistory as H, SafariHistoryVariant, utc, write_garbage};
 
     fn t(s: &str) -> jiff::Timestamp {
@@ -186,7 +180,7 @@ mod tests {
             )
             .visit("https://notevil.com/", t("2021-07-01T10:06:00Z"))
             .write_in(dir.path());
-        let r = run(&SafariHistory, dir.path());
+        let r = run(&SafariHistory, dir.path(), &evil());
         assert!(r.is_ok());
         assert_eq!(r.records.len(), 3);
         assert_eq!(r.records[0]["title"], "NSO Group - Wikipedia");
@@ -212,7 +206,7 @@ mod tests {
             )
             .redirect(1, 2)
             .write_in(dir.path());
-        let r = run(&SafariHistory, dir.path());
+        let r = run(&SafariHistory, dir.path(), &evil());
         let med = r.at(Level::Medium);
         assert_eq!(med.len(), 1, "{:?}", r.alerts);
         assert!(med[0].message.contains("300 ms"));
@@ -228,7 +222,7 @@ mod tests {
             .visit("https://evil.com/stage1", t("2021-07-01T10:00:00.100Z"))
             .redirect(1, 2)
             .write_in(dir.path());
-        let r = run(&SafariHistory, dir.path());
+        let r = run(&SafariHistory, dir.path(), &evil());
         assert_eq!(r.at(Level::Medium).len(), 1);
         assert_eq!(r.at(Level::High).len(), 1);
         assert_eq!(r.at(Level::High)[0].event["url"], "https://evil.com/stage1");
@@ -255,7 +249,7 @@ mod tests {
             .redirect(3, 4)
             .redirect(5, 6)
             .write_in(dir.path());
-        let r = run(&SafariHistory, dir.path());
+        let r = run(&SafariHistory, dir.path(), &evil());
         assert!(r.is_ok());
         assert_eq!(r.records.len(), 7);
         assert!(r.alerts.is_empty(), "{:?}", r.alerts);
@@ -274,7 +268,7 @@ mod tests {
                 &dir.path()
                     .join("HomeDomain/Library/Safari/Profiles/ABCD/History.db"),
             );
-        let r = run(&SafariHistory, dir.path());
+        let r = run(&SafariHistory, dir.path(), &evil());
         assert_eq!(r.records.len(), 2);
         assert_eq!(r.at(Level::High).len(), 1);
         assert!(
@@ -300,7 +294,7 @@ mod tests {
         let p = h.write_in(dir.path());
         let bytes = std::fs::read(&p).unwrap();
         std::fs::write(&p, &bytes[..bytes.len() / 2]).unwrap();
-        let r = run(&SafariHistory, dir.path());
+        let r = run(&SafariHistory, dir.path(), &evil());
         match r.failed() {
             Some(msg) => assert!(msg.contains("History.db"), "{msg}"),
             None => assert!(!r.outcome.warnings.is_empty(), "damage is reported"),
@@ -310,9 +304,9 @@ mod tests {
     #[test]
     fn missing_and_garbage() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(run(&SafariHistory, dir.path()).is_no_data());
+        assert!(run(&SafariHistory, dir.path(), &evil()).is_no_data());
         write_garbage(&dir.path().join(H::LOGICAL_PATH));
-        let r = run(&SafariHistory, dir.path());
+        let r = run(&SafariHistory, dir.path(), &evil());
         let msg = r.failed().expect("fails");
         assert!(msg.contains("History.db"), "{msg}");
     }

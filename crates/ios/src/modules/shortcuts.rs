@@ -5,8 +5,8 @@
 
 use telltale_core::{Emitter, Module, ModuleContext, ModuleError, record, time};
 
-use crate::webkit_util::{
-    dedup_matches, each_file, extract_urls, find_all, value_f64, value_i64, value_str,
+use crate::util::{
+    dedup_matches, each_artifact, extract_links, open_db, sql_f64, sql_i64, sql_string,
 };
 
 pub struct Shortcuts;
@@ -35,12 +35,13 @@ impl Module for Shortcuts {
         "Shortcuts (Shortcuts.sqlite): shortcuts, their actions and the URLs they use, checked against indicators"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let paths = find_all(ctx.evidence, PATTERNS)?;
-        if paths.is_empty() {
-            out.no_data("no Shortcuts.sqlite in this backup");
-            return Ok(());
-        }
-        each_file(&paths, out, |p, out| process(ctx, p, out))
+        each_artifact(
+            ctx,
+            out,
+            PATTERNS,
+            "no Shortcuts.sqlite in this backup",
+            |p, out| process(ctx, p, out),
+        )
     }
 }
 
@@ -52,7 +53,7 @@ fn collect_urls(v: &plist::Value, key: Option<&str>, out: &mut Vec<String>, dept
     }
     match v {
         plist::Value::String(s) => {
-            let found = extract_urls(s);
+            let found = extract_links(s);
             if found.is_empty()
                 && key.is_some_and(|k| k.to_ascii_lowercase().contains("url"))
                 && s.contains('.')
@@ -113,7 +114,7 @@ fn parse_actions(data: &[u8]) -> Result<(Vec<String>, Vec<String>), String> {
 }
 
 fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-    let db = crate::webkit_util::open_db(ctx.evidence, path, out)?;
+    let db = open_db(ctx.evidence, path, out)?;
     let tables = db.tables()?;
     if !tables.contains("ZSHORTCUT") {
         return Err(ModuleError::parse(
@@ -152,11 +153,11 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
     let mut rows = st.query([]).map_err(|e| db.err(e))?;
     while let Some(r) = rows.next().map_err(|e| db.err(e))? {
         let get = |i| r.get_ref(i).map_err(|e| db.err(e));
-        let id = value_i64(get(0)?);
-        let name = value_str(get(1)?).unwrap_or_default();
-        let created = value_f64(get(2)?).and_then(time::from_mac_absolute);
-        let modified = value_f64(get(3)?).and_then(time::from_mac_absolute);
-        let description = value_str(get(4)?);
+        let id = sql_i64(get(0)?);
+        let name = sql_string(get(1)?).unwrap_or_default();
+        let created = sql_f64(get(2)?).and_then(time::from_mac_absolute);
+        let modified = sql_f64(get(3)?).and_then(time::from_mac_absolute);
+        let description = sql_string(get(4)?);
         let (identifiers, urls) = match get(5)? {
             rusqlite::types::ValueRef::Blob(b) if !b.is_empty() => match parse_actions(b) {
                 Ok(x) => x,
@@ -218,7 +219,7 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::webkit_util::testing::run;
+    use crate::util::testing::{evil, run};
     use telltale_core::Level;
     use telltale_testkit::ios_web::{
         ShortcutAction as A, Shortcuts as S, ShortcutsVariant, utc, write_garbage,
@@ -253,7 +254,7 @@ mod tests {
                     &[A::url("notevil.com/page"), A::comment("nothing to see")],
                 )
                 .write_in(dir.path());
-            let r = run(&Shortcuts, dir.path());
+            let r = run(&Shortcuts, dir.path(), &evil());
             assert!(r.is_ok());
             assert_eq!(r.records.len(), 3);
             assert_eq!(
@@ -284,7 +285,7 @@ mod tests {
                 &[A::url("evil.com/a")],
             )
             .write_in(dir.path());
-        let r = run(&Shortcuts, dir.path());
+        let r = run(&Shortcuts, dir.path(), &evil());
         assert_eq!(r.at(Level::High).len(), 1);
     }
 
@@ -294,7 +295,7 @@ mod tests {
         S::new()
             .shortcut_raw("broken", utc("2021-01-01T00:00:00Z"), b"bplist00\xff\xff")
             .write_in(dir.path());
-        let r = run(&Shortcuts, dir.path());
+        let r = run(&Shortcuts, dir.path(), &evil());
         assert!(r.is_ok());
         assert_eq!(r.records.len(), 1);
         assert_eq!(r.records[0]["parsed_actions"], 0);
@@ -304,10 +305,10 @@ mod tests {
     #[test]
     fn missing_and_garbage() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(run(&Shortcuts, dir.path()).is_no_data());
+        assert!(run(&Shortcuts, dir.path(), &evil()).is_no_data());
         write_garbage(&dir.path().join(S::LOGICAL_PATH));
         assert!(
-            run(&Shortcuts, dir.path())
+            run(&Shortcuts, dir.path(), &evil())
                 .failed()
                 .unwrap()
                 .contains("Shortcuts.sqlite")

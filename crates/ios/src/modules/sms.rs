@@ -6,9 +6,10 @@
 //! against the indicators, and raises HIGH for Apple's threat notification (Apple's own iMessage telling
 //! the user that state-sponsored / mercenary spyware attackers targeted the phone).
 
+use serde_json::Value;
 use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError, Record, time};
 
-use crate::util::{extract_links, open_db, sql_f64, sql_to_json};
+use crate::util::{extract_links, field_str, open_if_present, sql_f64, sql_to_json};
 
 pub const PATH: &str = "HomeDomain/Library/SMS/sms.db";
 
@@ -87,7 +88,7 @@ impl Module for Sms {
         "SMS/iMessage messages (sms.db): links against indicators, Apple threat notifications"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(db) = open_db(ctx, out, PATH)? else {
+        let Some(db) = open_if_present(ctx, out, PATH)? else {
             return Ok(());
         };
         if !db.has_table("message") {
@@ -117,31 +118,42 @@ impl Module for Sms {
         let mut st = db.conn().prepare(&sql).map_err(|e| db.err(e))?;
         let names: Vec<String> = st.column_names().map(|s| s.to_string()).collect();
         let idx = |n: &str| names.iter().position(|c| c == n);
-        let (i_text, i_body, i_date, i_read, i_from_me) = (
-            idx("text"),
+        let (i_body, i_date, i_read, i_from_me) = (
             idx("attributedBody"),
             idx("date"),
             idx("date_read"),
             idx("is_from_me"),
         );
+        // The keys are the same for every message: the record is built once and only its values are
+        // replaced, in key order (no per-message key allocation or hashing).
+        let columns: Vec<usize> = (0..names.len()).filter(|i| Some(*i) != i_body).collect();
+        let mut rec = Record::new();
+        for &i in &columns {
+            if let Some(n) = names.get(i) {
+                rec.insert(n.clone(), Value::Null);
+            }
+        }
+        rec.insert("text".into(), Value::Null);
+        let text_slot = rec.keys().position(|k| k == "text").unwrap_or(0);
+        let fixed = rec.len();
+        for k in ["isodate", "isodate_read", "direction", "links"] {
+            rec.insert(k.into(), Value::Null);
+        }
         let mut rows = st.query([]).map_err(|e| db.err(e))?;
         while let Some(row) = rows.next().map_err(|e| db.err(e))? {
-            let mut rec = Record::new();
-            for (i, n) in names.iter().enumerate() {
-                if Some(i) == i_body {
-                    continue;
-                }
-                let v = row.get_ref(i).map_err(|e| db.err(e))?;
-                rec.insert(n.clone(), sql_to_json(v));
+            for (slot, &i) in rec.values_mut().zip(&columns) {
+                *slot = sql_to_json(row.get_ref(i).map_err(|e| db.err(e))?);
             }
             let get_f = |i: Option<usize>| i.and_then(|i| row.get_ref(i).ok()).and_then(sql_f64);
             let date = get_f(i_date).and_then(time::from_mac_absolute);
             let date_read = get_f(i_read).and_then(time::from_mac_absolute);
             let from_me = get_f(i_from_me) == Some(1.0);
-            let mut text: String = i_text
-                .and_then(|i| row.get_ref(i).ok())
-                .and_then(|v| v.as_str().ok().map(str::to_string))
-                .unwrap_or_default();
+            let text_value = rec.values_mut().nth(text_slot);
+            let mut text = match text_value {
+                Some(Value::String(t)) => std::mem::take(t),
+                _ => String::new(),
+            };
+            let mut from_body = false;
             if text.is_empty()
                 && let Some(blob) = i_body
                     .and_then(|i| row.get_ref(i).ok())
@@ -149,45 +161,47 @@ impl Module for Sms {
                 && let Some(t) = text_from_attributed_body(blob)
             {
                 text = t;
-                rec.insert("text_from_attributed_body".into(), true.into());
+                from_body = true;
             }
             let links = extract_links(&text);
-            rec.insert("text".into(), text.clone().into());
-            rec.insert("isodate".into(), time::format_opt(date).into());
-            rec.insert("isodate_read".into(), time::format_opt(date_read).into());
-            rec.insert(
-                "direction".into(),
-                if from_me { "sent" } else { "received" }.into(),
-            );
-            rec.insert("links".into(), links.into());
-            out.record(&rec);
-
-            let s = |k: &str| {
-                rec.get(k)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("")
-                    .to_string()
-            };
+            let threat = APPLE_THREAT_NOTIFICATIONS
+                .iter()
+                .any(|p| text.trim_start().starts_with(p));
+            let matches = ctx.iocs.match_text(&text);
             let desc = format!(
                 "{}: {} \"{}\" {} {} ({})",
-                s("service"),
-                s("guid"),
+                field_str(&rec, "service").unwrap_or(""),
+                field_str(&rec, "guid").unwrap_or(""),
                 text.replace('\n', "\\n"),
                 if from_me { "to" } else { "from" },
-                s("phone_number"),
-                s("account")
+                field_str(&rec, "phone_number").unwrap_or(""),
+                field_str(&rec, "account").unwrap_or("")
             );
-            out.timeline(
-                date,
-                if from_me { "sms_sent" } else { "sms_received" },
-                desc.clone(),
-            );
-            out.timeline(date_read, "sms_read", desc);
+            if let Some(slot) = rec.values_mut().nth(text_slot) {
+                *slot = Value::String(text);
+            }
+            let extra = [
+                time::format_opt(date).into(),
+                time::format_opt(date_read).into(),
+                if from_me { "sent" } else { "received" }.into(),
+                links.into(),
+            ];
+            for (slot, v) in rec.values_mut().skip(fixed).zip(extra) {
+                *slot = v;
+            }
+            if from_body {
+                rec.insert("text_from_attributed_body".into(), true.into());
+            }
+            out.record(&rec);
 
-            if APPLE_THREAT_NOTIFICATIONS
-                .iter()
-                .any(|p| text.trim_start().starts_with(p))
-            {
+            let event = if from_me { "sms_sent" } else { "sms_received" };
+            if date_read.is_some() {
+                out.timeline(date, event, desc.clone());
+                out.timeline(date_read, "sms_read", desc);
+            } else {
+                out.timeline(date, event, desc);
+            }
+            if threat {
                 out.alert(
                     Level::High,
                     format!(
@@ -200,8 +214,10 @@ impl Module for Sms {
                     None,
                 );
             }
-            let matches = ctx.iocs.match_text(&text);
             out.ioc_alerts(&matches, "A link in a message", date, &rec);
+            if from_body {
+                rec.remove("text_from_attributed_body");
+            }
         }
         Ok(())
     }
@@ -347,9 +363,12 @@ mod tests {
             b"this is not a database at all, just some bytes......................................",
         );
         let r = run(&Sms, &f, &iocs(&[]));
-        assert!(r.failed_with("sms.db"), "{:?}", r.status);
-        let r = run(&Sms, &Folder::new(), &iocs(&[]));
-        assert!(matches!(r.status, telltale_core::ModuleStatus::NoData(_)));
+        assert!(r.failed_with("sms.db"), "{:?}", r.outcome.status);
+        let r = run(&Sms, Folder::new(), &iocs(&[]));
+        assert!(matches!(
+            r.outcome.status,
+            telltale_core::ModuleStatus::NoData(_)
+        ));
     }
 
     #[test]
@@ -365,13 +384,13 @@ mod tests {
         let f = Folder::new();
         f.put(PATH, &bytes[..bytes.len() * 6 / 10]);
         let r = run(&Sms, &f, &iocs(&[]));
-        let recovered =
-            matches!(r.status, telltale_core::ModuleStatus::Ok) && !r.warnings.is_empty();
+        let recovered = matches!(r.outcome.status, telltale_core::ModuleStatus::Ok)
+            && !r.outcome.warnings.is_empty();
         assert!(
             recovered || r.failed_with("sms.db"),
             "{:?} {:?}",
-            r.status,
-            r.warnings
+            r.outcome.status,
+            r.outcome.warnings
         );
         if recovered {
             assert!(r.records.len() < 3000);

@@ -9,7 +9,7 @@
 
 use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError, Record, time};
 
-use crate::util::{open_db, sql_f64, sql_to_json};
+use crate::util::{open_if_present, sql_f64, sql_to_json};
 
 pub const PATH: &str = "HomeDomain/Library/SMS/sms.db";
 
@@ -23,7 +23,7 @@ impl Module for SmsAttachments {
         "SMS/iMessage attachments (sms.db): file names against indicators, FORCEDENTRY-style /var/tmp files"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(db) = open_db(ctx, out, PATH)? else {
+        let Some(db) = open_if_present(ctx, out, PATH)? else {
             return Ok(());
         };
         let tables = db.tables()?;
@@ -238,7 +238,9 @@ mod tests {
         f.put(PATH, &[0x42; 4096]);
         assert!(run(&SmsAttachments, &f, &iocs(&[])).failed_with("sms.db"));
         assert!(matches!(
-            run(&SmsAttachments, &Folder::new(), &iocs(&[])).status,
+            run(&SmsAttachments, Folder::new(), &iocs(&[]))
+                .outcome
+                .status,
             telltale_core::ModuleStatus::NoData(_)
         ));
     }

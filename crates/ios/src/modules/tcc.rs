@@ -8,7 +8,7 @@
 
 use telltale_core::{Emitter, Module, ModuleContext, ModuleError, record, time};
 
-use crate::util::{open_db, sql_f64, sql_string};
+use crate::util::{open_if_present, sql_f64, sql_string};
 
 pub const PATH: &str = "HomeDomain/Library/TCC/TCC.db";
 
@@ -84,7 +84,7 @@ impl Module for Tcc {
         "Privacy permissions (TCC.db): clients against process and app indicators"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(db) = open_db(ctx, out, PATH)? else {
+        let Some(db) = open_if_present(ctx, out, PATH)? else {
             return Ok(());
         };
         let cols = db.columns("access")?;
@@ -254,7 +254,7 @@ mod tests {
         f.put(PATH, &b"SQLite format 3\0".repeat(64));
         assert!(run(&Tcc, &f, &iocs(&[])).failed_with("TCC.db"));
         assert!(matches!(
-            run(&Tcc, &Folder::new(), &iocs(&[])).status,
+            run(&Tcc, Folder::new(), &iocs(&[])).outcome.status,
             telltale_core::ModuleStatus::NoData(_)
         ));
     }

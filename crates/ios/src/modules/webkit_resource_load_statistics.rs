@@ -4,7 +4,7 @@
 
 use telltale_core::{Emitter, Module, ModuleContext, ModuleError, record, time};
 
-use crate::webkit_util::{backup_domain, each_file, find_all, value_f64, value_i64, value_str};
+use crate::util::{backup_domain, each_artifact, open_db, sql_f64, sql_i64, sql_string};
 
 pub struct WebkitResourceLoadStatistics;
 
@@ -21,17 +21,18 @@ impl Module for WebkitResourceLoadStatistics {
         "WebKit ResourceLoadStatistics observations.db of Safari and apps: observed domains checked against indicators"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let paths = find_all(ctx.evidence, PATTERNS)?;
-        if paths.is_empty() {
-            out.no_data("no WebKit observations.db in this backup");
-            return Ok(());
-        }
-        each_file(&paths, out, |p, out| process(ctx, p, out))
+        each_artifact(
+            ctx,
+            out,
+            PATTERNS,
+            "no WebKit observations.db in this backup",
+            |p, out| process(ctx, p, out),
+        )
     }
 }
 
 fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-    let db = crate::webkit_util::open_db(ctx.evidence, path, out)?;
+    let db = open_db(ctx.evidence, path, out)?;
     db.tables()?;
     let cols = db.columns("ObservedDomains")?;
     let has = |c: &str| cols.iter().any(|x| x == c);
@@ -72,20 +73,20 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
     let mut rows = st.query([]).map_err(|e| db.err(e))?;
     while let Some(r) = rows.next().map_err(|e| db.err(e))? {
         let get = |i| r.get_ref(i).map_err(|e| db.err(e));
-        let registrable = value_str(get(1)?).unwrap_or_default();
-        let last_seen = value_f64(get(2)?);
+        let registrable = sql_string(get(1)?).unwrap_or_default();
+        let last_seen = sql_f64(get(2)?);
         let ts = last_seen.and_then(time::from_unix);
         let mut rec = record! {
-            "domain_id" => value_i64(get(0)?),
+            "domain_id" => sql_i64(get(0)?),
             "registrable_domain" => registrable,
             "last_seen" => last_seen,
-            "had_user_interaction" => value_i64(get(3)?).unwrap_or(0) != 0,
+            "had_user_interaction" => sql_i64(get(3)?).unwrap_or(0) != 0,
             "last_seen_isodate" => time::format_opt(ts),
             "domain" => domain,
             "path" => path,
         };
         for (i, (_, field)) in optional.iter().enumerate() {
-            let v = value_f64(get(4 + i)?);
+            let v = sql_f64(get(4 + i)?);
             rec.insert((*field).into(), v.into());
             if let Some(t) = v.filter(|v| *v >= 0.0).and_then(time::from_unix) {
                 rec.insert(format!("{field}_isodate"), time::format(t).into());
@@ -111,7 +112,7 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::webkit_util::testing::run;
+    use crate::util::testing::{evil, run};
     use telltale_core::Level;
     use telltale_testkit::ios_web::{
         ObservationsVariant, WebkitObservations as W, utc, write_garbage,
@@ -131,7 +132,7 @@ mod tests {
             .variant(ObservationsVariant::Legacy)
             .domain("apple.com", utc("2019-01-01T00:00:00Z"), true)
             .write_in(dir.path(), "HomeDomain");
-        let r = run(&WebkitResourceLoadStatistics, dir.path());
+        let r = run(&WebkitResourceLoadStatistics, dir.path(), &evil());
         assert!(r.is_ok());
         assert_eq!(r.records.len(), 5);
         let high = r.at(Level::High);
@@ -160,9 +161,9 @@ mod tests {
     #[test]
     fn missing_and_garbage() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(run(&WebkitResourceLoadStatistics, dir.path()).is_no_data());
+        assert!(run(&WebkitResourceLoadStatistics, dir.path(), &evil()).is_no_data());
         write_garbage(&dir.path().join("HomeDomain").join(W::RELATIVE_PATH));
-        let r = run(&WebkitResourceLoadStatistics, dir.path());
+        let r = run(&WebkitResourceLoadStatistics, dir.path(), &evil());
         assert!(r.failed().unwrap().contains("observations.db"));
     }
 
@@ -173,7 +174,7 @@ mod tests {
         W::new()
             .domain("evil.com", utc("2021-10-18T12:31:00Z"), false)
             .write_in(dir.path(), "HomeDomain");
-        let r = run(&WebkitResourceLoadStatistics, dir.path());
+        let r = run(&WebkitResourceLoadStatistics, dir.path(), &evil());
         assert!(r.is_ok());
         assert_eq!(r.at(Level::High).len(), 1);
         assert_eq!(r.outcome.warnings.len(), 1);

@@ -5,7 +5,7 @@
 
 use telltale_core::{Emitter, Module, ModuleContext, ModuleError, record, time};
 
-use crate::webkit_util::{backup_domain, each_file, find_all};
+use crate::util::{backup_domain, each_artifact, plist_time_as};
 
 pub struct WebkitSessionResourceLog;
 
@@ -25,12 +25,13 @@ impl Module for WebkitSessionResourceLog {
         "WebKit browsing-session resource logs: origins, redirects and embedded domains checked against indicators"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let paths = find_all(ctx.evidence, PATTERNS)?;
-        if paths.is_empty() {
-            out.no_data("no WebKit full_browsing_session_resourceLog.plist in this backup");
-            return Ok(());
-        }
-        each_file(&paths, out, |p, out| process(ctx, p, out))
+        each_artifact(
+            ctx,
+            out,
+            PATTERNS,
+            "no WebKit full_browsing_session_resourceLog.plist in this backup",
+            |p, out| process(ctx, p, out),
+        )
     }
 }
 
@@ -53,20 +54,9 @@ fn domains(v: Option<&plist::Value>) -> Vec<String> {
     out
 }
 
+/// A date, or Unix seconds (WebKit writes both).
 fn date(v: Option<&plist::Value>) -> Option<jiff::Timestamp> {
-    match v? {
-        plist::Value::Date(d) => {
-            let st: std::time::SystemTime = (*d).into();
-            let secs = match st.duration_since(std::time::UNIX_EPOCH) {
-                Ok(d) => d.as_secs_f64(),
-                Err(e) => -e.duration().as_secs_f64(),
-            };
-            time::from_unix(secs)
-        }
-        plist::Value::Real(f) => time::from_unix(*f),
-        plist::Value::Integer(i) => i.as_signed().and_then(|i| time::from_unix(i as f64)),
-        _ => None,
-    }
+    plist_time_as(v?, time::from_unix)
 }
 
 fn quoted(list: &[String]) -> String {
@@ -165,7 +155,7 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::webkit_util::testing::run;
+    use crate::util::testing::{evil, run};
     use telltale_core::Level;
     use telltale_testkit::ios_web::{
         ResourceLogEntry as E, ResourceLogVariant, SessionResourceLog as L, utc, write_garbage,
@@ -188,7 +178,7 @@ mod tests {
             )
             .entry(E::new("wikipedia.org").subresource_under("notevil.com"))
             .write_in(dir.path(), "AppDomain-com.apple.mobilesafari");
-        let r = run(&WebkitSessionResourceLog, dir.path());
+        let r = run(&WebkitSessionResourceLog, dir.path(), &evil());
         assert!(r.is_ok());
         assert_eq!(r.records.len(), 3);
         assert_eq!(r.records[0]["redirect_destination"][0], "bit.example");
@@ -212,7 +202,7 @@ mod tests {
                 .variant(v)
                 .entry(E::new("a.example").subframe_under("evil.com"))
                 .write_in(dir.path(), "HomeDomain");
-            let r = run(&WebkitSessionResourceLog, dir.path());
+            let r = run(&WebkitSessionResourceLog, dir.path(), &evil());
             assert_eq!(r.at(Level::High).len(), 1, "{v:?}");
             assert_eq!(r.records[0]["subframe_under_origin"][0], "evil.com");
         }
@@ -221,9 +211,9 @@ mod tests {
     #[test]
     fn missing_and_garbage() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(run(&WebkitSessionResourceLog, dir.path()).is_no_data());
+        assert!(run(&WebkitSessionResourceLog, dir.path(), &evil()).is_no_data());
         write_garbage(&dir.path().join("HomeDomain").join(L::RELATIVE_PATH));
-        let r = run(&WebkitSessionResourceLog, dir.path());
+        let r = run(&WebkitSessionResourceLog, dir.path(), &evil());
         assert!(
             r.failed()
                 .unwrap()

@@ -8,8 +8,9 @@ use std::collections::HashMap;
 use serde_json::Value;
 use telltale_core::{Emitter, Module, ModuleContext, ModuleError, Record, record, sqlite, time};
 
-use crate::webkit_util::{
-    dedup_matches, each_file, extract_urls, find_all, value_f64, value_json, value_str,
+use crate::util::{
+    dedup_matches, each_artifact, extract_links, field_str, open_db, sql_f64, sql_string,
+    sql_to_json,
 };
 
 pub struct Whatsapp;
@@ -27,12 +28,13 @@ impl Module for Whatsapp {
         "WhatsApp messages, chats and LID pairs (ChatStorage.sqlite): links and media URLs checked against indicators"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let paths = find_all(ctx.evidence, PATTERNS)?;
-        if paths.is_empty() {
-            out.no_data("WhatsApp is not in this backup (no ChatStorage.sqlite)");
-            return Ok(());
-        }
-        each_file(&paths, out, |p, out| process(ctx, p, out))
+        each_artifact(
+            ctx,
+            out,
+            PATTERNS,
+            "WhatsApp is not in this backup (no ChatStorage.sqlite)",
+            |p, out| process(ctx, p, out),
+        )
     }
 }
 
@@ -48,7 +50,7 @@ fn mac_iso(v: &Value) -> Option<String> {
 }
 
 fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-    let db = crate::webkit_util::open_db(ctx.evidence, path, out)?;
+    let db = open_db(ctx.evidence, path, out)?;
     let tables = db.tables()?;
     if !tables.contains("ZWAMESSAGE") {
         return Err(ModuleError::parse(
@@ -105,7 +107,7 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
         let mut msg = Record::new();
         for (i, n) in names.iter().enumerate() {
             // A joined NULL must not hide a ZWAMESSAGE column of the same name.
-            let v = value_json(r.get_ref(i).map_err(|e| db.err(e))?);
+            let v = sql_to_json(r.get_ref(i).map_err(|e| db.err(e))?);
             if v.is_null() && msg.contains_key(n) {
                 continue;
             }
@@ -122,7 +124,7 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
         let mut links: Vec<String> = Vec::new();
         for f in TEXT_FIELDS.iter().chain(["ZMEDIAURL"].iter()) {
             if let Some(s) = msg.get(*f).and_then(|v| v.as_str()) {
-                links.extend(extract_urls(s));
+                links.extend(extract_links(s));
             }
         }
         links.retain(|l| !is_whatsapp_media(l));
@@ -131,7 +133,7 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
         msg.insert("links".into(), links.clone().into());
         out.record(&msg);
 
-        let text = msg["ZTEXT"].as_str().unwrap_or("").replace('\n', "\\n");
+        let text = field_str(&msg, "ZTEXT").unwrap_or("").replace('\n', "\\n");
         let from = msg
             .get("ZFROMJID")
             .and_then(|v| v.as_str())
@@ -180,11 +182,8 @@ fn lid_pairs(
         path.rsplit_once('/').map(|(d, _)| d).unwrap_or("")
     );
     let lid_db = if ctx.evidence.exists(&lid_path) {
-        match sqlite::open_for_module(ctx.evidence, &lid_path) {
-            Ok((db, warnings)) => {
-                warnings.into_iter().for_each(|w| out.warn(w));
-                Some(db)
-            }
+        match open_db(ctx.evidence, &lid_path, out) {
+            Ok(db) => Some(db),
             Err(e) => {
                 out.warn(e.to_string());
                 None
@@ -202,9 +201,9 @@ fn lid_pairs(
     let rows = db.conn().prepare(q).and_then(|mut st| {
         st.query_map([], |r| {
             Ok((
-                value_str(r.get_ref(0)?),
-                value_str(r.get_ref(1)?),
-                value_f64(r.get_ref(2)?),
+                sql_string(r.get_ref(0)?),
+                sql_string(r.get_ref(1)?),
+                sql_f64(r.get_ref(2)?),
             ))
         })?
         .collect::<Result<Vec<_>, _>>()
@@ -315,9 +314,9 @@ fn chat_sessions(
     while let Some(r) = rows.next().map_err(|e| db.err(e))? {
         let mut s = Record::new();
         for (i, n) in names.iter().enumerate() {
-            s.insert(n.clone(), value_json(r.get_ref(i).map_err(|e| db.err(e))?));
+            s.insert(n.clone(), sql_to_json(r.get_ref(i).map_err(|e| db.err(e))?));
         }
-        let jid = s["contact_jid"].as_str().unwrap_or("").to_string();
+        let jid = field_str(&s, "contact_jid").unwrap_or("").to_string();
         let resolved = if jid.ends_with("@lid") {
             lid_map
                 .get(jid.split('@').next().unwrap_or(""))
@@ -336,12 +335,12 @@ fn chat_sessions(
             "first_stored_message_date",
             "last_stored_message_date",
         ] {
-            let iso = mac_iso(&s[f]);
+            let iso = s.get(f).and_then(mac_iso);
             s.insert(f.into(), iso.into());
         }
         out.record(&s);
 
-        let name = s["partner_name"].as_str().filter(|n| !n.is_empty());
+        let name = field_str(&s, "partner_name").filter(|n| !n.is_empty());
         let ident = resolved.unwrap_or_else(|| {
             if jid.is_empty() {
                 "unknown".into()
@@ -353,12 +352,14 @@ fn chat_sessions(
             Some(n) => format!("'{n}' ({ident})"),
             None => ident,
         };
-        let chat = if jid.ends_with("@g.us") || !s["group_creation_date"].is_null() {
+        let chat = if jid.ends_with("@g.us")
+            || s.get("group_creation_date").is_some_and(|v| !v.is_null())
+        {
             format!("WhatsApp group chat {label}")
         } else {
             format!("WhatsApp chat with {label}")
         };
-        let t = |f: &str| s[f].as_str().and_then(time::parse);
+        let t = |f: &str| field_str(&s, f).and_then(time::parse);
         out.timeline(
             t("group_creation_date"),
             "group_created",
@@ -378,7 +379,7 @@ fn chat_sessions(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::webkit_util::testing::run;
+    use crate::util::testing::{evil, run};
     use telltale_core::Level;
     use telltale_testkit::ios_web::{
         WhatsappChatStorage as W, WhatsappVariant, utc, write_garbage,
@@ -416,7 +417,7 @@ mod tests {
     #[test]
     fn links_and_previews_on_indicators_are_high() {
         let dir = planted(WhatsappVariant::Modern);
-        let r = run(&Whatsapp, dir.path());
+        let r = run(&Whatsapp, dir.path(), &evil());
         assert!(r.is_ok());
         let msgs: Vec<_> = r
             .records
@@ -464,7 +465,7 @@ mod tests {
     #[test]
     fn legacy_schema_without_data_items() {
         let dir = planted(WhatsappVariant::Legacy);
-        let r = run(&Whatsapp, dir.path());
+        let r = run(&Whatsapp, dir.path(), &evil());
         assert!(r.is_ok());
         assert_eq!(
             r.at(Level::High).len(),
@@ -485,7 +486,7 @@ mod tests {
                 utc("2023-12-01T00:00:00Z"),
             )
             .write_in(dir.path());
-        let r = run(&Whatsapp, dir.path());
+        let r = run(&Whatsapp, dir.path(), &evil());
         let s = r
             .records
             .iter()
@@ -501,10 +502,10 @@ mod tests {
     #[test]
     fn missing_and_garbage() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(run(&Whatsapp, dir.path()).is_no_data());
+        assert!(run(&Whatsapp, dir.path(), &evil()).is_no_data());
         write_garbage(&dir.path().join(W::LOGICAL_PATH));
         assert!(
-            run(&Whatsapp, dir.path())
+            run(&Whatsapp, dir.path(), &evil())
                 .failed()
                 .unwrap()
                 .contains("ChatStorage.sqlite")

@@ -4,7 +4,7 @@
 
 use telltale_core::{Emitter, Module, ModuleContext, ModuleError, Record, record, time};
 
-use crate::webkit_util::{dedup_matches, each_file, find_all, value_f64, value_i64, value_str};
+use crate::util::{dedup_matches, each_artifact, field_str, open_db, sql_f64, sql_i64, sql_string};
 
 pub struct WhatsappContacts;
 
@@ -71,17 +71,18 @@ impl Module for WhatsappContacts {
         "WhatsApp contacts (ContactsV2.sqlite): numbers, ids, about texts and disappearing-message timers"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let paths = find_all(ctx.evidence, PATTERNS)?;
-        if paths.is_empty() {
-            out.no_data("no WhatsApp ContactsV2.sqlite in this backup (often missing from incremental backups)");
-            return Ok(());
-        }
-        each_file(&paths, out, |p, out| process(ctx, p, out))
+        each_artifact(
+            ctx,
+            out,
+            PATTERNS,
+            "no WhatsApp ContactsV2.sqlite in this backup (often missing from incremental backups)",
+            |p, out| process(ctx, p, out),
+        )
     }
 }
 
 fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-    let db = crate::webkit_util::open_db(ctx.evidence, path, out)?;
+    let db = open_db(ctx.evidence, path, out)?;
     db.tables()?;
     let cols = db.columns("ZWAADDRESSBOOKCONTACT")?;
     if cols.is_empty() {
@@ -119,26 +120,27 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
     let mut st = db.conn().prepare(&q).map_err(|e| db.err(e))?;
     let mut rows = st.query([]).map_err(|e| db.err(e))?;
     while let Some(r) = rows.next().map_err(|e| db.err(e))? {
-        let mut rec: Record =
-            record! { "row_pk" => value_i64(r.get_ref(0).map_err(|e| db.err(e))?) };
+        let mut rec: Record = record! { "row_pk" => sql_i64(r.get_ref(0).map_err(|e| db.err(e))?) };
         for (f, _) in COLUMNS {
             rec.insert((*f).into(), serde_json::Value::Null);
         }
         for (i, (f, _)) in selected.iter().enumerate() {
             let v = r.get_ref(i + 1).map_err(|e| db.err(e))?;
             let j = if DATES.contains(f) {
-                value_f64(v)
+                sql_f64(v)
                     .and_then(time::from_mac_absolute)
                     .map(time::format)
                     .into()
             } else if NUMBERS.contains(f) {
-                value_i64(v).into()
+                sql_i64(v).into()
             } else {
-                value_str(v).into()
+                sql_string(v).into()
             };
             rec.insert((*f).into(), j);
         }
-        let duration = rec["disappearing_mode_duration"].as_i64();
+        let duration = rec
+            .get("disappearing_mode_duration")
+            .and_then(|v| v.as_i64());
         rec.insert(
             "disappearing_mode_is_on".into(),
             has_duration.then(|| duration.unwrap_or(0) != 0).into(),
@@ -151,7 +153,7 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
         );
         out.record(&rec);
 
-        let s = |f: &str| rec[f].as_str().map(str::to_string);
+        let s = |f: &str| field_str(&rec, f).map(str::to_string);
         let mut contact = s("whatsapp_id")
             .or_else(|| s("lid"))
             .or_else(|| s("phone_number"))
@@ -159,7 +161,7 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
         if let Some(n) = s("full_name").filter(|n| !n.is_empty()) {
             contact = format!("{contact} ({n})");
         }
-        let t = |f: &str| rec[f].as_str().and_then(time::parse);
+        let t = |f: &str| field_str(&rec, f).and_then(time::parse);
         out.timeline(
             t("disappearing_mode_timestamp"),
             "disappearing_mode_set",
@@ -186,7 +188,7 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
 
         let mut m = Vec::new();
         for f in TEXTS {
-            if let Some(text) = rec[*f].as_str() {
+            if let Some(text) = field_str(&rec, f) {
                 m.extend(ctx.iocs.match_text(text));
             }
         }
@@ -204,7 +206,7 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::webkit_util::testing::run;
+    use crate::util::testing::{evil, run};
     use telltale_core::Level;
     use telltale_testkit::ios_web::{
         WaContact, WhatsappContacts as W, WhatsappContactsVariant, utc, write_garbage,
@@ -234,7 +236,7 @@ mod tests {
                 )
                 .contact(WaContact::new("Bob", "+1 555 0101").business("notevil.com shop"))
                 .write_in(dir.path());
-            let r = run(&WhatsappContacts, dir.path());
+            let r = run(&WhatsappContacts, dir.path(), &evil());
             assert!(r.is_ok(), "{:?}", r.outcome);
             assert_eq!(r.records.len(), 3);
             let a = &r.records[0];
@@ -267,10 +269,10 @@ mod tests {
     #[test]
     fn missing_and_garbage() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(run(&WhatsappContacts, dir.path()).is_no_data());
+        assert!(run(&WhatsappContacts, dir.path(), &evil()).is_no_data());
         write_garbage(&dir.path().join(W::LOGICAL_PATH));
         assert!(
-            run(&WhatsappContacts, dir.path())
+            run(&WhatsappContacts, dir.path(), &evil())
                 .failed()
                 .unwrap()
                 .contains("ContactsV2.sqlite")
