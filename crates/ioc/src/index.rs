@@ -375,6 +375,16 @@ impl IndexBuilder {
         origin: Option<SetOrigin>,
     ) -> Result<&SetStats, IocError> {
         let bundle = stix::parse_bundle(bytes, source)?;
+        Ok(self.add_parsed(bundle, source, origin))
+    }
+
+    /// Add an already parsed bundle.
+    pub fn add_parsed(
+        &mut self,
+        bundle: stix::Bundle,
+        source: &str,
+        origin: Option<SetOrigin>,
+    ) -> &SetStats {
         let src: Arc<str> = Arc::from(source);
         let mut st = SetStats {
             source: source.to_string(),
@@ -384,13 +394,28 @@ impl IndexBuilder {
             problems: bundle.problems.len(),
             ..Default::default()
         };
+        // Collections of this set in order of first use; interned per distinct combination.
+        let mut used = vec![false; bundle.collections.len()];
+        let mut combos: HashMap<&[u32], Arc<[Arc<str>]>> = HashMap::new();
         for ind in &bundle.indicators {
-            for c in &ind.collections {
-                if !st.collections.contains(c) {
-                    st.collections.push(c.clone());
+            for &c in &ind.collections {
+                if !std::mem::replace(&mut used[c as usize], true) {
+                    st.collections.push(bundle.collections[c as usize].clone());
                 }
             }
-            let colls = self.collections(&ind.collections);
+            let colls = match combos.get(ind.collections.as_slice()) {
+                Some(c) => c.clone(),
+                None => {
+                    let names: Vec<String> = ind
+                        .collections
+                        .iter()
+                        .map(|&c| bundle.collections[c as usize].clone())
+                        .collect();
+                    let c = self.collections(&names);
+                    combos.insert(&ind.collections, c.clone());
+                    c
+                }
+            };
             let x = match pattern::parse(&ind.pattern) {
                 Ok(e) => pattern::extract(&e),
                 Err(e) => pattern::Extracted {
@@ -425,7 +450,7 @@ impl IndexBuilder {
         }
         self.idx.stats.problems.extend(bundle.problems);
         self.idx.stats.sets.push(st);
-        Ok(self.idx.stats.sets.last().expect("just pushed"))
+        self.idx.stats.sets.last().expect("just pushed")
     }
 
     /// Add a STIX 2.1 file (`.stix2` / `.json`).
