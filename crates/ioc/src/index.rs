@@ -167,6 +167,9 @@ pub struct IocIndex {
     entries: Vec<Entry>,
     regs: Vec<Reg>,
     maps: Vec<FxMap<Box<str>, u32>>,
+    /// Fewest and most labels of any indicator domain: suffixes of an observed host outside this
+    /// range cannot match and are not looked up.
+    domain_labels: (usize, usize),
     stats: IndexStats,
 }
 
@@ -176,6 +179,7 @@ impl Default for IocIndex {
             entries: Vec::new(),
             regs: Vec::new(),
             maps: (0..SLOTS).map(|_| FxMap::default()).collect(),
+            domain_labels: (usize::MAX, 0),
             stats: IndexStats::default(),
         }
     }
@@ -323,6 +327,10 @@ impl IndexBuilder {
             id: id.map(Arc::from),
         });
         for (slot, key) in keys {
+            if slot == Slot::Domain {
+                let n = key.bytes().filter(|&b| b == b'.').count() + 1;
+                idx.domain_labels = (idx.domain_labels.0.min(n), idx.domain_labels.1.max(n));
+            }
             let reg = idx.regs.len() as u32;
             let head = idx.maps[slot as usize]
                 .entry(key.into_boxed_str())
@@ -394,6 +402,8 @@ impl IndexBuilder {
             problems: bundle.problems.len(),
             ..Default::default()
         };
+        self.idx.entries.reserve(bundle.indicators.len());
+        self.idx.regs.reserve(bundle.indicators.len());
         // Collections of this set in order of first use; interned per distinct combination.
         let mut used = vec![false; bundle.collections.len()];
         let mut combos: HashMap<&[u32], Arc<[Arc<str>]>> = HashMap::new();
@@ -569,15 +579,21 @@ impl IocIndex {
         if map.is_empty() {
             return;
         }
+        let (min, max) = self.domain_labels;
+        let mut labels = h.bytes().filter(|&b| b == b'.').count() + 1;
         let mut rest: &str = &h;
         loop {
-            if map.contains_key(rest) {
+            if labels <= max && labels >= min && map.contains_key(rest) {
                 self.collect(Slot::Domain, rest, hits);
+            }
+            if labels <= min {
+                break;
             }
             match rest.find('.') {
                 Some(i) => rest = &rest[i + 1..],
                 None => break,
             }
+            labels -= 1;
         }
     }
 
