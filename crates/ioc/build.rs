@@ -1,20 +1,31 @@
 //! Compiles the built-in indicator snapshot (data/*.stix2, listed in data/sets.json) into the
-//! binary: each bundle is reduced to the fields the loader reads and zlib-compressed.
+//! binary: each bundle is parsed with the crate's own loader (src/stix.rs), attributed, written in
+//! the loader's compact line format and zlib-compressed, so start-up parses no JSON.
+
+#[allow(dead_code)]
+#[path = "src/stix.rs"]
+mod stix;
+
+/// The subset of the crate's error type that src/stix.rs uses.
+#[allow(dead_code)]
+#[derive(Debug)]
+enum IocError {
+    Json {
+        file: String,
+        source: serde_json::Error,
+    },
+    Invalid {
+        file: String,
+        message: String,
+    },
+    TooLarge {
+        file: String,
+        limit: u64,
+    },
+}
 
 use std::io::Write;
 use std::path::Path;
-
-const KEEP: &[&str] = &[
-    "type",
-    "id",
-    "name",
-    "pattern",
-    "pattern_type",
-    "relationship_type",
-    "source_ref",
-    "target_ref",
-    "object_refs",
-];
 
 fn main() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
@@ -29,20 +40,14 @@ fn main() {
         let file = set["file"].as_str().expect("file");
         println!("cargo:rerun-if-changed=data/{file}");
         let bytes = std::fs::read(dir.join(file)).unwrap_or_else(|e| panic!("data/{file}: {e}"));
-        let mut v: serde_json::Value =
-            serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("data/{file}: {e}"));
-        if let Some(objs) = v.get_mut("objects").and_then(|o| o.as_array_mut()) {
-            for o in objs.iter_mut() {
-                if let Some(m) = o.as_object_mut() {
-                    m.retain(|k, _| KEEP.contains(&k.as_str()));
-                }
-            }
-        }
-        let min =
-            serde_json::to_vec(&serde_json::json!({"type": "bundle", "objects": v["objects"]}))
-                .expect("json");
+        let bundle =
+            stix::parse_bundle(&bytes, file).unwrap_or_else(|e| panic!("data/{file}: {e:?}"));
+        let min = bundle
+            .to_compact()
+            .unwrap_or_else(|| panic!("data/{file}: tab or newline in a string"));
+        let min = min.as_bytes();
         let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
-        z.write_all(&min).expect("compress");
+        z.write_all(min).expect("compress");
         let z = z.finish().expect("compress");
         let path = out.join(format!("{file}.z"));
         std::fs::write(&path, z).expect("write blob");

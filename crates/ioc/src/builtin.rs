@@ -59,24 +59,30 @@ impl BuiltinSet {
     }
 }
 
-/// The (decompressed, reduced) JSON of one built-in set.
-pub fn bundle_bytes(file: &str) -> Option<Vec<u8>> {
+/// One built-in set, decompressed, in the compact format of [`crate::stix::Bundle::to_compact`].
+pub fn compact_text(file: &str) -> Option<String> {
     let (_, z) = BLOBS.iter().find(|(f, _)| *f == file)?;
-    let mut out = Vec::with_capacity(z.len() * 3);
+    let mut out = String::with_capacity(z.len() * 3);
     flate2::read::ZlibDecoder::new(*z)
-        .read_to_end(&mut out)
+        .read_to_string(&mut out)
         .ok()?;
     Some(out)
+}
+
+/// One built-in set, parsed.
+pub fn bundle(file: &str) -> Option<crate::stix::Bundle> {
+    crate::stix::Bundle::from_compact(&compact_text(file)?, file).ok()
 }
 
 pub(crate) fn add_all(b: &mut IndexBuilder) -> Result<(), IocError> {
     for set in sets() {
         let source = format!("builtin:{}", set.file);
-        let bytes = bundle_bytes(&set.file).ok_or_else(|| IocError::Invalid {
+        let text = compact_text(&set.file).ok_or_else(|| IocError::Invalid {
             file: source.clone(),
             message: "built-in blob is corrupt".into(),
         })?;
-        b.add_bundle(&bytes, &source, Some(set.origin()))?;
+        let bundle = crate::stix::Bundle::from_compact(&text, &source)?;
+        b.add_parsed(bundle, &source, Some(set.origin()));
     }
     Ok(())
 }

@@ -167,6 +167,9 @@ pub struct IocIndex {
     entries: Vec<Entry>,
     regs: Vec<Reg>,
     maps: Vec<FxMap<Box<str>, u32>>,
+    /// Fewest and most labels of any indicator domain: suffixes of an observed host outside this
+    /// range cannot match and are not looked up.
+    domain_labels: (usize, usize),
     stats: IndexStats,
 }
 
@@ -176,6 +179,7 @@ impl Default for IocIndex {
             entries: Vec::new(),
             regs: Vec::new(),
             maps: (0..SLOTS).map(|_| FxMap::default()).collect(),
+            domain_labels: (usize::MAX, 0),
             stats: IndexStats::default(),
         }
     }
@@ -323,6 +327,10 @@ impl IndexBuilder {
             id: id.map(Arc::from),
         });
         for (slot, key) in keys {
+            if slot == Slot::Domain {
+                let n = key.bytes().filter(|&b| b == b'.').count() + 1;
+                idx.domain_labels = (idx.domain_labels.0.min(n), idx.domain_labels.1.max(n));
+            }
             let reg = idx.regs.len() as u32;
             let head = idx.maps[slot as usize]
                 .entry(key.into_boxed_str())
@@ -375,6 +383,16 @@ impl IndexBuilder {
         origin: Option<SetOrigin>,
     ) -> Result<&SetStats, IocError> {
         let bundle = stix::parse_bundle(bytes, source)?;
+        Ok(self.add_parsed(bundle, source, origin))
+    }
+
+    /// Add an already parsed bundle.
+    pub fn add_parsed(
+        &mut self,
+        bundle: stix::Bundle,
+        source: &str,
+        origin: Option<SetOrigin>,
+    ) -> &SetStats {
         let src: Arc<str> = Arc::from(source);
         let mut st = SetStats {
             source: source.to_string(),
@@ -384,13 +402,30 @@ impl IndexBuilder {
             problems: bundle.problems.len(),
             ..Default::default()
         };
+        self.idx.entries.reserve(bundle.indicators.len());
+        self.idx.regs.reserve(bundle.indicators.len());
+        // Collections of this set in order of first use; interned per distinct combination.
+        let mut used = vec![false; bundle.collections.len()];
+        let mut combos: HashMap<&[u32], Arc<[Arc<str>]>> = HashMap::new();
         for ind in &bundle.indicators {
-            for c in &ind.collections {
-                if !st.collections.contains(c) {
-                    st.collections.push(c.clone());
+            for &c in &ind.collections {
+                if !std::mem::replace(&mut used[c as usize], true) {
+                    st.collections.push(bundle.collections[c as usize].clone());
                 }
             }
-            let colls = self.collections(&ind.collections);
+            let colls = match combos.get(ind.collections.as_slice()) {
+                Some(c) => c.clone(),
+                None => {
+                    let names: Vec<String> = ind
+                        .collections
+                        .iter()
+                        .map(|&c| bundle.collections[c as usize].clone())
+                        .collect();
+                    let c = self.collections(&names);
+                    combos.insert(&ind.collections, c.clone());
+                    c
+                }
+            };
             let x = match pattern::parse(&ind.pattern) {
                 Ok(e) => pattern::extract(&e),
                 Err(e) => pattern::Extracted {
@@ -425,7 +460,7 @@ impl IndexBuilder {
         }
         self.idx.stats.problems.extend(bundle.problems);
         self.idx.stats.sets.push(st);
-        Ok(self.idx.stats.sets.last().expect("just pushed"))
+        self.idx.stats.sets.last().expect("just pushed")
     }
 
     /// Add a STIX 2.1 file (`.stix2` / `.json`).
@@ -544,15 +579,21 @@ impl IocIndex {
         if map.is_empty() {
             return;
         }
+        let (min, max) = self.domain_labels;
+        let mut labels = h.bytes().filter(|&b| b == b'.').count() + 1;
         let mut rest: &str = &h;
         loop {
-            if map.contains_key(rest) {
+            if labels <= max && labels >= min && map.contains_key(rest) {
                 self.collect(Slot::Domain, rest, hits);
+            }
+            if labels <= min {
+                break;
             }
             match rest.find('.') {
                 Some(i) => rest = &rest[i + 1..],
                 None => break,
             }
+            labels -= 1;
         }
     }
 

@@ -271,7 +271,7 @@ fn lex_string(src: &str, start: usize) -> Result<(String, usize), ParseError> {
 }
 
 struct Parser<'a> {
-    toks: &'a [(usize, Tok)],
+    toks: &'a mut [(usize, Tok)],
     i: usize,
     end: usize,
     depth: usize,
@@ -285,7 +285,11 @@ impl Parser<'_> {
         self.toks.get(self.i).map(|(p, _)| *p).unwrap_or(self.end)
     }
     fn next(&mut self) -> Option<Tok> {
-        let t = self.toks.get(self.i).map(|(_, t)| t.clone());
+        // Tokens are consumed once: move them out instead of cloning their strings.
+        let t = self
+            .toks
+            .get_mut(self.i)
+            .map(|(_, t)| std::mem::replace(t, Tok::Comma));
         self.i += 1;
         t
     }
@@ -584,22 +588,21 @@ fn describe(t: &Tok) -> String {
 
 /// Parse a STIX 2.1 pattern.
 pub fn parse(src: &str) -> Result<ObsExpr, ParseError> {
-    let toks = lex(src)?;
+    let mut toks = lex(src)?;
+    let n = toks.len();
     let mut p = Parser {
-        toks: &toks,
+        toks: &mut toks,
         i: 0,
         end: src.len(),
         depth: 0,
     };
     let e = p.obs_followed()?;
-    if p.i < toks.len() {
+    if p.i < n {
         let pos = p.pos();
+        let what = describe(&p.toks[p.i].1);
         return err(
             pos,
-            format!(
-                "unexpected {} after the end of the pattern",
-                describe(&toks[p.i].1)
-            ),
+            format!("unexpected {what} after the end of the pattern"),
         );
     }
     Ok(e)

@@ -20,7 +20,8 @@ pub const DEFAULT_COLLECTION: &str = "Default collection";
 pub struct RawIndicator {
     pub id: String,
     pub pattern: String,
-    pub collections: Vec<String>,
+    /// Indexes into [`Bundle::collections`].
+    pub collections: Vec<u32>,
 }
 
 /// A problem with one object that did not stop the rest of the file loading.
@@ -44,11 +45,116 @@ impl std::fmt::Display for LoadProblem {
 #[derive(Debug, Default)]
 pub struct Bundle {
     pub indicators: Vec<RawIndicator>,
+    /// Collection names (malware / report names, "Default collection"), in order of first use.
+    pub collections: Vec<String>,
     /// Names of the `malware` objects, in file order.
     pub malware: Vec<String>,
     /// Relationships / report references that point to objects not in the bundle.
     pub dangling_refs: usize,
     pub problems: Vec<LoadProblem>,
+}
+
+impl Bundle {
+    /// The collection names of one indicator.
+    pub fn names(&self, ind: &RawIndicator) -> Vec<&str> {
+        ind.collections
+            .iter()
+            .map(|&c| self.collections[c as usize].as_str())
+            .collect()
+    }
+
+    /// A compact line-based encoding of the parsed bundle (used for the built-in snapshot, so the
+    /// binary does not parse JSON at start-up). `None` if a string holds a tab or a newline.
+    pub fn to_compact(&self) -> Option<String> {
+        let bad = |s: &str| s.contains(['\t', '\n', '\r']);
+        let mut o = format!("S\t{}\t{}\n", self.indicators.len(), self.dangling_refs);
+        for c in &self.collections {
+            if bad(c) {
+                return None;
+            }
+            o.push_str(&format!("C\t{c}\n"));
+        }
+        for m in &self.malware {
+            if bad(m) {
+                return None;
+            }
+            o.push_str(&format!("M\t{m}\n"));
+        }
+        for i in &self.indicators {
+            if bad(&i.id) || bad(&i.pattern) {
+                return None;
+            }
+            let cs: Vec<String> = i.collections.iter().map(|c| c.to_string()).collect();
+            o.push_str(&format!("I\t{}\t{}\t{}\n", i.id, cs.join(","), i.pattern));
+        }
+        for p in &self.problems {
+            let line = format!("P\t{}\t{}\n", p.id.as_deref().unwrap_or(""), p.message);
+            if bad(line.trim_end()) {
+                return None;
+            }
+            o.push_str(&line);
+        }
+        Some(o)
+    }
+
+    /// Decode [`Bundle::to_compact`].
+    pub fn from_compact(text: &str, file: &str) -> Result<Bundle, IocError> {
+        let bad = |n: usize| IocError::Invalid {
+            file: file.to_string(),
+            message: format!("compact line {n} is corrupt"),
+        };
+        let mut b = Bundle::default();
+        for (n, line) in text.lines().enumerate() {
+            let mut f = line.splitn(4, '\t');
+            match f.next() {
+                Some("S") => {
+                    b.indicators.reserve(
+                        f.next()
+                            .and_then(|x| x.parse().ok())
+                            .ok_or_else(|| bad(n))?,
+                    );
+                    b.dangling_refs = f
+                        .next()
+                        .and_then(|x| x.parse().ok())
+                        .ok_or_else(|| bad(n))?;
+                }
+                Some("C") => b
+                    .collections
+                    .push(f.next().ok_or_else(|| bad(n))?.to_string()),
+                Some("M") => b.malware.push(f.next().ok_or_else(|| bad(n))?.to_string()),
+                Some("I") => {
+                    let (Some(id), Some(cs), Some(pattern)) = (f.next(), f.next(), f.next()) else {
+                        return Err(bad(n));
+                    };
+                    let collections = cs
+                        .split(',')
+                        .map(|c| {
+                            c.parse::<u32>()
+                                .ok()
+                                .filter(|&c| (c as usize) < b.collections.len())
+                        })
+                        .collect::<Option<Vec<u32>>>()
+                        .ok_or_else(|| bad(n))?;
+                    b.indicators.push(RawIndicator {
+                        id: id.to_string(),
+                        pattern: pattern.to_string(),
+                        collections,
+                    });
+                }
+                Some("P") => {
+                    let id = f.next().filter(|s| !s.is_empty()).map(str::to_string);
+                    let message = f.next().unwrap_or("").to_string();
+                    b.problems.push(LoadProblem {
+                        file: file.to_string(),
+                        id,
+                        message,
+                    });
+                }
+                _ => return Err(bad(n)),
+            }
+        }
+        Ok(b)
+    }
 }
 
 #[derive(Deserialize)]
@@ -181,8 +287,11 @@ fn check_depth(bytes: &[u8]) -> Result<(), String> {
 
 fn attribute(objs: Vec<Obj<'_>>, mut problems: Vec<LoadProblem>, file: &str) -> Bundle {
     let mut out = Bundle::default();
-    // Indicator id → positions (real data repeats some indicator objects verbatim).
-    let mut ind_pos: HashMap<&str, Vec<usize>> = HashMap::new();
+    // Indicator id → first position; `same_id` chains repeated objects (real data repeats some
+    // indicator objects verbatim).
+    let mut ind_pos: HashMap<&str, usize> = HashMap::with_capacity(objs.len() / 2);
+    let mut same_id: Vec<usize> = Vec::new();
+    let mut last_of: HashMap<usize, usize> = HashMap::new();
     let mut names: HashMap<&str, &str> = HashMap::new();
     let problem = |problems: &mut Vec<LoadProblem>, id: Option<&str>, message: String| {
         problems.push(LoadProblem {
@@ -229,7 +338,18 @@ fn attribute(objs: Vec<Obj<'_>>, mut problems: Vec<LoadProblem>, file: &str) -> 
                     );
                     continue;
                 }
-                ind_pos.entry(id).or_default().push(out.indicators.len());
+                let pos = out.indicators.len();
+                same_id.push(usize::MAX);
+                match ind_pos.get(id) {
+                    Some(&first) => {
+                        let last = last_of.get(&first).copied().unwrap_or(first);
+                        same_id[last] = pos;
+                        last_of.insert(first, pos);
+                    }
+                    None => {
+                        ind_pos.insert(id, pos);
+                    }
+                }
                 out.indicators.push(RawIndicator {
                     id: id.to_string(),
                     pattern: pattern.to_string(),
@@ -246,9 +366,24 @@ fn attribute(objs: Vec<Obj<'_>>, mut problems: Vec<LoadProblem>, file: &str) -> 
             }
         }
     }
-    let add = |ind: &mut RawIndicator, name: &str| {
-        if !ind.collections.iter().any(|c| c == name) {
-            ind.collections.push(name.to_string());
+    let mut coll_idx: HashMap<String, u32> = HashMap::new();
+    let mut add = |out: &mut Bundle, first: usize, name: &str| {
+        let c = match coll_idx.get(name) {
+            Some(&c) => c,
+            None => {
+                out.collections.push(name.to_string());
+                let c = out.collections.len() as u32 - 1;
+                coll_idx.insert(name.to_string(), c);
+                c
+            }
+        };
+        let mut i = first;
+        while i != usize::MAX {
+            let ind = &mut out.indicators[i];
+            if !ind.collections.contains(&c) {
+                ind.collections.push(c);
+            }
+            i = same_id[i];
         }
     };
     for o in &objs {
@@ -267,9 +402,7 @@ fn attribute(objs: Vec<Obj<'_>>, mut problems: Vec<LoadProblem>, file: &str) -> 
                     continue;
                 };
                 match (ind_pos.get(src), names.get(dst)) {
-                    (Some(pos), Some(name)) => {
-                        pos.iter().for_each(|&i| add(&mut out.indicators[i], name))
-                    }
+                    (Some(&i), Some(name)) => add(&mut out, i, name),
                     _ => out.dangling_refs += 1,
                 }
             }
@@ -279,7 +412,7 @@ fn attribute(objs: Vec<Obj<'_>>, mut problems: Vec<LoadProblem>, file: &str) -> 
                 };
                 for r in o.object_refs.iter().flatten() {
                     match ind_pos.get(r.as_ref()) {
-                        Some(pos) => pos.iter().for_each(|&i| add(&mut out.indicators[i], name)),
+                        Some(&i) => add(&mut out, i, name),
                         None if r.starts_with("indicator--") => out.dangling_refs += 1,
                         None => {}
                     }
@@ -288,9 +421,14 @@ fn attribute(objs: Vec<Obj<'_>>, mut problems: Vec<LoadProblem>, file: &str) -> 
             _ => {}
         }
     }
+    let mut default = None;
     for ind in &mut out.indicators {
         if ind.collections.is_empty() {
-            ind.collections.push(DEFAULT_COLLECTION.to_string());
+            let d = *default.get_or_insert_with(|| {
+                out.collections.push(DEFAULT_COLLECTION.to_string());
+                out.collections.len() as u32 - 1
+            });
+            ind.collections.push(d);
         }
     }
     out.problems = problems;
@@ -314,9 +452,9 @@ mod tests {
         ]}"#;
         let b = parse_bundle(b, "t.stix2").unwrap();
         assert_eq!(b.indicators.len(), 3);
-        assert_eq!(b.indicators[0].collections, vec!["Evil", "Report R"]);
-        assert_eq!(b.indicators[1].collections, vec!["Report R"]);
-        assert_eq!(b.indicators[2].collections, vec![DEFAULT_COLLECTION]);
+        assert_eq!(b.names(&b.indicators[0]), vec!["Evil", "Report R"]);
+        assert_eq!(b.names(&b.indicators[1]), vec!["Report R"]);
+        assert_eq!(b.names(&b.indicators[2]), vec![DEFAULT_COLLECTION]);
         assert_eq!(b.dangling_refs, 2);
         assert_eq!(b.malware, vec!["Evil"]);
         assert!(b.problems.is_empty());
@@ -377,6 +515,30 @@ mod tests {
         );
         let deep = "[".repeat(1_000_000);
         assert!(parse_bundle(deep.as_bytes(), "deep.stix2").is_err());
+    }
+
+    #[test]
+    fn compact_round_trip() {
+        let b = br#"{"objects":[{"type":"malware","id":"malware--m","name":"Evil"},
+          {"type":"indicator","id":"indicator--a","pattern":"[domain-name:value='a.com']"},
+          {"type":"indicator","id":"indicator--a","pattern":"[domain-name:value='a.com']"},
+          {"type":"indicator","id":"indicator--b","pattern":"[domain-name:value='b.com']"},
+          {"type":"relationship","relationship_type":"indicates","source_ref":"indicator--a","target_ref":"malware--m"},
+          {"type":"relationship","relationship_type":"indicates","source_ref":"indicator--x","target_ref":"malware--m"}]}"#;
+        let b = parse_bundle(b, "t").unwrap();
+        assert_eq!(
+            b.names(&b.indicators[1]),
+            vec!["Evil"],
+            "repeated objects share attribution"
+        );
+        let c = b.to_compact().unwrap();
+        let d = Bundle::from_compact(&c, "t").unwrap();
+        assert_eq!(d.indicators.len(), 3);
+        assert_eq!(d.dangling_refs, 1);
+        assert_eq!(d.names(&d.indicators[2]), vec![DEFAULT_COLLECTION]);
+        assert_eq!(d.malware, vec!["Evil"]);
+        assert!(Bundle::from_compact("X\tjunk", "t").is_err());
+        assert!(Bundle::from_compact("I\ta\t7\tp", "t").is_err());
     }
 
     #[test]

@@ -203,10 +203,7 @@ fn builtin_matches_known_values() {
 fn builtin_metadata() {
     let sets = builtin::sets();
     assert_eq!(sets.len(), 15);
-    assert!(
-        sets.iter()
-            .all(|s| builtin::bundle_bytes(&s.file).is_some())
-    );
+    assert!(sets.iter().all(|s| builtin::bundle(&s.file).is_some()));
     assert!(
         !sets
             .iter()
