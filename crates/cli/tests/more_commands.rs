@@ -45,13 +45,9 @@ fn encrypted_sample(dir: &Path, password: &str) -> PathBuf {
     root
 }
 
-fn temp_leftovers() -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(std::env::temp_dir())
-        .unwrap()
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("telltale-")))
-        .collect();
+/// Everything left in a private TMPDIR given to the child process.
+fn temp_leftovers(tmp: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(tmp).unwrap().flatten().map(|e| e.path()).collect();
     v.sort();
     v
 }
@@ -62,11 +58,13 @@ fn encrypted_backup_gives_the_same_alerts_as_its_plain_twin() {
     let data = dir.path().join("data");
     let plain = telltale_testkit::samples::ios_sample_backup(&dir.path().join("plain"));
     let enc = encrypted_sample(dir.path(), "correct horse");
-    let before_tmp = temp_leftovers();
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
 
     telltale(&data).args(["check", "-q", "-o"]).arg(dir.path().join("out-plain")).arg(&plain).assert().code(1);
     telltale(&data)
         .env("TELLTALE_BACKUP_PASSWORD", "correct horse")
+        .env("TMPDIR", &tmp)
         .args(["check", "-q", "-o"])
         .arg(dir.path().join("out-enc"))
         .arg(&enc)
@@ -75,7 +73,7 @@ fn encrypted_backup_gives_the_same_alerts_as_its_plain_twin() {
     assert_eq!(alert_keys(&dir.path().join("out-plain")), alert_keys(&dir.path().join("out-enc")));
     assert!(!alert_keys(&dir.path().join("out-enc")).is_empty());
     // No decrypted byte left behind in the temporary folder.
-    assert_eq!(before_tmp, temp_leftovers());
+    assert_eq!(temp_leftovers(&tmp), Vec::<PathBuf>::new());
     // The password is never written to the outputs.
     for e in std::fs::read_dir(dir.path().join("out-enc")).unwrap().flatten() {
         let bytes = std::fs::read(e.path()).unwrap();
