@@ -65,7 +65,10 @@ pub fn install_panic_hook() {
         } else {
             "panic".to_string()
         };
-        let loc = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        let loc = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
         if let Ok(mut p) = PANICS.lock() {
             p.push(format!("{msg}{loc}"));
         }
@@ -108,7 +111,10 @@ fn open_acquisition(path: &Path, opts: &OpenOptions) -> anyhow::Result<Box<dyn A
             Err(e) => return Err(open_error(e)),
         }
     }
-    let mut msg = format!("{}: not a recognised acquisition. telltale knows:", path.display());
+    let mut msg = format!(
+        "{}: not a recognised acquisition. telltale knows:",
+        path.display()
+    );
     for k in &kinds {
         msg.push_str(&format!("\n  - {}: {}", k.name(), k.description()));
     }
@@ -135,7 +141,10 @@ fn default_output(input: &Path) -> PathBuf {
 /// Refuses an output folder inside the acquisition (evidence is never modified).
 fn check_output_outside(input: &Path, output: &Path) -> anyhow::Result<()> {
     let inp = std::fs::canonicalize(input).unwrap_or_else(|_| input.to_path_buf());
-    let parent = output.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = output
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let outp = std::fs::canonicalize(parent)
         .map(|p| p.join(output.file_name().unwrap_or_default()))
         .unwrap_or_else(|_| output.to_path_buf());
@@ -188,8 +197,14 @@ impl Output for Progress<'_> {
 }
 
 pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
-    let secrets = Arc::new(CliSecrets::new(args.secrets.password_file.clone(), args.secrets.key_file.clone()));
-    let opts = OpenOptions { secrets: Some(secrets), timezone: args.timezone.clone() };
+    let secrets = Arc::new(CliSecrets::new(
+        args.secrets.password_file.clone(),
+        args.secrets.key_file.clone(),
+    ));
+    let opts = OpenOptions {
+        secrets: Some(secrets),
+        timezone: args.timezone.clone(),
+    };
 
     let Some(path) = args.path.clone() else {
         list_modules(None);
@@ -215,12 +230,19 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
 
     let mut modules = acq.modules();
     if !args.modules.is_empty() {
-        let unknown: Vec<_> =
-            args.modules.iter().filter(|n| !modules.iter().any(|m| m.name() == n.as_str())).collect();
+        let unknown: Vec<_> = args
+            .modules
+            .iter()
+            .filter(|n| !modules.iter().any(|m| m.name() == n.as_str()))
+            .collect();
         if !unknown.is_empty() {
             bail!(
                 "unknown module(s) for this acquisition: {} (see --list-modules)",
-                unknown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                unknown
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
         }
         modules.retain(|m| args.modules.iter().any(|n| n == m.name()));
@@ -230,12 +252,23 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     check_output_outside(&path, &out_dir)?;
     let writer = telltale_report::OutputDir::create(
         &out_dir,
-        telltale_report::OutputOptions { timesketch: args.timesketch, ..Default::default() },
+        telltale_report::OutputOptions {
+            timesketch: args.timesketch,
+            ..Default::default()
+        },
     )
-        .with_context(|| format!("creating the output folder {}", out_dir.display()))?;
+    .with_context(|| format!("creating the output folder {}", out_dir.display()))?;
     let log = writer.log().clone();
-    log.info(format!("telltale {} {}", env!("CARGO_PKG_VERSION"), redacted_command_line()));
-    log.info(format!("acquisition: {} ({})", acq.evidence().describe(), acq.kind()));
+    log.info(format!(
+        "telltale {} {}",
+        env!("CARGO_PKG_VERSION"),
+        redacted_command_line()
+    ));
+    log.info(format!(
+        "acquisition: {} ({})",
+        acq.evidence().describe(),
+        acq.kind()
+    ));
     log.info(format!("indicators: {}", iocs.description));
     for w in &iocs.warnings {
         log.warn(w);
@@ -249,9 +282,18 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         );
         b
     });
-    let progress = Progress { inner: &writer, bar: bar.clone() };
-    let run_opts = RunOptions { timezone: args.timezone.clone().or_else(|| acq.timezone()) };
-    let ctx = ModuleContext { evidence: acq.evidence(), iocs: &iocs.index, options: &run_opts };
+    let progress = Progress {
+        inner: &writer,
+        bar: bar.clone(),
+    };
+    let run_opts = RunOptions {
+        timezone: args.timezone.clone().or_else(|| acq.timezone()),
+    };
+    let ctx = ModuleContext {
+        evidence: acq.evidence(),
+        iocs: &iocs.index,
+        options: &run_opts,
+    };
     let summary = run_modules(&modules, &ctx, &progress);
     if let Some(b) = bar {
         b.finish_and_clear();
@@ -274,7 +316,9 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         log.warn(&w);
         eprintln!("telltale: warning: {w}");
     }
-    writer.finish().with_context(|| format!("writing outputs to {}", out_dir.display()))?;
+    writer
+        .finish()
+        .with_context(|| format!("writing outputs to {}", out_dir.display()))?;
     telltale_report::write_info(&out_dir, &info)
         .with_context(|| format!("writing {}", out_dir.join("info.json").display()))?;
     match telltale_report::write_html_report(&out_dir) {
@@ -305,8 +349,16 @@ fn print_summary(summary: &telltale_core::RunSummary, out_dir: &Path) {
     for level in Level::ALL {
         eprintln!("  {:14} {}", level.as_str(), summary.alerts_at(level));
     }
-    let ran = summary.modules.iter().filter(|m| m.status == ModuleStatus::Ok).count();
-    let no_data = summary.modules.iter().filter(|m| matches!(m.status, ModuleStatus::NoData(_))).count();
+    let ran = summary
+        .modules
+        .iter()
+        .filter(|m| m.status == ModuleStatus::Ok)
+        .count();
+    let no_data = summary
+        .modules
+        .iter()
+        .filter(|m| matches!(m.status, ModuleStatus::NoData(_)))
+        .count();
     eprintln!(
         "Modules: {} ran, {} found no data, {} failed{}",
         ran,
@@ -315,12 +367,21 @@ fn print_summary(summary: &telltale_core::RunSummary, out_dir: &Path) {
         if failed.is_empty() {
             String::new()
         } else {
-            format!(" ({})", failed.iter().map(|m| m.module.as_str()).collect::<Vec<_>>().join(", "))
+            format!(
+                " ({})",
+                failed
+                    .iter()
+                    .map(|m| m.module.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
         }
     );
     eprintln!("Outputs: {}", out_dir.display());
     eprintln!("  report.html is a readable summary: open it in a browser.");
-    eprintln!("  alerts.json lists every alert; timeline.csv is everything that happened, in time order;");
+    eprintln!(
+        "  alerts.json lists every alert; timeline.csv is everything that happened, in time order;"
+    );
     eprintln!("  <module>.json holds what each module read, <module>_detected.json what matched.");
     if summary.has_severe() {
         eprintln!(
@@ -328,7 +389,9 @@ fn print_summary(summary: &telltale_core::RunSummary, out_dir: &Path) {
              Have an expert review alerts.json before drawing conclusions, and keep the acquisition."
         );
     } else if summary.total_alerts() > 0 {
-        eprintln!("Result: no HIGH or CRITICAL alert; lower-level alerts may deserve an expert's look.");
+        eprintln!(
+            "Result: no HIGH or CRITICAL alert; lower-level alerts may deserve an expert's look."
+        );
     } else {
         eprintln!("Result: nothing found.");
     }

@@ -53,7 +53,11 @@ fn backup_root(path: &Path) -> anyhow::Result<PathBuf> {
     match found.len() {
         1 => Ok(found.remove(0)),
         0 => bail!("{}: not an iOS backup (no Manifest.plist)", path.display()),
-        _ => bail!("{}: holds {} backups; name one of them", path.display(), found.len()),
+        _ => bail!(
+            "{}: holds {} backups; name one of them",
+            path.display(),
+            found.len()
+        ),
     }
 }
 
@@ -64,7 +68,8 @@ fn key_for(root: &Path, secrets: &SecretArgs) -> anyhow::Result<Key32> {
     let provider = CliSecrets::new(secrets.password_file.clone(), secrets.key_file.clone());
     let what = format!("iOS backup {}", root.display());
     if let Some(k) = provider.key(&what) {
-        return Key32::from_slice(&k).ok_or_else(|| anyhow!("the key file does not hold a 32-byte key"));
+        return Key32::from_slice(&k)
+            .ok_or_else(|| anyhow!("the key file does not hold a 32-byte key"));
     }
     let password = provider.password(&what).ok_or_else(|| {
         anyhow!("{what}: a password is needed (set TELLTALE_BACKUP_PASSWORD, use --password-file, or run in a terminal)")
@@ -77,7 +82,10 @@ pub fn run_key(args: KeyArgs) -> anyhow::Result<u8> {
     let key = key_for(&root, &args.secrets)?;
     write_private(&args.output, format!("{}\n", key.to_hex()).as_bytes())
         .with_context(|| format!("writing {}", args.output.display()))?;
-    eprintln!("Wrote the backup's derived key to {} (keep it as secret as the password).", args.output.display());
+    eprintln!(
+        "Wrote the backup's derived key to {} (keep it as secret as the password).",
+        args.output.display()
+    );
     Ok(0)
 }
 
@@ -110,8 +118,10 @@ pub fn run_decrypt(args: DecryptArgs) -> anyhow::Result<u8> {
             b.set_position(done);
         }
     };
-    let summary = crypto::decrypt_backup(&root, &key, &args.output, args.tree, &progress)
-        .map_err(|e| anyhow!(e.into_acquisition_error(&format!("iOS backup {}", root.display()))))?;
+    let summary =
+        crypto::decrypt_backup(&root, &key, &args.output, args.tree, &progress).map_err(|e| {
+            anyhow!(e.into_acquisition_error(&format!("iOS backup {}", root.display())))
+        })?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -122,14 +132,25 @@ pub fn run_decrypt(args: DecryptArgs) -> anyhow::Result<u8> {
         eprintln!("error: {e}");
     }
     if !summary.missing.is_empty() {
-        eprintln!("{} file(s) listed in Manifest.db are absent from the backup", summary.missing.len());
+        eprintln!(
+            "{} file(s) listed in Manifest.db are absent from the backup",
+            summary.missing.len()
+        );
     }
     eprintln!(
         "Decrypted {} file(s), {} bytes, into {}{}",
         summary.files,
         summary.bytes,
         args.output.display(),
-        if args.tree { " (also as a domain/path tree)" } else { "" }
+        if args.tree {
+            " (also as a domain/path tree)"
+        } else {
+            ""
+        }
     );
-    Ok(if summary.errors.is_empty() { 0 } else { crate::EXIT_ERROR })
+    Ok(if summary.errors.is_empty() {
+        0
+    } else {
+        crate::EXIT_ERROR
+    })
 }

@@ -10,7 +10,9 @@ fn walk(p: &Path, out: &mut Vec<PathBuf>, depth: usize) {
     if depth > 64 {
         return;
     }
-    let Ok(md) = std::fs::symlink_metadata(p) else { return };
+    let Ok(md) = std::fs::symlink_metadata(p) else {
+        return;
+    };
     if md.is_file() {
         out.push(p.to_path_buf());
     } else if md.is_dir() {

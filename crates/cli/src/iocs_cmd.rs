@@ -31,7 +31,10 @@ fn describe_update(r: &UpdateReport) -> String {
         r.total_indicators
     );
     for f in &r.files {
-        out.push_str(&format!("\n  {} ({} indicators) from {}", f.name, f.indicators, f.url));
+        out.push_str(&format!(
+            "\n  {} ({} indicators) from {}",
+            f.name, f.indicators, f.url
+        ));
     }
     out
 }
@@ -88,14 +91,17 @@ pub fn load(args: &IocArgs) -> anyhow::Result<LoadedIocs> {
     let mut b = IocIndex::builder();
     let mut parts = Vec::new();
     if !args.no_builtin_iocs {
-        let snap = b.add_active(data_dir().as_deref()).context("loading the indicator snapshot")?;
+        let snap = b
+            .add_active(data_dir().as_deref())
+            .context("loading the indicator snapshot")?;
         parts.push(describe_snapshot(&snap));
     } else {
         parts.push("no built-in snapshot".to_string());
     }
     let mut files = Vec::new();
     for f in &args.iocs {
-        b.add_file(f).with_context(|| format!("loading indicators from {}", f.display()))?;
+        b.add_file(f)
+            .with_context(|| format!("loading indicators from {}", f.display()))?;
         files.push(f.display().to_string());
     }
     if !files.is_empty() {
@@ -111,10 +117,23 @@ pub fn load(args: &IocArgs) -> anyhow::Result<LoadedIocs> {
         ));
     }
     if !st.problems.is_empty() {
-        warnings.push(format!("{} malformed indicator object(s) were skipped", st.problems.len()));
+        warnings.push(format!(
+            "{} malformed indicator object(s) were skipped",
+            st.problems.len()
+        ));
     }
-    let description = format!("{}; {} indicators in {} set(s)", parts.join(", "), st.total_indicators(), st.sets.len());
-    Ok(LoadedIocs { index, files, description, warnings })
+    let description = format!(
+        "{}; {} indicators in {} set(s)",
+        parts.join(", "),
+        st.total_indicators(),
+        st.sets.len()
+    );
+    Ok(LoadedIocs {
+        index,
+        files,
+        description,
+        warnings,
+    })
 }
 
 fn match_json(m: &Match) -> serde_json::Value {
@@ -151,14 +170,25 @@ fn list(args: &IocArgs, json: bool) -> anyhow::Result<u8> {
     println!("Active indicators: {}", loaded.description);
     println!();
     for s in &st.sets {
-        let name = s.origin.as_ref().map(|o| o.name.as_str()).unwrap_or(s.source.as_str());
+        let name = s
+            .origin
+            .as_ref()
+            .map(|o| o.name.as_str())
+            .unwrap_or(s.source.as_str());
         println!("{name}");
         println!("  file:       {}", s.source);
         if let Some(o) = &s.origin {
             if !o.sources.is_empty() {
                 println!("  sources:    {}", o.sources.join(", "));
             }
-            println!("  upstream:   {}{}", o.upstream_repo, o.commit.as_deref().map(|c| format!(" @ {c}")).unwrap_or_default());
+            println!(
+                "  upstream:   {}{}",
+                o.upstream_repo,
+                o.commit
+                    .as_deref()
+                    .map(|c| format!(" @ {c}"))
+                    .unwrap_or_default()
+            );
             if let Some(l) = &o.licence {
                 println!("  licence:    {l}");
             }
@@ -170,9 +200,21 @@ fn list(args: &IocArgs, json: bool) -> anyhow::Result<u8> {
             let mut c = s.collections.clone();
             let more = c.len().saturating_sub(6);
             c.truncate(6);
-            println!("  malware:    {}{}", c.join(", "), if more > 0 { format!(" (+{more} more)") } else { String::new() });
+            println!(
+                "  malware:    {}{}",
+                c.join(", "),
+                if more > 0 {
+                    format!(" (+{more} more)")
+                } else {
+                    String::new()
+                }
+            );
         }
-        let kinds: Vec<String> = s.by_kind.iter().map(|(k, n)| format!("{} {n}", k.as_stix())).collect();
+        let kinds: Vec<String> = s
+            .by_kind
+            .iter()
+            .map(|(k, n)| format!("{} {n}", k.as_stix()))
+            .collect();
         println!("  indicators: {} ({})", s.indicators, kinds.join(", "));
         if s.unsupported + s.dangling_refs + s.problems > 0 {
             println!(
@@ -232,7 +274,10 @@ fn update(index_url: Option<String>) -> anyhow::Result<u8> {
     match telltale_ioc::update::update(&url, &dir) {
         Ok(report) => {
             println!("{}", describe_update(&report));
-            println!("Installed in {}; `telltale check` uses these sets from now on.", dir.display());
+            println!(
+                "Installed in {}; `telltale check` uses these sets from now on.",
+                dir.display()
+            );
             Ok(0)
         }
         Err(e) => {

@@ -103,7 +103,10 @@ fn main() -> ExitCode {
             ExitCode::from(EXIT_ERROR)
         }
         Err(_) => {
-            eprintln!("telltale: internal error: {}", check::last_panic().unwrap_or_default());
+            eprintln!(
+                "telltale: internal error: {}",
+                check::last_panic().unwrap_or_default()
+            );
             ExitCode::from(EXIT_ERROR)
         }
     }

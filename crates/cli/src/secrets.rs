@@ -18,7 +18,11 @@ pub struct CliSecrets {
 
 impl CliSecrets {
     pub fn new(password_file: Option<PathBuf>, key_file: Option<PathBuf>) -> Self {
-        CliSecrets { password_file, key_file, cached: Mutex::new(None) }
+        CliSecrets {
+            password_file,
+            key_file,
+            cached: Mutex::new(None),
+        }
     }
 }
 
@@ -28,7 +32,11 @@ pub fn read_key_file(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
         .map_err(|e| anyhow::anyhow!("cannot read key file {}: {e}", path.display()))?;
     let t = text.trim();
     if t.len() != 64 {
-        anyhow::bail!("key file {}: expected 64 hexadecimal characters, found {}", path.display(), t.len());
+        anyhow::bail!(
+            "key file {}: expected 64 hexadecimal characters, found {}",
+            path.display(),
+            t.len()
+        );
     }
     hex::decode(t).map_err(|_| anyhow::anyhow!("key file {}: not hexadecimal", path.display()))
 }

@@ -10,7 +10,10 @@ use serde_json::Value;
 fn telltale() -> Command {
     let mut c = Command::cargo_bin("telltale").expect("binary");
     // Never read or write the real user data folder.
-    c.env("TELLTALE_DATA_DIR", std::env::temp_dir().join("telltale-tests-no-data"));
+    c.env(
+        "TELLTALE_DATA_DIR",
+        std::env::temp_dir().join("telltale-tests-no-data"),
+    );
     c.env_remove("TELLTALE_BACKUP_PASSWORD");
     c
 }
@@ -35,7 +38,10 @@ fn tree_state(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, u64, std::time::System
             if md.is_dir() {
                 stack.push(p);
             } else {
-                out.insert(p.clone(), (std::fs::read(&p).unwrap(), md.len(), md.modified().unwrap()));
+                out.insert(
+                    p.clone(),
+                    (std::fs::read(&p).unwrap(), md.len(), md.modified().unwrap()),
+                );
             }
         }
     }
@@ -79,7 +85,11 @@ fn sample_backup_finds_pegasus_traces_and_exits_1() {
         .code(1)
         .stderr(predicate::str::contains("HIGH"))
         .stderr(predicate::str::contains("no alert is not proof"));
-    assert_eq!(before, tree_state(&backup), "the backup must be left unchanged");
+    assert_eq!(
+        before,
+        tree_state(&backup),
+        "the backup must be left unchanged"
+    );
 
     let alerts = read_json(&out.join("alerts.json"));
     let alerts = alerts.as_array().expect("alerts.json is a list");
@@ -88,35 +98,75 @@ fn sample_backup_finds_pegasus_traces_and_exits_1() {
             a["module"] == module
                 && a["level"] == "HIGH"
                 && a["matched_indicator"]["value"] == value
-                && a["matched_indicator"]["name"].as_str().unwrap_or("").contains("Pegasus")
+                && a["matched_indicator"]["name"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("Pegasus")
         })
     };
-    assert!(pegasus("sms", "free247downloads.com"), "SMS link on a Pegasus domain");
-    assert!(pegasus("datausage", "bh"), "Pegasus process in DataUsage");
-    assert!(pegasus("os_analytics_ad_daily", "bh"), "Pegasus process in OSAnalytics");
-    assert!(pegasus("id_status_cache", "ameliehaggart@gmail.com"), "Pegasus iMessage account");
-    assert!(pegasus("safari_history", "urlpush.net"), "Safari visit to a Pegasus domain");
-    assert!(pegasus("manifest", "roleaccountd.plist"), "Pegasus file name in the Manifest");
     assert!(
-        alerts.iter().any(|a| a["module"] == "safari_history" && a["level"] == "MEDIUM"),
+        pegasus("sms", "free247downloads.com"),
+        "SMS link on a Pegasus domain"
+    );
+    assert!(pegasus("datausage", "bh"), "Pegasus process in DataUsage");
+    assert!(
+        pegasus("os_analytics_ad_daily", "bh"),
+        "Pegasus process in OSAnalytics"
+    );
+    assert!(
+        pegasus("id_status_cache", "ameliehaggart@gmail.com"),
+        "Pegasus iMessage account"
+    );
+    assert!(
+        pegasus("safari_history", "urlpush.net"),
+        "Safari visit to a Pegasus domain"
+    );
+    assert!(
+        pegasus("manifest", "roleaccountd.plist"),
+        "Pegasus file name in the Manifest"
+    );
+    assert!(
+        alerts
+            .iter()
+            .any(|a| a["module"] == "safari_history" && a["level"] == "MEDIUM"),
         "the fast cross-domain http redirect is flagged"
     );
     // Ordinary data raises nothing severe: the Wikipedia article about NSO Group, the ordinary meeting.
     for a in alerts {
         let ev = a["event"].to_string();
         if a["level"] == "HIGH" || a["level"] == "CRITICAL" {
-            assert!(!ev.contains("wikipedia.org"), "no severe alert on Wikipedia: {a}");
-            assert!(!ev.contains("budget review"), "no severe alert on an ordinary meeting: {a}");
+            assert!(
+                !ev.contains("wikipedia.org"),
+                "no severe alert on Wikipedia: {a}"
+            );
+            assert!(
+                !ev.contains("budget review"),
+                "no severe alert on an ordinary meeting: {a}"
+            );
         }
     }
     // Every alert has MVT's keys.
     for a in alerts {
-        for k in ["level", "module", "message", "event_time", "event", "matched_indicator"] {
+        for k in [
+            "level",
+            "module",
+            "message",
+            "event_time",
+            "event",
+            "matched_indicator",
+        ] {
             assert!(a.get(k).is_some(), "alert lacks {k}: {a}");
         }
     }
 
-    for f in ["sms.json", "sms_detected.json", "datausage.json", "timeline.csv", "alerts_timeline.csv", "command.log"] {
+    for f in [
+        "sms.json",
+        "sms_detected.json",
+        "datausage.json",
+        "timeline.csv",
+        "alerts_timeline.csv",
+        "command.log",
+    ] {
         assert!(out.join(f).is_file(), "{f} is written");
     }
     let timeline = std::fs::read_to_string(out.join("timeline.csv")).unwrap();
@@ -124,8 +174,16 @@ fn sample_backup_finds_pegasus_traces_and_exits_1() {
     let info = read_json(&out.join("info.json"));
     assert_eq!(info["target_path"], backup.display().to_string());
     let hashes = info["hashes"].as_array().expect("hashes");
-    assert!(hashes.iter().any(|h| h["file_path"].as_str().unwrap().ends_with("Manifest.db")));
-    assert!(hashes.iter().all(|h| h["sha256"].as_str().unwrap().len() == 64));
+    assert!(
+        hashes
+            .iter()
+            .any(|h| h["file_path"].as_str().unwrap().ends_with("Manifest.db"))
+    );
+    assert!(
+        hashes
+            .iter()
+            .all(|h| h["sha256"].as_str().unwrap().len() == 64)
+    );
 }
 
 #[test]
@@ -163,8 +221,14 @@ fn indicator_file_given_with_iocs_is_used() {
         .assert()
         .code(1);
     let alerts = read_json(&out.join("alerts.json"));
-    assert!(alerts.as_array().unwrap().iter().any(|a| a["matched_indicator"]["name"] == "Weatherware"
-        && a["matched_indicator"]["value"] == "example.com"));
+    assert!(
+        alerts
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["matched_indicator"]["name"] == "Weatherware"
+                && a["matched_indicator"]["value"] == "example.com")
+    );
     let info = read_json(&out.join("info.json"));
     assert_eq!(info["ioc_files"][0], stix.display().to_string());
 }
@@ -189,7 +253,8 @@ fn a_corrupt_database_fails_its_module_only() {
     let dir = tempfile::tempdir().unwrap();
     let backup = sample(dir.path());
     // Overwrite the SMS database's data with garbage.
-    let sms = backup.join(&telltale_ios::file_id("HomeDomain", "Library/SMS/sms.db")[..2])
+    let sms = backup
+        .join(&telltale_ios::file_id("HomeDomain", "Library/SMS/sms.db")[..2])
         .join(telltale_ios::file_id("HomeDomain", "Library/SMS/sms.db"));
     std::fs::write(&sms, vec![0x5a; 8192]).unwrap();
     let out = dir.path().join("out");
@@ -202,9 +267,15 @@ fn a_corrupt_database_fails_its_module_only() {
         .stderr(predicate::str::contains("sms"));
     let info = read_json(&out.join("info.json"));
     let modules = info["modules"].as_array().unwrap();
-    let sms = modules.iter().find(|m| m["module"] == "sms").expect("sms outcome");
+    let sms = modules
+        .iter()
+        .find(|m| m["module"] == "sms")
+        .expect("sms outcome");
     assert_eq!(sms["status"], "failed");
-    let du = modules.iter().find(|m| m["module"] == "datausage").expect("datausage outcome");
+    let du = modules
+        .iter()
+        .find(|m| m["module"] == "datausage")
+        .expect("datausage outcome");
     assert_eq!(du["status"], "ok");
 }
 
@@ -284,10 +355,19 @@ fn iocs_lookup_applies_the_matching_rules() {
 fn iocs_update_offline_exits_2_and_keeps_the_builtin_set() {
     let data = tempfile::tempdir().unwrap();
     // A port nothing listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     telltale()
         .env("TELLTALE_DATA_DIR", data.path())
-        .args(["iocs", "update", "--index-url", &format!("http://127.0.0.1:{port}/indicators.yaml")])
+        .args([
+            "iocs",
+            "update",
+            "--index-url",
+            &format!("http://127.0.0.1:{port}/indicators.yaml"),
+        ])
         .assert()
         .code(2);
     telltale()

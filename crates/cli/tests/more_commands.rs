@@ -14,7 +14,8 @@ fn telltale(data: &Path) -> Command {
 }
 
 fn read_json(p: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))).unwrap()
+    serde_json::from_slice(&std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
+        .unwrap()
 }
 
 /// (level, module, matched value) of every alert, sorted.
@@ -28,7 +29,10 @@ fn alert_keys(dir: &Path) -> Vec<(String, String, String)> {
             (
                 a["level"].as_str().unwrap().to_string(),
                 a["module"].as_str().unwrap().to_string(),
-                a["matched_indicator"]["value"].as_str().unwrap_or("").to_string(),
+                a["matched_indicator"]["value"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
             )
         })
         .collect();
@@ -47,7 +51,11 @@ fn encrypted_sample(dir: &Path, password: &str) -> PathBuf {
 
 /// Everything left in a private TMPDIR given to the child process.
 fn temp_leftovers(tmp: &Path) -> Vec<PathBuf> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(tmp).unwrap().flatten().map(|e| e.path()).collect();
+    let mut v: Vec<PathBuf> = std::fs::read_dir(tmp)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
     v.sort();
     v
 }
@@ -61,7 +69,12 @@ fn encrypted_backup_gives_the_same_alerts_as_its_plain_twin() {
     let tmp = dir.path().join("tmp");
     std::fs::create_dir(&tmp).unwrap();
 
-    telltale(&data).args(["check", "-q", "-o"]).arg(dir.path().join("out-plain")).arg(&plain).assert().code(1);
+    telltale(&data)
+        .args(["check", "-q", "-o"])
+        .arg(dir.path().join("out-plain"))
+        .arg(&plain)
+        .assert()
+        .code(1);
     telltale(&data)
         .env("TELLTALE_BACKUP_PASSWORD", "correct horse")
         .env("TMPDIR", &tmp)
@@ -70,14 +83,24 @@ fn encrypted_backup_gives_the_same_alerts_as_its_plain_twin() {
         .arg(&enc)
         .assert()
         .code(1);
-    assert_eq!(alert_keys(&dir.path().join("out-plain")), alert_keys(&dir.path().join("out-enc")));
+    assert_eq!(
+        alert_keys(&dir.path().join("out-plain")),
+        alert_keys(&dir.path().join("out-enc"))
+    );
     assert!(!alert_keys(&dir.path().join("out-enc")).is_empty());
     // No decrypted byte left behind in the temporary folder.
     assert_eq!(temp_leftovers(&tmp), Vec::<PathBuf>::new());
     // The password is never written to the outputs.
-    for e in std::fs::read_dir(dir.path().join("out-enc")).unwrap().flatten() {
+    for e in std::fs::read_dir(dir.path().join("out-enc"))
+        .unwrap()
+        .flatten()
+    {
         let bytes = std::fs::read(e.path()).unwrap();
-        assert!(!String::from_utf8_lossy(&bytes).contains("correct horse"), "{}", e.path().display());
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("correct horse"),
+            "{}",
+            e.path().display()
+        );
     }
 }
 
@@ -119,7 +142,14 @@ fn key_file_and_decrypt_give_an_ordinary_backup() {
     let data = dir.path().join("data");
     let enc = encrypted_sample(dir.path(), "pw");
     let key = dir.path().join("key.txt");
-    telltale(&data).env("TELLTALE_BACKUP_PASSWORD", "pw").args(["key"]).arg(&enc).arg("-o").arg(&key).assert().success();
+    telltale(&data)
+        .env("TELLTALE_BACKUP_PASSWORD", "pw")
+        .args(["key"])
+        .arg(&enc)
+        .arg("-o")
+        .arg(&key)
+        .assert()
+        .success();
     let hex = std::fs::read_to_string(&key).unwrap();
     assert_eq!(hex.trim().len(), 64);
 
@@ -134,10 +164,28 @@ fn key_file_and_decrypt_give_an_ordinary_backup() {
         .code(1);
 
     let plain = dir.path().join("decrypted");
-    telltale(&data).args(["decrypt", "--tree", "--key-file"]).arg(&key).arg("-o").arg(&plain).arg(&enc).assert().success();
-    assert!(plain.join("HomeDomain/Library/SMS/sms.db").is_file(), "--tree layout");
-    telltale(&data).args(["check", "-q", "-o"]).arg(dir.path().join("out-dec")).arg(&plain).assert().code(1);
-    assert_eq!(alert_keys(&dir.path().join("out-key")), alert_keys(&dir.path().join("out-dec")));
+    telltale(&data)
+        .args(["decrypt", "--tree", "--key-file"])
+        .arg(&key)
+        .arg("-o")
+        .arg(&plain)
+        .arg(&enc)
+        .assert()
+        .success();
+    assert!(
+        plain.join("HomeDomain/Library/SMS/sms.db").is_file(),
+        "--tree layout"
+    );
+    telltale(&data)
+        .args(["check", "-q", "-o"])
+        .arg(dir.path().join("out-dec"))
+        .arg(&plain)
+        .assert()
+        .code(1);
+    assert_eq!(
+        alert_keys(&dir.path().join("out-key")),
+        alert_keys(&dir.path().join("out-dec"))
+    );
 }
 
 #[test]
@@ -146,12 +194,21 @@ fn report_html_is_written_and_rebuilt() {
     let data = dir.path().join("data");
     let backup = telltale_testkit::samples::ios_sample_backup(&dir.path().join("b"));
     let out = dir.path().join("out");
-    telltale(&data).args(["check", "-q", "-o"]).arg(&out).arg(&backup).assert().code(1);
+    telltale(&data)
+        .args(["check", "-q", "-o"])
+        .arg(&out)
+        .arg(&backup)
+        .assert()
+        .code(1);
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("Pegasus"));
     assert!(html.contains("Content-Security-Policy"));
     std::fs::remove_file(out.join("report.html")).unwrap();
-    telltale(&data).args(["report"]).arg(&out).assert().success();
+    telltale(&data)
+        .args(["report"])
+        .arg(&out)
+        .assert()
+        .success();
     assert!(out.join("report.html").is_file());
 }
 
@@ -162,7 +219,12 @@ fn recheck_finds_a_detection_introduced_by_a_new_indicator_file() {
     let backup = telltale_testkit::samples::ios_sample_backup(&dir.path().join("b"));
     let out = dir.path().join("out");
     // First check with no indicators at all: no severe alert.
-    telltale(&data).args(["check", "-q", "--no-builtin-iocs", "-o"]).arg(&out).arg(&backup).assert().code(0);
+    telltale(&data)
+        .args(["check", "-q", "--no-builtin-iocs", "-o"])
+        .arg(&out)
+        .arg(&backup)
+        .assert()
+        .code(0);
     let before = alert_keys(&out);
     assert!(before.iter().all(|(l, _, _)| l != "HIGH"));
     // A new indicator file appears: the old results are re-hunted without the acquisition.
@@ -184,9 +246,22 @@ fn recheck_finds_a_detection_introduced_by_a_new_indicator_file() {
         .code(1)
         .stdout(predicate::str::contains("NewCampaign").or(predicate::str::contains("new")));
     let after = read_json(&out.join("alerts.json"));
-    assert!(after.as_array().unwrap().iter().any(|a| a["matched_indicator"]["name"] == "NewCampaign"));
-    assert!(out.join("alerts.original.json").is_file(), "the old alerts are kept");
+    assert!(
+        after
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["matched_indicator"]["name"] == "NewCampaign")
+    );
+    assert!(
+        out.join("alerts.original.json").is_file(),
+        "the old alerts are kept"
+    );
 
     // The check was recorded in the case index.
-    telltale(&data).args(["cases"]).assert().success().stdout(predicate::str::contains("ios-backup"));
+    telltale(&data)
+        .args(["cases"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("ios-backup"));
 }

@@ -43,7 +43,12 @@ pub fn ios_sample_backup(root: &Path) -> PathBuf {
         .to_bytes();
 
     let datausage = DataUsageDb::new(IosVersion::V14)
-        .process("com.apple.mobilesafari", Some("com.apple.mobilesafari"), DAY - 86_400.0, DAY)
+        .process(
+            "com.apple.mobilesafari",
+            Some("com.apple.mobilesafari"),
+            DAY - 86_400.0,
+            DAY,
+        )
         .process("bh", None, DAY + 3_620.0, DAY + 3_650.0)
         .process("mDNSResponder", None, DAY - 86_400.0, DAY + 7_200.0)
         .usage(1, DAY, 120_000.0, 30_000.0, 0.0, 0.0)
@@ -57,13 +62,22 @@ pub fn ios_sample_backup(root: &Path) -> PathBuf {
         .to_bytes();
 
     let idstatus = IdStatusCache::new()
-        .lookup("com.apple.madrid", "mailto:ameliehaggart@gmail.com", DAY + 3_500.0, 1)
+        .lookup(
+            "com.apple.madrid",
+            "mailto:ameliehaggart@gmail.com",
+            DAY + 3_500.0,
+            1,
+        )
         .lookup("com.apple.madrid", "tel:+15555550101", DAY - 3_600.0, 1)
         .to_bytes();
 
     let calendar = bytes_of(|p| {
         CalendarDb::new()
-            .event(CalendarEvent::new("Meeting", Some("Quarterly budget review"), DAY + 86_400.0))
+            .event(CalendarEvent::new(
+                "Meeting",
+                Some("Quarterly budget review"),
+                DAY + 86_400.0,
+            ))
             .write(p)
             .expect("calendar");
     });
@@ -79,18 +93,32 @@ pub fn ios_sample_backup(root: &Path) -> PathBuf {
             .visit("http://news.example.org/", utc("2021-07-01T11:05:00Z"))
             .visit("https://urlpush.net/2kQ8xv", utc("2021-07-01T11:05:00.4Z"))
             .redirect(2, 3)
-            .visit("https://www.example.com/weather", utc("2021-07-01T12:00:00Z"))
+            .visit(
+                "https://www.example.com/weather",
+                utc("2021-07-01T12:00:00Z"),
+            )
             .write(p)
     });
 
     BackupBuilder::new()
         .product_version("14.6")
-        .info("Device Name", Some(plist::Value::String("Sample iPhone".into())))
+        .info(
+            "Device Name",
+            Some(plist::Value::String("Sample iPhone".into())),
+        )
         .add_application("com.apple.mobilesafari", None)
         .add_application("net.whatsapp.WhatsApp", None)
         .add_file("HomeDomain", "Library/SMS/sms.db", sms)
-        .add_file("WirelessDomain", "Library/Databases/DataUsage.sqlite", datausage)
-        .add_file("HomeDomain", "Library/Preferences/com.apple.osanalytics.addaily.plist", analytics)
+        .add_file(
+            "WirelessDomain",
+            "Library/Databases/DataUsage.sqlite",
+            datausage,
+        )
+        .add_file(
+            "HomeDomain",
+            "Library/Preferences/com.apple.osanalytics.addaily.plist",
+            analytics,
+        )
         .add_file(
             "HomeDomain",
             "Library/Preferences/com.apple.identityservices.idstatuscache.plist",
@@ -99,7 +127,15 @@ pub fn ios_sample_backup(root: &Path) -> PathBuf {
         .add_file("HomeDomain", "Library/Calendar/Calendar.sqlitedb", calendar)
         .add_file("HomeDomain", "Library/Safari/History.db", safari)
         // A Pegasus file name (Amnesty 2021: roleaccountd.plist).
-        .add_file("RootDomain", "Library/Preferences/roleaccountd.plist", b"<plist/>".to_vec())
-        .add_file("HomeDomain", "Library/Preferences/com.apple.weather.plist", b"<plist/>".to_vec())
+        .add_file(
+            "RootDomain",
+            "Library/Preferences/roleaccountd.plist",
+            b"<plist/>",
+        )
+        .add_file(
+            "HomeDomain",
+            "Library/Preferences/com.apple.weather.plist",
+            b"<plist/>",
+        )
         .write(root)
 }

@@ -1,7 +1,9 @@
 //! Regenerates the sample acquisitions in `examples/`: `cargo run -p telltale-testkit --bin make-samples -- examples`
 
 fn main() {
-    let out = std::env::args().nth(1).unwrap_or_else(|| "examples".to_string());
+    let out = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "examples".to_string());
     let root = std::path::Path::new(&out).join("ios-backup");
     if root.exists() {
         std::fs::remove_dir_all(&root).expect("remove the old sample");
