@@ -15,13 +15,13 @@ fn walk(p: &Path, out: &mut Vec<PathBuf>, depth: usize) {
     };
     if md.is_file() {
         out.push(p.to_path_buf());
-    } else if md.is_dir() {
-        if let Ok(rd) = std::fs::read_dir(p) {
-            let mut entries: Vec<_> = rd.flatten().map(|e| e.path()).collect();
-            entries.sort();
-            for e in entries {
-                walk(&e, out, depth + 1);
-            }
+    } else if md.is_dir()
+        && let Ok(rd) = std::fs::read_dir(p)
+    {
+        let mut entries: Vec<_> = rd.flatten().map(|e| e.path()).collect();
+        entries.sort();
+        for e in entries {
+            walk(&e, out, depth + 1);
         }
     }
 }
