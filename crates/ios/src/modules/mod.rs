@@ -28,6 +28,7 @@ pub mod shortcuts;
 pub mod sms;
 pub mod sms_attachments;
 pub mod tcc;
+pub mod triangulation;
 pub mod webkit_resource_load_statistics;
 pub mod webkit_session_resource_log;
 pub mod whatsapp;
@@ -50,6 +51,7 @@ pub fn all() -> Vec<Box<dyn Module>> {
         Box::new(os_analytics_ad_daily::OsAnalyticsAdDaily),
         Box::new(datausage::Datausage),
         Box::new(tcc::Tcc),
+        Box::new(triangulation::Triangulation),
         Box::new(sms::Sms),
         Box::new(sms_attachments::SmsAttachments),
         Box::new(calendar::Calendar),
