@@ -1,6 +1,7 @@
 //! The Operation Triangulation heuristic: co-occurring file, network, SMS-attachment and location events.
 
 #[path = "common/harness.rs"]
+#[allow(dead_code)]
 mod harness;
 
 use harness::run_on as run;
