@@ -173,6 +173,18 @@ impl std::fmt::Debug for IocIndex {
     }
 }
 
+/// Longest host normalised in a stack buffer (longer ones take the general path).
+const HOST_BUF: usize = 256;
+
+/// Strip a leading `www.` unless nothing would remain (as [`norm::host`] does).
+#[inline]
+fn strip_www(h: &str) -> &str {
+    match h.strip_prefix("www.") {
+        Some(r) if !r.is_empty() => r,
+        _ => h,
+    }
+}
+
 fn email_key(s: &str) -> String {
     let s = s.trim();
     let s = s.strip_prefix("mailto:").unwrap_or(s);
@@ -606,20 +618,15 @@ impl IocIndex {
 
     #[inline]
     fn collect(&self, slot: Slot, key: &str, hits: &mut Vec<u32>) {
-        let Some(&head) = self.maps[slot as usize].get(key) else {
-            return;
-        };
-        let mut r = head;
-        while r != NIL {
-            let reg = self.regs[r as usize];
-            if !hits.contains(&reg.entry) {
-                hits.push(reg.entry);
-            }
-            r = reg.next;
+        if let Some(&head) = self.maps[slot as usize].get(key) {
+            self.chain(head, hits);
         }
     }
 
     fn to_matches(&self, hits: &[u32]) -> Vec<Match> {
+        if hits.is_empty() {
+            return Vec::new();
+        }
         hits.iter()
             .map(|&i| {
                 let e = &self.entries[i as usize];
@@ -635,30 +642,80 @@ impl IocIndex {
     }
 
     fn host_hits(&self, host: &str, hits: &mut Vec<u32>) {
-        if let Some(a) = norm::ip(host) {
-            self.collect(Slot::Ip, &norm::ip_key(a), hits);
+        // One pass over the bytes decides the common case (a plain ASCII host name) without any
+        // allocation; IP literals and non-ASCII (IDNA) hosts take the general path.
+        let h = host.trim();
+        let h = h.strip_suffix('.').unwrap_or(h);
+        let b = h.as_bytes();
+        let (mut ascii, mut upper, mut ipish) = (true, false, true);
+        for &c in b {
+            ascii &= c.is_ascii();
+            upper |= c.is_ascii_uppercase();
+            ipish &= c.is_ascii_hexdigit() || matches!(c, b'.' | b':' | b'[' | b']');
+        }
+        if ipish || !ascii || b.len() > HOST_BUF || host.trim_start().starts_with('[') {
+            if let Some(a) = norm::ip(host) {
+                self.collect(Slot::Ip, &norm::ip_key(a), hits);
+                return;
+            }
+            if let Some(n) = norm::host(host) {
+                self.domain_hits(&n, hits);
+            }
             return;
         }
-        let Some(h) = norm::host(host) else { return };
+        if upper {
+            let mut buf = [0u8; HOST_BUF];
+            let buf = &mut buf[..b.len()];
+            buf.copy_from_slice(b);
+            buf.make_ascii_lowercase();
+            // Lower-casing ASCII keeps the bytes valid UTF-8.
+            if let Ok(l) = std::str::from_utf8(buf) {
+                self.domain_hits(strip_www(l), hits);
+            }
+        } else {
+            self.domain_hits(strip_www(h), hits);
+        }
+    }
+
+    /// Lookups of the label suffixes of a normalised host (`a.b.evil.com`, `b.evil.com`, …) whose
+    /// label count lies in the range of the indicator domains; slices of `h`, no allocation.
+    #[inline]
+    fn domain_hits(&self, h: &str, hits: &mut Vec<u32>) {
         let map = &self.maps[Slot::Domain as usize];
-        if map.is_empty() {
+        if map.is_empty() || h.is_empty() {
             return;
         }
         let (min, max) = self.domain_labels;
-        let mut labels = h.bytes().filter(|&b| b == b'.').count() + 1;
-        let mut rest: &str = &h;
+        let b = h.as_bytes();
+        let mut labels = 1 + b.iter().filter(|&&c| c == b'.').count();
+        let mut start = 0;
         loop {
-            if labels <= max && labels >= min && map.contains_key(rest) {
-                self.collect(Slot::Domain, rest, hits);
+            if labels <= max && labels >= min {
+                let rest = &h[start..];
+                if let Some(&head) = map.get(rest) {
+                    self.chain(head, hits);
+                }
             }
             if labels <= min {
                 break;
             }
-            match rest.find('.') {
-                Some(i) => rest = &rest[i + 1..],
+            match b[start..].iter().position(|&c| c == b'.') {
+                Some(i) => start += i + 1,
                 None => break,
             }
             labels -= 1;
+        }
+    }
+
+    #[inline]
+    fn chain(&self, head: u32, hits: &mut Vec<u32>) {
+        let mut r = head;
+        while r != NIL {
+            let reg = self.regs[r as usize];
+            if !hits.contains(&reg.entry) {
+                hits.push(reg.entry);
+            }
+            r = reg.next;
         }
     }
 
