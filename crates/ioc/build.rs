@@ -3,6 +3,9 @@
 //! the loader's compact line format and zlib-compressed, so start-up parses no JSON.
 
 #[allow(dead_code)]
+#[path = "src/fxhash.rs"]
+mod fxhash;
+#[allow(dead_code)]
 #[path = "src/stix.rs"]
 mod stix;
 

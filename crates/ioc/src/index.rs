@@ -4,56 +4,11 @@ use crate::normalize as norm;
 use crate::pattern;
 use crate::stix::{self, LoadProblem};
 use crate::{IndicatorKind, IocError, Match};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-/// A small, fast non-cryptographic hasher (FxHash-style). Keys come from indicator sets, lookups
-/// from observed values; there is no adversarial insertion, so HashDoS resistance is not needed.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct FxHasher(u64);
-
-const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-impl FxHasher {
-    #[inline]
-    fn add(&mut self, w: u64) {
-        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(SEED);
-    }
-}
-
-impl Hasher for FxHasher {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut a = [0u8; 8];
-            a.copy_from_slice(c);
-            self.add(u64::from_le_bytes(a));
-        }
-        let r = chunks.remainder();
-        if !r.is_empty() {
-            let mut a = [0u8; 8];
-            a[..r.len()].copy_from_slice(r);
-            self.add(u64::from_le_bytes(a) ^ ((r.len() as u64) << 56));
-        }
-    }
-    #[inline]
-    fn write_u8(&mut self, i: u8) {
-        self.add(i as u64);
-    }
-    #[inline]
-    fn finish(&self) -> u64 {
-        // Final avalanche so that hashbrown's top-7-bit tags are well distributed.
-        let mut x = self.0;
-        x ^= x >> 33;
-        x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
-        x ^= x >> 33;
-        x
-    }
-}
-
-type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+use crate::fxhash::FxMap;
 
 /// The separate lookup tables.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -76,6 +31,30 @@ enum Slot {
     AndroidProperty,
 }
 const SLOTS: usize = 14;
+
+const KINDS: usize = 17;
+const ALL_KINDS: [IndicatorKind; KINDS] = {
+    use IndicatorKind as K;
+    [
+        K::Domain,
+        K::Ipv4,
+        K::Ipv6,
+        K::Url,
+        K::ProcessName,
+        K::Email,
+        K::FileName,
+        K::FilePath,
+        K::FileMd5,
+        K::FileSha1,
+        K::FileSha256,
+        K::AppId,
+        K::AppCertMd5,
+        K::AppCertSha1,
+        K::AppCertSha256,
+        K::ConfigurationProfileId,
+        K::AndroidProperty,
+    ]
+};
 
 struct Entry {
     value: Arc<str>,
@@ -166,7 +145,7 @@ impl IndexStats {
 pub struct IocIndex {
     entries: Vec<Entry>,
     regs: Vec<Reg>,
-    maps: Vec<FxMap<Box<str>, u32>>,
+    maps: Vec<FxMap<Arc<str>, u32>>,
     /// Fewest and most labels of any indicator domain: suffixes of an observed host outside this
     /// range cannot match and are not looked up.
     domain_labels: (usize, usize),
@@ -194,21 +173,71 @@ impl std::fmt::Debug for IocIndex {
     }
 }
 
+/// Longest host normalised in a stack buffer (longer ones take the general path).
+const HOST_BUF: usize = 256;
+
+/// Strip a leading `www.` unless nothing would remain (as [`norm::host`] does).
+#[inline]
+fn strip_www(h: &str) -> &str {
+    match h.strip_prefix("www.") {
+        Some(r) if !r.is_empty() => r,
+        _ => h,
+    }
+}
+
 fn email_key(s: &str) -> String {
     let s = s.trim();
     let s = s.strip_prefix("mailto:").unwrap_or(s);
     s.to_lowercase()
 }
 
-/// The keys an indicator value is registered under (first = primary key used for de-duplication).
-fn keys_for(kind: IndicatorKind, value: &str) -> Result<Vec<(Slot, String)>, String> {
+/// The keys an indicator value is registered under (at most 3; the first is the primary key used
+/// for de-duplication).
+struct Keys<'v> {
+    n: usize,
+    k: [(Slot, Cow<'v, str>); 3],
+}
+
+impl<'v> Keys<'v> {
+    fn one(s: Slot, k: impl Into<Cow<'v, str>>) -> Self {
+        let e = || (Slot::Domain, Cow::Borrowed(""));
+        Keys {
+            n: 1,
+            k: [(s, k.into()), e(), e()],
+        }
+    }
+    fn push(&mut self, s: Slot, k: impl Into<Cow<'v, str>>) {
+        self.k[self.n] = (s, k.into());
+        self.n += 1;
+    }
+    fn as_slice(&self) -> &[(Slot, Cow<'v, str>)] {
+        &self.k[..self.n]
+    }
+}
+
+/// A lower-case ASCII host name that normalises to itself (no `www.`, no trailing dot, not an IP
+/// literal, no URL syntax): the common case, keyed without any normalisation work.
+fn is_plain_host(v: &str) -> bool {
+    let b = v.as_bytes();
+    !b.is_empty()
+        && b.len() <= 1024
+        && b.iter().all(|&c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'_')
+        })
+        && b[b.len() - 1] != b'.'
+        && !v.starts_with("www.")
+        && b.iter().any(|&c| !(c.is_ascii_digit() || c == b'.'))
+}
+
+fn keys_for(kind: IndicatorKind, value: &str) -> Result<Keys<'_>, String> {
     use IndicatorKind as K;
     let v = value.trim();
     if v.is_empty() {
         return Err("empty value".into());
     }
-    let one = |s: Slot, k: String| Ok(vec![(s, k)]);
+    let one = |s: Slot, k: String| Ok(Keys::one(s, k));
     match kind {
+        K::Domain if is_plain_host(v) => Ok(Keys::one(Slot::Domain, v)),
         K::Domain => {
             // Some "domains" are really URL fragments (`host.xyz/x`): index the host as a domain and
             // the whole value as a URL.
@@ -216,16 +245,16 @@ fn keys_for(kind: IndicatorKind, value: &str) -> Result<Vec<(Slot, String)>, Str
             let (h, _, tail) = norm::split_authority(v).ok_or("no host in domain value")?;
             let host = match norm::ip(h) {
                 Some(a) => return one(Slot::Ip, norm::ip_key(a)),
-                None => norm::host(h).ok_or("no host in domain value")?.into_owned(),
+                None => norm::host(h).ok_or("no host in domain value")?,
             };
-            let mut v2 = vec![(Slot::Domain, host)];
+            let mut k = Keys::one(Slot::Domain, host);
             if looks_url
                 && !tail.trim_end_matches('/').is_empty()
                 && let Some(u) = norm::url_key(v)
             {
-                v2.push((Slot::Url, u));
+                k.push(Slot::Url, u);
             }
-            Ok(v2)
+            Ok(k)
         }
         K::Ipv4 | K::Ipv6 => match norm::ip(v) {
             Some(a) => one(Slot::Ip, norm::ip_key(a)),
@@ -239,23 +268,23 @@ fn keys_for(kind: IndicatorKind, value: &str) -> Result<Vec<(Slot, String)>, Str
             if b.is_empty() {
                 return Err("empty process name".into());
             }
-            let mut out = vec![(Slot::Process, b.to_string())];
+            let mut out = Keys::one(Slot::Process, b);
             for n in [15usize, 16] {
                 if b.len() > n && b.is_char_boundary(n) {
-                    out.push((Slot::ProcessTrunc, b[..n].to_string()));
+                    out.push(Slot::ProcessTrunc, &b[..n]);
                 }
             }
             Ok(out)
         }
         K::Email => one(Slot::Email, email_key(v)),
-        K::FileName => one(Slot::FileName, norm::basename(v).to_string()),
-        K::FilePath if v.ends_with('/') => one(Slot::FileDir, v.to_string()),
-        K::FilePath => one(Slot::FilePath, v.to_string()),
+        K::FileName => Ok(Keys::one(Slot::FileName, norm::basename(v))),
+        K::FilePath if v.ends_with('/') => Ok(Keys::one(Slot::FileDir, v)),
+        K::FilePath => Ok(Keys::one(Slot::FilePath, v)),
         K::FileMd5 | K::FileSha1 | K::FileSha256 => one(Slot::FileHash, norm::hash(v)),
         K::AppCertMd5 | K::AppCertSha1 | K::AppCertSha256 => one(Slot::CertHash, norm::hash(v)),
-        K::AppId => one(Slot::AppId, v.to_string()),
-        K::ConfigurationProfileId => one(Slot::Profile, v.to_string()),
-        K::AndroidProperty => one(Slot::AndroidProperty, v.to_string()),
+        K::AppId => Ok(Keys::one(Slot::AppId, v)),
+        K::ConfigurationProfileId => Ok(Keys::one(Slot::Profile, v)),
+        K::AndroidProperty => Ok(Keys::one(Slot::AndroidProperty, v)),
     }
 }
 
@@ -290,12 +319,13 @@ impl IndexBuilder {
         id: Option<&str>,
     ) -> Result<(), String> {
         let keys = keys_for(kind, value)?;
+        let keys = keys.as_slice();
         let idx = &mut self.idx;
         // De-duplicate: the same value in the same file (several families) is one entry with
         // several collections.
         let (s0, k0) = &keys[0];
         let mut r = idx.maps[*s0 as usize]
-            .get(k0.as_str())
+            .get(k0.as_ref())
             .copied()
             .unwrap_or(NIL);
         while r != NIL {
@@ -319,25 +349,30 @@ impl IndexBuilder {
             r = reg.next;
         }
         let entry = idx.entries.len() as u32;
+        let value: Arc<str> = Arc::from(value);
+        for (slot, key) in keys {
+            if *slot == Slot::Domain {
+                let n = key.bytes().filter(|&b| b == b'.').count() + 1;
+                idx.domain_labels = (idx.domain_labels.0.min(n), idx.domain_labels.1.max(n));
+            }
+            // The key is usually the value itself: share its allocation.
+            let key: Arc<str> = if **key == *value {
+                value.clone()
+            } else {
+                Arc::from(key.as_ref())
+            };
+            let reg = idx.regs.len() as u32;
+            let head = idx.maps[*slot as usize].entry(key).or_insert(NIL);
+            idx.regs.push(Reg { entry, next: *head });
+            *head = reg;
+        }
         idx.entries.push(Entry {
-            value: Arc::from(value),
+            value,
             kind,
             collections: collections.clone(),
             source: source.clone(),
             id: id.map(Arc::from),
         });
-        for (slot, key) in keys {
-            if slot == Slot::Domain {
-                let n = key.bytes().filter(|&b| b == b'.').count() + 1;
-                idx.domain_labels = (idx.domain_labels.0.min(n), idx.domain_labels.1.max(n));
-            }
-            let reg = idx.regs.len() as u32;
-            let head = idx.maps[slot as usize]
-                .entry(key.into_boxed_str())
-                .or_insert(NIL);
-            idx.regs.push(Reg { entry, next: *head });
-            *head = reg;
-        }
         Ok(())
     }
 
@@ -382,14 +417,23 @@ impl IndexBuilder {
         source: &str,
         origin: Option<SetOrigin>,
     ) -> Result<&SetStats, IocError> {
-        let bundle = stix::parse_bundle(bytes, source)?;
-        Ok(self.add_parsed(bundle, source, origin))
+        let parsed = stix::parse(bytes, source)?;
+        Ok(self.add_ref(parsed, source, origin))
     }
 
     /// Add an already parsed bundle.
     pub fn add_parsed(
         &mut self,
         bundle: stix::Bundle,
+        source: &str,
+        origin: Option<SetOrigin>,
+    ) -> &SetStats {
+        self.add_ref(stix::Parsed::from_bundle(&bundle), source, origin)
+    }
+
+    fn add_ref(
+        &mut self,
+        bundle: stix::Parsed<'_>,
         source: &str,
         origin: Option<SetOrigin>,
     ) -> &SetStats {
@@ -404,28 +448,46 @@ impl IndexBuilder {
         };
         self.idx.entries.reserve(bundle.indicators.len());
         self.idx.regs.reserve(bundle.indicators.len());
-        // Collections of this set in order of first use; interned per distinct combination.
+        let domains = bundle
+            .indicators
+            .iter()
+            .filter(|i| i.pattern.trim_start().starts_with("[domain-name:"))
+            .count();
+        self.idx.maps[Slot::Domain as usize].reserve(domains);
+        // Collections of this set in order of first use; one shared list per combination.
         let mut used = vec![false; bundle.collections.len()];
-        let mut combos: HashMap<&[u32], Arc<[Arc<str>]>> = HashMap::new();
-        for ind in &bundle.indicators {
-            for &c in &ind.collections {
-                if !std::mem::replace(&mut used[c as usize], true) {
-                    st.collections.push(bundle.collections[c as usize].clone());
-                }
-            }
-            let colls = match combos.get(ind.collections.as_slice()) {
+        let mut combos: Vec<Option<Arc<[Arc<str>]>>> = vec![None; bundle.combos.len()];
+        let mut counts = [0usize; KINDS];
+        for (ind, &k) in bundle.indicators.iter().zip(&bundle.combo) {
+            let colls = match &combos[k as usize] {
                 Some(c) => c.clone(),
                 None => {
-                    let names: Vec<String> = ind
-                        .collections
+                    let cs = &bundle.combos[k as usize];
+                    for &c in cs {
+                        if !std::mem::replace(&mut used[c as usize], true) {
+                            st.collections.push(bundle.collections[c as usize].clone());
+                        }
+                    }
+                    let names: Vec<String> = cs
                         .iter()
                         .map(|&c| bundle.collections[c as usize].clone())
                         .collect();
                     let c = self.collections(&names);
-                    combos.insert(&ind.collections, c.clone());
+                    combos[k as usize] = Some(c.clone());
                     c
                 }
             };
+            // Fast path for the commonest shape, `[domain-name:value = '…']`.
+            if let Some((kind, value)) = pattern::simple(&ind.pattern) {
+                match self.insert(kind, value, &colls, &src, Some(&ind.id)) {
+                    Ok(()) => counts[kind as usize] += 1,
+                    Err(r) => {
+                        let reason = format!("{} value {value:?}: {r}", kind.as_stix());
+                        self.unsupported(&mut st, ind, vec![reason], 0);
+                    }
+                }
+                continue;
+            }
             let x = match pattern::parse(&ind.pattern) {
                 Ok(e) => pattern::extract(&e),
                 Err(e) => pattern::Extracted {
@@ -439,7 +501,7 @@ impl IndexBuilder {
                 match self.insert(*kind, value, &colls, &src, Some(&ind.id)) {
                     Ok(()) => {
                         ok += 1;
-                        *st.by_kind.entry(*kind).or_insert(0) += 1;
+                        counts[*kind as usize] += 1;
                     }
                     Err(r) => reasons.push(format!("{} value {value:?}: {r}", kind.as_stix())),
                 }
@@ -448,19 +510,34 @@ impl IndexBuilder {
                 reasons.push("no evaluable comparison".into());
             }
             if !reasons.is_empty() {
-                st.unsupported += 1;
-                self.idx.stats.unsupported.push(UnsupportedPattern {
-                    file: source.to_string(),
-                    id: ind.id.clone(),
-                    pattern: ind.pattern.chars().take(500).collect(),
-                    reason: reasons.join("; "),
-                    evaluated_values: ok,
-                });
+                self.unsupported(&mut st, ind, reasons, ok);
+            }
+        }
+        for k in ALL_KINDS {
+            if counts[k as usize] > 0 {
+                st.by_kind.insert(k, counts[k as usize]);
             }
         }
         self.idx.stats.problems.extend(bundle.problems);
         self.idx.stats.sets.push(st);
         self.idx.stats.sets.last().expect("just pushed")
+    }
+
+    fn unsupported(
+        &mut self,
+        st: &mut SetStats,
+        ind: &stix::IndRef<'_>,
+        reasons: Vec<String>,
+        ok: usize,
+    ) {
+        st.unsupported += 1;
+        self.idx.stats.unsupported.push(UnsupportedPattern {
+            file: st.source.clone(),
+            id: ind.id.to_string(),
+            pattern: ind.pattern.chars().take(500).collect(),
+            reason: reasons.join("; "),
+            evaluated_values: ok,
+        });
     }
 
     /// Add a STIX 2.1 file (`.stix2` / `.json`).
@@ -541,20 +618,15 @@ impl IocIndex {
 
     #[inline]
     fn collect(&self, slot: Slot, key: &str, hits: &mut Vec<u32>) {
-        let Some(&head) = self.maps[slot as usize].get(key) else {
-            return;
-        };
-        let mut r = head;
-        while r != NIL {
-            let reg = self.regs[r as usize];
-            if !hits.contains(&reg.entry) {
-                hits.push(reg.entry);
-            }
-            r = reg.next;
+        if let Some(&head) = self.maps[slot as usize].get(key) {
+            self.chain(head, hits);
         }
     }
 
     fn to_matches(&self, hits: &[u32]) -> Vec<Match> {
+        if hits.is_empty() {
+            return Vec::new();
+        }
         hits.iter()
             .map(|&i| {
                 let e = &self.entries[i as usize];
@@ -570,30 +642,80 @@ impl IocIndex {
     }
 
     fn host_hits(&self, host: &str, hits: &mut Vec<u32>) {
-        if let Some(a) = norm::ip(host) {
-            self.collect(Slot::Ip, &norm::ip_key(a), hits);
+        // One pass over the bytes decides the common case (a plain ASCII host name) without any
+        // allocation; IP literals and non-ASCII (IDNA) hosts take the general path.
+        let h = host.trim();
+        let h = h.strip_suffix('.').unwrap_or(h);
+        let b = h.as_bytes();
+        let (mut ascii, mut upper, mut ipish) = (true, false, true);
+        for &c in b {
+            ascii &= c.is_ascii();
+            upper |= c.is_ascii_uppercase();
+            ipish &= c.is_ascii_hexdigit() || matches!(c, b'.' | b':' | b'[' | b']');
+        }
+        if ipish || !ascii || b.len() > HOST_BUF || host.trim_start().starts_with('[') {
+            if let Some(a) = norm::ip(host) {
+                self.collect(Slot::Ip, &norm::ip_key(a), hits);
+                return;
+            }
+            if let Some(n) = norm::host(host) {
+                self.domain_hits(&n, hits);
+            }
             return;
         }
-        let Some(h) = norm::host(host) else { return };
+        if upper {
+            let mut buf = [0u8; HOST_BUF];
+            let buf = &mut buf[..b.len()];
+            buf.copy_from_slice(b);
+            buf.make_ascii_lowercase();
+            // Lower-casing ASCII keeps the bytes valid UTF-8.
+            if let Ok(l) = std::str::from_utf8(buf) {
+                self.domain_hits(strip_www(l), hits);
+            }
+        } else {
+            self.domain_hits(strip_www(h), hits);
+        }
+    }
+
+    /// Lookups of the label suffixes of a normalised host (`a.b.evil.com`, `b.evil.com`, …) whose
+    /// label count lies in the range of the indicator domains; slices of `h`, no allocation.
+    #[inline]
+    fn domain_hits(&self, h: &str, hits: &mut Vec<u32>) {
         let map = &self.maps[Slot::Domain as usize];
-        if map.is_empty() {
+        if map.is_empty() || h.is_empty() {
             return;
         }
         let (min, max) = self.domain_labels;
-        let mut labels = h.bytes().filter(|&b| b == b'.').count() + 1;
-        let mut rest: &str = &h;
+        let b = h.as_bytes();
+        let mut labels = 1 + b.iter().filter(|&&c| c == b'.').count();
+        let mut start = 0;
         loop {
-            if labels <= max && labels >= min && map.contains_key(rest) {
-                self.collect(Slot::Domain, rest, hits);
+            if labels <= max && labels >= min {
+                let rest = &h[start..];
+                if let Some(&head) = map.get(rest) {
+                    self.chain(head, hits);
+                }
             }
             if labels <= min {
                 break;
             }
-            match rest.find('.') {
-                Some(i) => rest = &rest[i + 1..],
+            match b[start..].iter().position(|&c| c == b'.') {
+                Some(i) => start += i + 1,
                 None => break,
             }
             labels -= 1;
+        }
+    }
+
+    #[inline]
+    fn chain(&self, head: u32, hits: &mut Vec<u32>) {
+        let mut r = head;
+        while r != NIL {
+            let reg = self.regs[r as usize];
+            if !hits.contains(&reg.entry) {
+                hits.push(reg.entry);
+            }
+            r = reg.next;
         }
     }
 

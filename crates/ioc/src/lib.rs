@@ -10,6 +10,7 @@
 use std::sync::Arc;
 
 pub mod builtin;
+mod fxhash;
 mod index;
 pub mod normalize;
 pub mod pattern;

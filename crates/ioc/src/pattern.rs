@@ -608,6 +608,46 @@ pub fn parse(src: &str) -> Result<ObsExpr, ParseError> {
     Ok(e)
 }
 
+/// The commonest pattern shape, `[path = 'value']` with one of the plain paths (`domain-name:value`,
+/// `url:value`, `process:name`…) and a value without escapes, read without the full parser: the
+/// loader's fast path for large sets. `None` for anything else (then use [`parse`]); when `Some`,
+/// it is exactly the single leaf `extract(&parse(p)?)` gives.
+pub fn simple(p: &str) -> Option<(IndicatorKind, &str)> {
+    use IndicatorKind as K;
+    if p.len() > MAX_LEN {
+        return None;
+    }
+    let ws: &[char] = &[' ', '\t', '\r', '\n'];
+    let inner = p
+        .trim_matches(ws)
+        .strip_prefix('[')?
+        .strip_suffix(']')?
+        .trim_matches(ws);
+    let (path, rest) = inner.split_once('=')?;
+    let kind = match path.trim_end_matches(ws) {
+        "domain-name:value" => K::Domain,
+        "url:value" => K::Url,
+        "ipv4-addr:value" => K::Ipv4,
+        "ipv6-addr:value" => K::Ipv6,
+        "process:name" => K::ProcessName,
+        "email-addr:value" => K::Email,
+        "file:name" => K::FileName,
+        "file:path" => K::FilePath,
+        "app:id" => K::AppId,
+        "configuration-profile:id" => K::ConfigurationProfileId,
+        "android-property:name" => K::AndroidProperty,
+        _ => return None,
+    };
+    let v = rest
+        .trim_start_matches(ws)
+        .strip_prefix('\'')?
+        .strip_suffix('\'')?;
+    if v.contains(['\'', '\\']) {
+        return None;
+    }
+    Some((kind, v))
+}
+
 /// The indicator kind an object path denotes, if telltale evaluates it.
 pub fn kind_of(path: &ObjectPath) -> Option<IndicatorKind> {
     let keys: Vec<&str> = path
@@ -755,6 +795,49 @@ mod tests {
 
     fn leaves(p: &str) -> Vec<(K, String)> {
         extract(&parse(p).unwrap()).leaves
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_parser() {
+        for p in [
+            "[domain-name:value = 'evil.com']",
+            "[domain-name:value='evil.com']",
+            " \t[ domain-name:value\n=\r'Evil.COM' ] ",
+            "[domain-name:value = '']",
+            "[url:value = 'http://e.com/?a=b&c=d']",
+            "[process:name = 'bh']",
+            "[file:path = '/private/var/x/']",
+            "[configuration-profile:id = 'ABC-123']",
+            "[android-property:name = 'persist.x']",
+            "[email-addr:value = 'a@b.c']",
+            "[app:id = 'com.x']",
+            "[ipv4-addr:value = '1.2.3.4']",
+            "[ipv6-addr:value = '::1']",
+            "[file:name = 'a b']",
+            "[domain-name:value = 'bücher.de']",
+        ] {
+            let fast = simple(p).unwrap_or_else(|| panic!("no fast path for {p}"));
+            let x = extract(&parse(p).unwrap());
+            assert!(x.unsupported.is_empty(), "{p}");
+            assert_eq!(x.leaves, vec![(fast.0, fast.1.to_string())], "{p}");
+        }
+        for p in [
+            "[domain-name:value != 'evil.com']",
+            "[domain-name:value <= 'evil.com']",
+            "[domain-name:value = 'a' OR domain-name:value = 'b']",
+            "[domain-name:value = 'it\\'s']",
+            "[domain-name:value = 'evil.com'] WITHIN 5 SECONDS",
+            "[domain-name:value = 'a'] AND [domain-name:value = 'b']",
+            "[Domain-Name:value = 'evil.com']",
+            "[domain-name : value = 'evil.com']",
+            "[file:hashes.'SHA-256' = 'ab']",
+            "[domain-name:value IN ('a', 'b')]",
+            "[domain-name:value = 'x'",
+            "[domain-name:value = x]",
+            "\u{a0}[domain-name:value = 'x']",
+        ] {
+            assert_eq!(simple(p), None, "{p}");
+        }
     }
 
     #[test]

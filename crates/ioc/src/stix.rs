@@ -2,6 +2,7 @@
 //! dangling references, per-object problems.
 
 use crate::IocError;
+use crate::fxhash::FxMap;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -180,19 +181,95 @@ struct Obj<'a> {
 }
 
 #[derive(Deserialize)]
-struct TypedBundle<'a> {
-    #[serde(borrow)]
-    objects: Vec<Obj<'a>>,
-}
-
-#[derive(Deserialize)]
 struct LooseBundle<'a> {
     #[serde(borrow, default)]
     objects: Option<Vec<&'a RawValue>>,
 }
 
+/// An indicator of a [`Parsed`] bundle, borrowing from the input where possible.
+pub(crate) struct IndRef<'a> {
+    pub id: Cow<'a, str>,
+    pub pattern: Cow<'a, str>,
+}
+
+/// A parsed bundle that borrows its strings from the input (what the index loads from); the
+/// collections of indicator `i` are `combos[combo[i]]` (combinations interned, `combos[0]` empty).
+#[derive(Default)]
+pub(crate) struct Parsed<'a> {
+    pub indicators: Vec<IndRef<'a>>,
+    pub combo: Vec<u32>,
+    pub combos: Vec<Vec<u32>>,
+    pub collections: Vec<String>,
+    pub malware: Vec<String>,
+    pub dangling_refs: usize,
+    pub problems: Vec<LoadProblem>,
+}
+
+impl<'a> Parsed<'a> {
+    pub fn into_owned(self) -> Bundle {
+        let Parsed {
+            indicators,
+            combo,
+            combos,
+            collections,
+            malware,
+            dangling_refs,
+            problems,
+        } = self;
+        Bundle {
+            indicators: indicators
+                .into_iter()
+                .zip(combo)
+                .map(|(i, c)| RawIndicator {
+                    id: i.id.into_owned(),
+                    pattern: i.pattern.into_owned(),
+                    collections: combos[c as usize].clone(),
+                })
+                .collect(),
+            collections,
+            malware,
+            dangling_refs,
+            problems,
+        }
+    }
+
+    /// A borrowed view of an owned bundle.
+    pub fn from_bundle(b: &'a Bundle) -> Parsed<'a> {
+        let mut combos: Vec<Vec<u32>> = vec![Vec::new()];
+        let mut ids: HashMap<&[u32], u32> = HashMap::new();
+        ids.insert(&[], 0);
+        let mut combo = Vec::with_capacity(b.indicators.len());
+        let mut indicators = Vec::with_capacity(b.indicators.len());
+        for i in &b.indicators {
+            let c = *ids.entry(&i.collections).or_insert_with(|| {
+                combos.push(i.collections.clone());
+                combos.len() as u32 - 1
+            });
+            combo.push(c);
+            indicators.push(IndRef {
+                id: Cow::Borrowed(&i.id),
+                pattern: Cow::Borrowed(&i.pattern),
+            });
+        }
+        Parsed {
+            indicators,
+            combo,
+            combos,
+            collections: b.collections.clone(),
+            malware: b.malware.clone(),
+            dangling_refs: b.dangling_refs,
+            problems: b.problems.clone(),
+        }
+    }
+}
+
 /// Parse a STIX 2.1 bundle (or a bare JSON array of STIX objects).
 pub fn parse_bundle(bytes: &[u8], file: &str) -> Result<Bundle, IocError> {
+    parse(bytes, file).map(Parsed::into_owned)
+}
+
+/// [`parse_bundle`] without copying the strings out of `bytes`.
+pub(crate) fn parse<'a>(bytes: &'a [u8], file: &str) -> Result<Parsed<'a>, IocError> {
     if bytes.len() as u64 > MAX_FILE_SIZE {
         return Err(IocError::TooLarge {
             file: file.to_string(),
@@ -200,14 +277,21 @@ pub fn parse_bundle(bytes: &[u8], file: &str) -> Result<Bundle, IocError> {
         });
     }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    // Fast path: a well-typed bundle, streamed object by object (ignored values are depth-checked
+    // as they are skipped, so the whole-file depth scan only runs when this fails).
+    {
+        let mut acc = Acc::new(file);
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        if serde::de::DeserializeSeed::deserialize(BundleSeed(&mut acc), &mut de).is_ok()
+            && de.end().is_ok()
+        {
+            return Ok(acc.finish());
+        }
+    }
     check_depth(bytes).map_err(|message| IocError::Invalid {
         file: file.to_string(),
         message,
     })?;
-    // Fast path: everything well-typed.
-    if let Ok(b) = serde_json::from_slice::<TypedBundle>(bytes) {
-        return Ok(attribute(b.objects, Vec::new(), file));
-    }
     // Slow path: object by object, so one bad object never stops the others.
     let json_err = |e: serde_json::Error| IocError::Json {
         file: file.to_string(),
@@ -226,11 +310,10 @@ pub fn parse_bundle(bytes: &[u8], file: &str) -> Result<Bundle, IocError> {
             message: "not a STIX bundle (no \"objects\" array)".into(),
         })?
     };
-    let mut objs = Vec::with_capacity(raws.len());
-    let mut problems = Vec::new();
+    let mut acc = Acc::new(file);
     for (i, raw) in raws.iter().enumerate() {
         match serde_json::from_str::<Obj>(raw.get()) {
-            Ok(o) => objs.push(o),
+            Ok(o) => acc.push(o),
             Err(e) => {
                 #[derive(Deserialize)]
                 struct IdOnly {
@@ -239,7 +322,7 @@ pub fn parse_bundle(bytes: &[u8], file: &str) -> Result<Bundle, IocError> {
                 let id = serde_json::from_str::<IdOnly>(raw.get())
                     .ok()
                     .and_then(|o| o.id);
-                problems.push(LoadProblem {
+                acc.parse_problems.push(LoadProblem {
                     file: file.to_string(),
                     message: format!("object #{i} is malformed: {e}"),
                     id,
@@ -247,7 +330,7 @@ pub fn parse_bundle(bytes: &[u8], file: &str) -> Result<Bundle, IocError> {
             }
         }
     }
-    Ok(attribute(objs, problems, file))
+    Ok(acc.finish())
 }
 
 /// Deepest JSON nesting accepted (STIX objects need about 5 levels).
@@ -256,6 +339,16 @@ pub const MAX_DEPTH: usize = 100;
 /// Reject JSON nested deeper than [`MAX_DEPTH`] before parsing (serde_json skips unknown fields
 /// without a depth limit).
 fn check_depth(bytes: &[u8]) -> Result<(), String> {
+    match depth_exceeds(bytes, MAX_DEPTH) {
+        Some(i) => Err(format!(
+            "JSON nested deeper than {MAX_DEPTH} levels (at byte {i})"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The offset of the first bracket nested deeper than `limit` in `bytes`, if any.
+fn depth_exceeds(bytes: &[u8], limit: usize) -> Option<usize> {
     let (mut depth, mut in_str, mut esc) = (0usize, false, false);
     for (i, &b) in bytes.iter().enumerate() {
         if in_str {
@@ -272,167 +365,390 @@ fn check_depth(bytes: &[u8]) -> Result<(), String> {
             b'"' => in_str = true,
             b'[' | b'{' => {
                 depth += 1;
-                if depth > MAX_DEPTH {
-                    return Err(format!(
-                        "JSON nested deeper than {MAX_DEPTH} levels (at byte {i})"
-                    ));
+                if depth > limit {
+                    return Some(i);
                 }
             }
             b']' | b'}' => depth = depth.saturating_sub(1),
             _ => {}
         }
     }
+    None
+}
+
+// ---- Streaming deserialisation of the fast path ------------------------------------------------
+
+/// A string that borrows from the input unless it holds escapes.
+#[derive(Deserialize)]
+struct B<'a>(#[serde(borrow)] Cow<'a, str>);
+
+/// A skipped value: rejected if nested deeper than the file-wide limit allows at its position.
+fn skip<'de, A: serde::de::MapAccess<'de>>(map: &mut A, enclosing: usize) -> Result<(), A::Error> {
+    let raw: &RawValue = map.next_value()?;
+    let b = raw.get().as_bytes();
+    if matches!(b.first(), Some(b'[' | b'{')) && depth_exceeds(b, MAX_DEPTH - enclosing).is_some() {
+        return Err(serde::de::Error::custom("nested too deep"));
+    }
     Ok(())
 }
 
-fn attribute(objs: Vec<Obj<'_>>, mut problems: Vec<LoadProblem>, file: &str) -> Bundle {
-    let mut out = Bundle::default();
-    // Indicator id → first position; `same_id` chains repeated objects (real data repeats some
-    // indicator objects verbatim).
-    let mut ind_pos: HashMap<&str, usize> = HashMap::with_capacity(objs.len() / 2);
-    let mut same_id: Vec<usize> = Vec::new();
-    let mut last_of: HashMap<usize, usize> = HashMap::new();
-    let mut names: HashMap<&str, &str> = HashMap::new();
-    let problem = |problems: &mut Vec<LoadProblem>, id: Option<&str>, message: String| {
-        problems.push(LoadProblem {
+struct BundleSeed<'s, 'a>(&'s mut Acc<'a>);
+
+impl<'de, 's> serde::de::DeserializeSeed<'de> for BundleSeed<'s, 'de> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, 's> serde::de::Visitor<'de> for BundleSeed<'s, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a STIX bundle")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = false;
+        while let Some(k) = map.next_key::<B<'de>>()? {
+            if k.0 == "objects" {
+                if std::mem::replace(&mut seen, true) {
+                    return Err(serde::de::Error::custom("duplicate objects"));
+                }
+                map.next_value_seed(ObjectsSeed(&mut *self.0))?;
+            } else {
+                skip(&mut map, 1)?;
+            }
+        }
+        if !seen {
+            return Err(serde::de::Error::custom("no objects"));
+        }
+        Ok(())
+    }
+}
+
+struct ObjectsSeed<'s, 'a>(&'s mut Acc<'a>);
+
+impl<'de, 's> serde::de::DeserializeSeed<'de> for ObjectsSeed<'s, 'de> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de, 's> serde::de::Visitor<'de> for ObjectsSeed<'s, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of STIX objects")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if let Some(n) = seq.size_hint() {
+            self.0.indicators.reserve(n / 2);
+        }
+        while let Some(o) = seq.next_element_seed(ObjSeed)? {
+            self.0.push(o);
+        }
+        Ok(())
+    }
+}
+
+struct ObjSeed;
+
+impl<'de> serde::de::DeserializeSeed<'de> for ObjSeed {
+    type Value = Obj<'de>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Obj<'de>, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for ObjSeed {
+    type Value = Obj<'de>;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a STIX object")
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Obj<'de>, A::Error> {
+        type S<'a> = Option<Cow<'a, str>>;
+        let (mut ty, mut id, mut name, mut pattern, mut pattern_type): (S, S, S, S, S) =
+            (None, None, None, None, None);
+        let (mut rel, mut src, mut dst): (S, S, S) = (None, None, None);
+        let mut refs: Option<Vec<Cow<'de, str>>> = None;
+        let mut seen = 0u16;
+        let dup = || serde::de::Error::custom("duplicate field");
+        while let Some(k) = map.next_key::<B<'de>>()? {
+            let (bit, slot) = match k.0.as_ref() {
+                "type" => (0, &mut ty),
+                "id" => (1, &mut id),
+                "name" => (2, &mut name),
+                "pattern" => (3, &mut pattern),
+                "pattern_type" => (4, &mut pattern_type),
+                "relationship_type" => (5, &mut rel),
+                "source_ref" => (6, &mut src),
+                "target_ref" => (7, &mut dst),
+                "object_refs" => {
+                    if seen & (1 << 8) != 0 {
+                        return Err(dup());
+                    }
+                    seen |= 1 << 8;
+                    refs = map
+                        .next_value::<Option<Vec<B<'de>>>>()?
+                        .map(|v| v.into_iter().map(|b| b.0).collect());
+                    continue;
+                }
+                _ => {
+                    skip(&mut map, 3)?;
+                    continue;
+                }
+            };
+            if seen & (1 << bit) != 0 {
+                return Err(dup());
+            }
+            seen |= 1 << bit;
+            *slot = if bit == 0 {
+                Some(map.next_value::<B<'de>>()?.0)
+            } else {
+                map.next_value::<Option<B<'de>>>()?.map(|b| b.0)
+            };
+        }
+        Ok(Obj {
+            ty: ty.ok_or_else(|| serde::de::Error::missing_field("type"))?,
+            id,
+            name,
+            pattern,
+            pattern_type,
+            relationship_type: rel,
+            source_ref: src,
+            target_ref: dst,
+            object_refs: refs,
+        })
+    }
+}
+
+// ---- Attribution -------------------------------------------------------------------------------
+
+/// Deferred attribution steps, in file order.
+enum Attr<'a> {
+    Indicates(Cow<'a, str>, Cow<'a, str>),
+    MissingRefs(Option<Cow<'a, str>>),
+    Report(Cow<'a, str>, Vec<Cow<'a, str>>),
+}
+
+/// First pass over the objects (as they stream in), then [`Acc::finish`] attributes.
+struct Acc<'a> {
+    file: String,
+    indicators: Vec<IndRef<'a>>,
+    /// (id, name) of the named non-indicator objects.
+    named: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    attrs: Vec<Attr<'a>>,
+    malware: Vec<String>,
+    parse_problems: Vec<LoadProblem>,
+    problems: Vec<LoadProblem>,
+}
+
+impl<'a> Acc<'a> {
+    fn new(file: &str) -> Self {
+        Acc {
             file: file.to_string(),
+            indicators: Vec::new(),
+            named: Vec::new(),
+            attrs: Vec::new(),
+            malware: Vec::new(),
+            parse_problems: Vec::new(),
+            problems: Vec::new(),
+        }
+    }
+
+    fn problem(&mut self, id: Option<&str>, message: String) {
+        self.problems.push(LoadProblem {
+            file: self.file.clone(),
             id: id.map(str::to_string),
             message,
         })
-    };
-    for o in &objs {
-        let id = o.id.as_deref();
-        if id.is_some_and(|i| i.len() > MAX_NAME_LEN)
-            || o.name.as_deref().is_some_and(|n| n.len() > MAX_NAME_LEN)
-        {
-            problem(
-                &mut problems,
-                None,
-                format!("{} object with an over-long id or name skipped", o.ty),
-            );
-            continue;
-        }
-        match o.ty.as_ref() {
-            "indicator" => {
-                let Some(id) = id else {
-                    problem(&mut problems, None, "indicator without an id".into());
-                    continue;
-                };
-                let Some(pattern) = o.pattern.as_deref() else {
-                    problem(
-                        &mut problems,
-                        Some(id),
-                        "indicator without a pattern".into(),
-                    );
-                    continue;
-                };
-                if let Some(pt) = o
-                    .pattern_type
-                    .as_deref()
-                    .filter(|t| !t.eq_ignore_ascii_case("stix"))
-                {
-                    problem(
-                        &mut problems,
-                        Some(id),
-                        format!("pattern_type {pt:?} is not evaluated"),
-                    );
-                    continue;
-                }
-                let pos = out.indicators.len();
-                same_id.push(usize::MAX);
-                match ind_pos.get(id) {
-                    Some(&first) => {
-                        let last = last_of.get(&first).copied().unwrap_or(first);
-                        same_id[last] = pos;
-                        last_of.insert(first, pos);
-                    }
-                    None => {
-                        ind_pos.insert(id, pos);
-                    }
-                }
-                out.indicators.push(RawIndicator {
-                    id: id.to_string(),
-                    pattern: pattern.to_string(),
-                    collections: Vec::new(),
-                });
-            }
-            ty => {
-                if let (Some(id), Some(name)) = (id, o.name.as_deref()) {
-                    names.insert(id, name);
-                    if ty == "malware" {
-                        out.malware.push(name.to_string());
-                    }
-                }
-            }
-        }
     }
-    let mut coll_idx: HashMap<String, u32> = HashMap::new();
-    let mut add = |out: &mut Bundle, first: usize, name: &str| {
-        let c = match coll_idx.get(name) {
-            Some(&c) => c,
-            None => {
-                out.collections.push(name.to_string());
-                let c = out.collections.len() as u32 - 1;
-                coll_idx.insert(name.to_string(), c);
-                c
-            }
-        };
-        let mut i = first;
-        while i != usize::MAX {
-            let ind = &mut out.indicators[i];
-            if !ind.collections.contains(&c) {
-                ind.collections.push(c);
-            }
-            i = same_id[i];
-        }
-    };
-    for o in &objs {
+
+    fn push(&mut self, o: Obj<'a>) {
+        // Relationships and reports are attributed whatever the first pass says about them.
         match o.ty.as_ref() {
-            "relationship" => {
-                if o.relationship_type.as_deref() != Some("indicates") {
-                    continue;
-                }
-                let (Some(src), Some(dst)) = (o.source_ref.as_deref(), o.target_ref.as_deref())
-                else {
-                    problem(
-                        &mut problems,
-                        o.id.as_deref(),
-                        "relationship without source_ref/target_ref".into(),
-                    );
-                    continue;
-                };
-                match (ind_pos.get(src), names.get(dst)) {
-                    (Some(&i), Some(name)) => add(&mut out, i, name),
-                    _ => out.dangling_refs += 1,
-                }
-            }
+            "relationship" if o.relationship_type.as_deref() == Some("indicates") => self
+                .attrs
+                .push(match (o.source_ref.clone(), o.target_ref.clone()) {
+                    (Some(s), Some(d)) => Attr::Indicates(s, d),
+                    _ => Attr::MissingRefs(o.id.clone()),
+                }),
             "report" => {
-                let Some(name) = o.name.as_deref() else {
-                    continue;
-                };
-                for r in o.object_refs.iter().flatten() {
-                    match ind_pos.get(r.as_ref()) {
-                        Some(&i) => add(&mut out, i, name),
-                        None if r.starts_with("indicator--") => out.dangling_refs += 1,
-                        None => {}
-                    }
+                if let Some(name) = &o.name {
+                    self.attrs.push(Attr::Report(
+                        name.clone(),
+                        o.object_refs.clone().unwrap_or_default(),
+                    ))
                 }
             }
             _ => {}
         }
-    }
-    let mut default = None;
-    for ind in &mut out.indicators {
-        if ind.collections.is_empty() {
-            let d = *default.get_or_insert_with(|| {
-                out.collections.push(DEFAULT_COLLECTION.to_string());
-                out.collections.len() as u32 - 1
-            });
-            ind.collections.push(d);
+        let id = o.id.as_deref();
+        if id.is_some_and(|i| i.len() > MAX_NAME_LEN)
+            || o.name.as_deref().is_some_and(|n| n.len() > MAX_NAME_LEN)
+        {
+            self.problem(
+                None,
+                format!("{} object with an over-long id or name skipped", o.ty),
+            );
+            return;
+        }
+        if o.ty == "indicator" {
+            let Some(id) = o.id else {
+                self.problem(None, "indicator without an id".into());
+                return;
+            };
+            let Some(pattern) = o.pattern else {
+                self.problem(Some(&id), "indicator without a pattern".into());
+                return;
+            };
+            if let Some(pt) = o
+                .pattern_type
+                .as_deref()
+                .filter(|t| !t.eq_ignore_ascii_case("stix"))
+            {
+                self.problem(Some(&id), format!("pattern_type {pt:?} is not evaluated"));
+                return;
+            }
+            self.indicators.push(IndRef { id, pattern });
+        } else if let (Some(id), Some(name)) = (o.id, o.name) {
+            if o.ty == "malware" {
+                self.malware.push(name.to_string());
+            }
+            self.named.push((id, name));
         }
     }
-    out.problems = problems;
-    out
+
+    fn finish(self) -> Parsed<'a> {
+        let Acc {
+            file,
+            indicators,
+            named,
+            attrs,
+            malware,
+            mut parse_problems,
+            problems,
+            ..
+        } = self;
+        parse_problems.extend(problems);
+        let mut problems = parse_problems;
+        let n = indicators.len();
+        // Indicator id → first position; `same_id` chains repeated objects (real data repeats
+        // some indicator objects verbatim).
+        let mut ind_pos: FxMap<&str, u32> = FxMap::default();
+        ind_pos.reserve(n);
+        let mut same_id: Vec<u32> = Vec::new();
+        let mut last_of: FxMap<u32, u32> = FxMap::default();
+        for (pos, ind) in indicators.iter().enumerate() {
+            let pos = pos as u32;
+            match ind_pos.entry(&ind.id) {
+                std::collections::hash_map::Entry::Occupied(e) => {
+                    let first = *e.get();
+                    if same_id.is_empty() {
+                        same_id = vec![NIL; n];
+                    }
+                    let last = last_of.get(&first).copied().unwrap_or(first);
+                    same_id[last as usize] = pos;
+                    last_of.insert(first, pos);
+                }
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(pos);
+                }
+            }
+        }
+        let mut names: FxMap<&str, &str> = FxMap::default();
+        for (id, name) in &named {
+            names.insert(id, name);
+        }
+        let mut out = Parsed {
+            combo: vec![0; n],
+            combos: vec![Vec::new()],
+            malware,
+            ..Default::default()
+        };
+        let mut st = AddState {
+            coll_idx: FxMap::default(),
+            trans: FxMap::default(),
+            last_coll: None,
+            same_id: &same_id,
+        };
+        for a in &attrs {
+            match a {
+                Attr::Indicates(src, dst) => {
+                    match (ind_pos.get(src.as_ref()), names.get(dst.as_ref())) {
+                        (Some(&i), Some(name)) => st.add(&mut out, i, name),
+                        _ => out.dangling_refs += 1,
+                    }
+                }
+                Attr::MissingRefs(id) => problems.push(LoadProblem {
+                    file: file.clone(),
+                    id: id.as_deref().map(str::to_string),
+                    message: "relationship without source_ref/target_ref".into(),
+                }),
+                Attr::Report(name, refs) => {
+                    for r in refs {
+                        match ind_pos.get(r.as_ref()) {
+                            Some(&i) => st.add(&mut out, i, name),
+                            None if r.starts_with("indicator--") => out.dangling_refs += 1,
+                            None => {}
+                        }
+                    }
+                }
+            }
+        }
+        if out.combo.contains(&0) {
+            out.collections.push(DEFAULT_COLLECTION.to_string());
+            let d = out.collections.len() as u32 - 1;
+            out.combos.push(vec![d]);
+            let k = out.combos.len() as u32 - 1;
+            for c in &mut out.combo {
+                if *c == 0 {
+                    *c = k;
+                }
+            }
+        }
+        out.indicators = indicators;
+        out.problems = problems;
+        out
+    }
+}
+
+const NIL: u32 = u32::MAX;
+
+struct AddState<'n> {
+    coll_idx: FxMap<&'n str, u32>,
+    trans: FxMap<(u32, u32), u32>,
+    last_coll: Option<(&'n str, u32)>,
+    same_id: &'n [u32],
+}
+
+impl<'n> AddState<'n> {
+    /// Add collection `name` to the indicator at `first` and its repetitions.
+    fn add(&mut self, out: &mut Parsed<'_>, first: u32, name: &'n str) {
+        let c = match self.last_coll {
+            Some((l, c)) if l == name => c,
+            _ => {
+                let c = *self.coll_idx.entry(name).or_insert_with(|| {
+                    out.collections.push(name.to_string());
+                    out.collections.len() as u32 - 1
+                });
+                self.last_coll = Some((name, c));
+                c
+            }
+        };
+        let mut i = first;
+        while i != NIL {
+            let k = out.combo[i as usize];
+            if !out.combos[k as usize].contains(&c) {
+                out.combo[i as usize] = *self.trans.entry((k, c)).or_insert_with(|| {
+                    let mut v = out.combos[k as usize].clone();
+                    v.push(c);
+                    out.combos.push(v);
+                    out.combos.len() as u32 - 1
+                });
+            }
+            i = self.same_id.get(i as usize).copied().unwrap_or(NIL);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -539,6 +855,30 @@ mod tests {
         assert_eq!(d.malware, vec!["Evil"]);
         assert!(Bundle::from_compact("X\tjunk", "t").is_err());
         assert!(Bundle::from_compact("I\ta\t7\tp", "t").is_err());
+    }
+
+    #[test]
+    fn streaming_and_object_by_object_paths_agree() {
+        // Escaped strings (owned), unknown nested fields, null options: streamed.
+        let ok = br#"{"type":"bundle","x":{"y":[1,{"z":null}]},"objects":[
+          {"type":"malware","id":"malware--m","name":"Ev\u0069l","extra":[[{}]]},
+          {"type":"indicator","id":"indicator--a","name":null,"pattern":"[domain-name:value='a.com']"},
+          {"type":"relationship","relationship_type":"indicates","source_ref":"indicator--a","target_ref":"malware--m"}]}"#;
+        let b = parse_bundle(ok, "t").unwrap();
+        assert_eq!(b.names(&b.indicators[0]), vec!["Evil"]);
+        assert!(b.problems.is_empty());
+        // A duplicate field makes that one object a problem (object-by-object path).
+        let dup = br#"{"objects":[
+          {"type":"indicator","id":"indicator--a","id":"indicator--b","pattern":"[domain-name:value='a.com']"},
+          {"type":"indicator","id":"indicator--c","pattern":"[domain-name:value='c.com']"}]}"#;
+        let b = parse_bundle(dup, "t").unwrap();
+        assert_eq!(b.indicators.len(), 1);
+        assert_eq!(b.problems.len(), 1);
+        assert!(
+            b.problems[0].message.contains("duplicate"),
+            "{:?}",
+            b.problems
+        );
     }
 
     #[test]

@@ -97,6 +97,37 @@ fn host_idna_www_trailing_dot() {
 }
 
 #[test]
+fn host_fast_path_normalises_like_the_general_path() {
+    let i = idx();
+    // ASCII hosts are normalised in place (case, trailing dot, `www.`, spaces) without the
+    // general path; these must agree with it.
+    for h in [
+        "EVIL.COM",
+        " a.B.Evil.Com. ",
+        "WWW.evil.com",
+        "www.Www.WwwPrefixed.NET",
+        "x.b.BAD.org",
+    ] {
+        assert_eq!(i.match_host(h).len(), 1, "{h}");
+    }
+    for h in [
+        "bad.org",
+        "evil.co",
+        "www.",
+        ".",
+        "",
+        "evil.com.evil",
+        "notevil.com",
+    ] {
+        assert!(i.match_host(h).is_empty(), "{h}");
+    }
+    let long = format!("{}.evil.com", "a.".repeat(200));
+    assert_eq!(i.match_host(&long).len(), 1);
+    // Bracketed IP literals with trailing bytes go through the IP parser as before.
+    assert_eq!(i.match_host("[2001:db8::1]zz").len(), 1);
+}
+
+#[test]
 fn ip_literals() {
     let i = idx();
     assert_eq!(i.match_host("10.1.2.3").len(), 1);

@@ -23,6 +23,17 @@ proptest! {
     }
 
     #[test]
+    fn pattern_fast_path_agrees_with_the_parser(
+        s in r"[ \t]?\[[ \n]?(domain-name|url|process|file|Domain-Name):(value|name|path) ?(=|!=|<=|IN) ?'[a-zA-Z.\\' -]{0,12}'[ ]?\]( WITHIN 1 SECONDS)?"
+    ) {
+        if let Some((kind, value)) = pattern::simple(&s) {
+            let x = pattern::extract(&pattern::parse(&s).expect("fast path accepted it"));
+            prop_assert!(x.unsupported.is_empty());
+            prop_assert_eq!(x.leaves, vec![(kind, value.to_string())]);
+        }
+    }
+
+    #[test]
     fn bundle_loader_never_panics(b in proptest::collection::vec(any::<u8>(), 0..300)) {
         let _ = stix::parse_bundle(&b, "fuzz");
     }
