@@ -75,7 +75,10 @@ fn tar_entries_declaring_huge_sizes_are_bounded() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("huge.ab");
     let mut b = b"ANDROID BACKUP\n5\n0\nnone\n".to_vec();
-    b.extend(tar_header("apps/com.android.providers.telephony/d_f/000000_sms_backup", b"77777777777"));
+    b.extend(tar_header(
+        "apps/com.android.providers.telephony/d_f/000000_sms_backup",
+        b"77777777777",
+    ));
     b.extend(vec![b'x'; 1024]);
     std::fs::write(&p, &b).unwrap();
     match AbEvidence::open(&p, None) {
@@ -125,7 +128,16 @@ fn tombstone_protobufs_with_impossible_lengths_are_errors() {
     b.extend_from_slice(b"short");
     assert!(tombstones::parse_protobuf(&b).is_err());
     // A varint that never ends.
-    assert!(tombstones::parse_protobuf(&[0x28; 1].iter().chain([0xff; 64].iter()).copied().collect::<Vec<_>>()).is_err());
+    assert!(
+        tombstones::parse_protobuf(
+            &[0x28; 1]
+                .iter()
+                .chain([0xff; 64].iter())
+                .copied()
+                .collect::<Vec<_>>()
+        )
+        .is_err()
+    );
     let mut rng = Rng(77);
     for _ in 0..3000 {
         let n = (rng.next() % 256) as usize;

@@ -134,7 +134,11 @@ fn truncated_and_bit_flipped_databases_fail_their_modules_only() {
         }
     }
     assert!(has_alert(&out, "os_analytics_ad_daily", "bh"));
-    assert!(has_alert(&out, "id_status_cache", "ameliehaggart@gmail.com"));
+    assert!(has_alert(
+        &out,
+        "id_status_cache",
+        "ameliehaggart@gmail.com"
+    ));
     assert_eq!(o["os_analytics_ad_daily"].0, "ok");
 }
 
@@ -168,7 +172,11 @@ fn random_bytes_in_every_artifact_fail_each_module_cleanly() {
 
 #[test]
 fn random_manifest_plist_or_db_is_a_clear_error() {
-    for (name, code) in [("Manifest.db", [1, 2]), ("Manifest.plist", [1, 2]), ("Info.plist", [1, 2])] {
+    for (name, code) in [
+        ("Manifest.db", [1, 2]),
+        ("Manifest.plist", [1, 2]),
+        ("Info.plist", [1, 2]),
+    ] {
         let dir = tempfile::tempdir().unwrap();
         let backup = telltale_testkit::samples::ios_sample_backup(&dir.path().join("backup"));
         std::fs::write(backup.join(name), Rng(7).bytes(4096)).unwrap();
@@ -217,7 +225,10 @@ fn manifest_paths_leaving_the_backup_are_never_followed() {
         .code(predicate::in_iter([0, 2]));
     let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
     for name in ["escape-rel.txt", "escape-abs.txt", "escape-mid.txt"] {
-        assert!(err.contains(name), "decrypt --tree names the refused {name}: {err}");
+        assert!(
+            err.contains(name),
+            "decrypt --tree names the refused {name}: {err}"
+        );
         assert!(!parent.join(name).exists());
         assert!(!dir.path().join(name).exists());
         assert!(!Path::new("/tmp").join(name).exists());
@@ -246,9 +257,15 @@ fn symlinks_leading_outside_the_backup_are_refused() {
     let out = dir.path().join("out");
     check(&backup, &out).code(1);
     let o = outcomes(&out);
-    assert_ne!(o["sms"].0, "ok", "the SMS database outside the backup is not read: {o:?}");
+    assert_ne!(
+        o["sms"].0, "ok",
+        "the SMS database outside the backup is not read: {o:?}"
+    );
     assert!(!has_alert(&out, "sms", "free247downloads.com"));
-    assert!(has_alert(&out, "datausage", "bh"), "the other modules are intact");
+    assert!(
+        has_alert(&out, "datausage", "bh"),
+        "the other modules are intact"
+    );
 }
 
 #[test]
@@ -280,10 +297,10 @@ fn androidqf_zip_bomb_and_lying_sizes_stay_bounded() {
     let out = dir.path().join("out");
     check(&qf, &out).code(predicate::in_iter([0, 1]));
     let o = outcomes(&out);
-    let (status, detail) = &o["packages"];
+    let (status, detail) = &o["aqf_packages"];
     assert_eq!(status, "failed", "{detail}");
     assert!(detail.contains("packages.json"), "{detail}");
-    assert_eq!(o["processes"].0, "ok", "{o:?}");
+    assert_eq!(o["aqf_processes"].0, "ok", "{o:?}");
 }
 
 #[test]
@@ -296,11 +313,18 @@ fn invalid_utf8_in_androidqf_files_and_names() {
         .write_dir(&root)
         .unwrap();
     // Invalid UTF-8 inside JSON strings and in a text artifact, and a file whose name is not UTF-8.
-    let mut j = std::fs::read(root.join("processes.json")).unwrap();
-    let at = j.windows(2).position(|w| w == b"bh").unwrap();
+    let mut j = std::fs::read(root.join("packages.json")).unwrap();
+    let at = j.windows(3).position(|w| w == b"com").unwrap();
     j.splice(at..at, [0xff, 0xfe, 0xc3]);
-    std::fs::write(root.join("processes.json"), &j).unwrap();
-    std::fs::write(root.join("getprop.txt"), b"[ro.product.model]: [\xff\xfePixel]\n").unwrap();
+    std::fs::write(root.join("packages.json"), &j).unwrap();
+    let mut ps = std::fs::read(root.join("ps.txt")).unwrap();
+    ps.extend_from_slice(b"root 77 1 0 0 0 0 S \xff\xfe\xc3bh\n");
+    std::fs::write(root.join("ps.txt"), &ps).unwrap();
+    std::fs::write(
+        root.join("getprop.txt"),
+        b"[ro.product.model]: [\xff\xfePixel]\n",
+    )
+    .unwrap();
     #[cfg(unix)]
     {
         use std::os::unix::ffi::OsStrExt;
@@ -311,7 +335,8 @@ fn invalid_utf8_in_androidqf_files_and_names() {
     let out = dir.path().join("out");
     check(&root, &out).code(predicate::in_iter([0, 1]));
     let o = outcomes(&out);
-    assert_eq!(o["packages"].0, "ok", "{o:?}");
+    assert_eq!(o["aqf_packages"].0, "ok", "{o:?}");
+    assert_eq!(o["aqf_processes"].0, "ok", "{o:?}");
 }
 
 #[test]
@@ -335,10 +360,9 @@ fn absurd_indicator_files_are_refused_with_their_name() {
     drop(long);
     std::fs::write(&big, bundle).unwrap();
     for f in [&deep, &big] {
-        let out = dir.path().join(format!(
-            "out-{}",
-            f.file_name().unwrap().to_string_lossy()
-        ));
+        let out = dir
+            .path()
+            .join(format!("out-{}", f.file_name().unwrap().to_string_lossy()));
         let a = telltale()
             .args(["check", "-q", "--no-builtin-iocs", "--iocs"])
             .arg(f)
@@ -364,4 +388,28 @@ fn absurd_indicator_files_are_refused_with_their_name() {
             outcomes(&out);
         }
     }
+}
+
+/// Before the fix in `telltale_ios::util::extract_links`, a word starting with a multi-byte character
+/// made the sms module panic (the engine caught it: status `panicked`, its alerts lost). Through the
+/// binary: the module now runs and finds the link.
+#[test]
+fn sms_words_starting_with_multibyte_characters_no_longer_panic() {
+    use telltale_testkit::ios_backup::BackupBuilder;
+    use telltale_testkit::ios_dbs::{IosVersion, SmsDb};
+    let sms = SmsDb::new(IosVersion::V17)
+        .message(
+            "+1555",
+            "\u{fffd}\u{fffd} üüü https://free247downloads.com/x",
+            700_000_000.0,
+        )
+        .to_bytes();
+    let b = BackupBuilder::new()
+        .add_file("HomeDomain", "Library/SMS/sms.db", &sms)
+        .build();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    check(b.path(), &out).code(1);
+    assert_eq!(outcomes(&out)["sms"].0, "ok");
+    assert!(has_alert(&out, "sms", "free247downloads.com"));
 }

@@ -71,7 +71,10 @@ fn check_without_any_network_gives_the_same_alerts() {
     let data = dir.path().join("data");
     let (net, nonet) = (dir.path().join("net"), dir.path().join("nonet"));
     assert_eq!(run_check(&[], &data, &net, &backup), Some(1));
-    assert_eq!(run_check(&["unshare", "-n"], &data, &nonet, &backup), Some(1));
+    assert_eq!(
+        run_check(&["unshare", "-n"], &data, &nonet, &backup),
+        Some(1)
+    );
     let a = alert_keys(&net);
     assert!(!a.is_empty());
     assert_eq!(a, alert_keys(&nonet));

@@ -19,8 +19,11 @@ use telltale_core::{
     Record, RunOptions, TimelineEvent,
 };
 
+/// A target's body.
+pub type Target = fn(&[u8]);
+
 /// Every target: its name (the folder under `fuzz/corpus/`) and its body.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("plist", plist),
     ("nska", nska),
     ("keybag", keybag),
@@ -34,7 +37,7 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
 ];
 
 /// Looks up a target by name.
-pub fn target(name: &str) -> Option<fn(&[u8])> {
+pub fn target(name: &str) -> Option<Target> {
     TARGETS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
 }
 
@@ -70,15 +73,17 @@ impl Evidence for MemEvidence {
             .collect())
     }
     fn open(&self, path: &str) -> Result<Box<dyn Read + Send + '_>, EvidenceError> {
-        let d = self.files.get(path).ok_or_else(|| EvidenceError::NotFound {
-            path: path.into(),
-        })?;
+        let d = self
+            .files
+            .get(path)
+            .ok_or_else(|| EvidenceError::NotFound { path: path.into() })?;
         Ok(Box::new(Cursor::new(d.as_slice())))
     }
     fn local_file(&self, path: &str) -> Result<LocalFile, EvidenceError> {
-        let d = self.files.get(path).ok_or_else(|| EvidenceError::NotFound {
-            path: path.into(),
-        })?;
+        let d = self
+            .files
+            .get(path)
+            .ok_or_else(|| EvidenceError::NotFound { path: path.into() })?;
         let dir = tempfile::tempdir().map_err(|e| EvidenceError::io(path, e))?;
         let p = dir.path().join("data");
         std::fs::write(&p, d).map_err(|e| EvidenceError::io(path, e))?;

@@ -62,3 +62,18 @@ replay_tests!(
     androidqf_json,
     tombstone,
 );
+
+/// Found by the `match_text` target in its first 40 executions: a whitespace-separated word starting with
+/// a multi-byte character (`ü…`, `\u{fffd}\u{fffd}`) made `telltale_ios::util::extract_links` slice
+/// inside that character and panic (the SMS, iMessage and WhatsApp modules call it on message text).
+#[test]
+fn regression_extract_links_multibyte_word() {
+    let data =
+        std::fs::read(corpus_dir("match_text").join("regression-extract-links-multibyte-word"))
+            .expect("the crash input is committed");
+    telltale_fuzz_targets::match_text(&data);
+    assert!(
+        telltale_ios::util::extract_links("\u{fffd}\u{fffd} üüü www.x.org")
+            .contains(&"www.x.org".to_string())
+    );
+}

@@ -97,25 +97,44 @@ fn write_seeds() {
         "sms",
         "Your parcel: https://bit.ly/3xYz hxxp://evil[.]com/a www.ex-ample.co.uk/p?q=1 mail me@evil.com 10.6.6.6 xn--bcher-kva.example",
     );
-    write("match_text", "idn", "Visit https://bücher.example/ü and http://[::1]:80/ or ftp://x");
+    write(
+        "match_text",
+        "idn",
+        "Visit https://bücher.example/ü and http://[::1]:80/ or ftp://x",
+    );
 
     // dumpsys
     let br = bugreport::Bugreport::new()
-        .service("package", "Packages:\n  Package [com.evil.app] (abc):\n    versionName=1.0\n")
-        .service("appops", "  Package com.evil.app:\n    CAMERA (allow / switch COARSE_LOCATION=allow):\n")
+        .service(
+            "package",
+            "Packages:\n  Package [com.evil.app] (abc):\n    versionName=1.0\n",
+        )
+        .service(
+            "appops",
+            "  Package com.evil.app:\n    CAMERA (allow / switch COARSE_LOCATION=allow):\n",
+        )
         .service("accessibility", "Enabled services:{{com.evil.app/.Svc}}\n")
-        .getprop(&[("ro.build.version.sdk", "34"), ("persist.sys.timezone", "Europe/Paris")]);
+        .getprop(&[
+            ("ro.build.version.sdk", "34"),
+            ("persist.sys.timezone", "Europe/Paris"),
+        ]);
     write("dumpsys", "services", br.dumpstate_text());
     let mut big = bugreport::big_dumpstate(3000);
     big.truncate(6000);
     write("dumpsys", "big", big);
 
     // ab_header
-    let sms = [android_backup::Sms::received("+100", "hi https://evil.com/x", 1_700_000_000_000)];
+    let sms = [android_backup::Sms::received(
+        "+100",
+        "hi https://evil.com/x",
+        1_700_000_000_000,
+    )];
     write(
         "ab_header",
         "compressed",
-        android_backup::AndroidBackup::new().sms("sms_backup", &sms).to_bytes(),
+        android_backup::AndroidBackup::new()
+            .sms("sms_backup", &sms)
+            .to_bytes(),
     );
     write(
         "ab_header",
@@ -165,7 +184,13 @@ fn write_seeds() {
     write(
         "tombstone",
         "text",
-        bugreport::tombstone_text(42, 10123, "bh", "/system/bin/bh", "2024-01-02 03:04:05.678+0100"),
+        bugreport::tombstone_text(
+            42,
+            10123,
+            "bh",
+            "/system/bin/bh",
+            "2024-01-02 03:04:05.678+0100",
+        ),
     );
 }
 

@@ -32,7 +32,10 @@ fn a_100_mb_string_is_loaded_or_refused_without_trouble() {
     match b.add_bundle(bundle.as_bytes(), "big.stix2", None) {
         Ok(_) => {
             let idx = b.build();
-            assert!(!idx.match_host("evil.com").is_empty(), "the sane indicator is kept");
+            assert!(
+                !idx.match_host("evil.com").is_empty(),
+                "the sane indicator is kept"
+            );
         }
         Err(e) => assert!(e.to_string().contains("big.stix2"), "{e}"),
     }
@@ -43,7 +46,11 @@ fn patterns_of_parentheses_and_brackets_are_errors() {
     for p in [
         "(".repeat(1_000_000),
         "[".repeat(1_000_000),
-        format!("{}[domain-name:value = 'a']{}", "(".repeat(10_000), ")".repeat(10_000)),
+        format!(
+            "{}[domain-name:value = 'a']{}",
+            "(".repeat(10_000),
+            ")".repeat(10_000)
+        ),
         format!("[domain-name:value = '{}']", "\\".repeat(100_001)),
         "[a:b = 'x' AND NOT ".repeat(50_000),
     ] {

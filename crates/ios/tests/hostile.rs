@@ -52,7 +52,11 @@ fn sms_text_with_invalid_utf8_still_yields_its_link() {
     let r = harness::run_on(&Sms, &ev, &harness::evil());
     assert!(r.is_ok(), "{:?}", r.outcome);
     assert_eq!(r.records.len(), 1);
-    assert_eq!(r.severe().len(), 1, "the link after the invalid bytes is found");
+    assert_eq!(
+        r.severe().len(),
+        1,
+        "the link after the invalid bytes is found"
+    );
 }
 
 #[test]
@@ -162,15 +166,15 @@ fn manifest_rows_leaving_the_backup_are_not_served() {
     assert_eq!(ev.read("HomeDomain/Library/ok.txt").unwrap(), b"fine");
     // Whatever a listing says, reading never leaves the backup folder: the data comes from the
     // hashed blob inside it, or the read fails.
-    for p in ["HomeDomain/../../escape.txt", "../../escape.txt", "/etc/passwd"] {
+    for p in [
+        "HomeDomain/../../escape.txt",
+        "../../escape.txt",
+        "/etc/passwd",
+    ] {
         if let Ok(d) = ev.read(p) {
             assert_eq!(d, b"x", "{p}: only the blob inside the backup is read");
         }
     }
-    for t in telltale_ios::crypto::tree_path("HomeDomain", "../../escape.txt")
-        .into_iter()
-        .chain(telltale_ios::crypto::tree_path("HomeDomain", "/etc/passwd"))
-    {
-        panic!("tree path for an escaping row: {}", t.display());
-    }
+    assert!(telltale_ios::crypto::tree_path("HomeDomain", "../../escape.txt").is_none());
+    assert!(telltale_ios::crypto::tree_path("HomeDomain", "/etc/passwd").is_none());
 }
