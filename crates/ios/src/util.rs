@@ -234,7 +234,10 @@ pub fn extract_links(text: &str) -> Vec<String> {
     for w in text.split_whitespace() {
         let off = w.as_ptr() as usize - text.as_ptr() as usize;
         let w = w.trim_start_matches(['(', '[', '<', '"', '\'']);
-        if w.len() > 4 && w[..4].eq_ignore_ascii_case("www.") && !w.contains("://") {
+        if w.len() > 4
+            && w.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("www."))
+            && !w.contains("://")
+        {
             let link = w.trim_end_matches(TRAILING);
             if link.len() > 4 {
                 found.push((off, link));

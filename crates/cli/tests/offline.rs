@@ -1,0 +1,107 @@
+//! A check never touches the network: the same alerts with no network at all (`unshare -n`), and no
+//! socket is ever opened (`strace -f -e trace=network`). Each test skips, with a notice, where its tool
+//! is missing or not permitted.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn bin() -> PathBuf {
+    assert_cmd::cargo::cargo_bin("telltale")
+}
+
+fn works(cmd: &str, args: &[&str]) -> bool {
+    Command::new(cmd)
+        .args(args)
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+/// (level, module, matched value) of every alert, sorted.
+fn alert_keys(out: &Path) -> Vec<(String, String, String)> {
+    let a: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("alerts.json")).unwrap()).unwrap();
+    let mut v: Vec<_> = a
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["level"].as_str().unwrap_or("").to_string(),
+                a["module"].as_str().unwrap_or("").to_string(),
+                a["matched_indicator"]["value"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// `prefix… telltale check -q -o out backup`, with a private data folder; returns the exit code.
+fn run_check(prefix: &[&str], data: &Path, out: &Path, backup: &Path) -> Option<i32> {
+    let (program, pre) = match prefix.split_first() {
+        Some((p, rest)) => (PathBuf::from(p), rest.to_vec()),
+        None => (bin(), Vec::new()),
+    };
+    let mut c = Command::new(program);
+    c.args(pre);
+    if !prefix.is_empty() {
+        c.arg(bin());
+    }
+    c.args(["check", "-q", "-o"])
+        .arg(out)
+        .arg(backup)
+        .env("TELLTALE_DATA_DIR", data)
+        .env_remove("TELLTALE_BACKUP_PASSWORD");
+    let o = c.output().expect("runs");
+    o.status.code()
+}
+
+#[test]
+fn check_without_any_network_gives_the_same_alerts() {
+    if !works("unshare", &["-n", "true"]) {
+        eprintln!("NOTICE: skipped, `unshare -n` is not available or not permitted here");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let backup = telltale_testkit::samples::ios_sample_backup(&dir.path().join("backup"));
+    let data = dir.path().join("data");
+    let (net, nonet) = (dir.path().join("net"), dir.path().join("nonet"));
+    assert_eq!(run_check(&[], &data, &net, &backup), Some(1));
+    assert_eq!(
+        run_check(&["unshare", "-n"], &data, &nonet, &backup),
+        Some(1)
+    );
+    let a = alert_keys(&net);
+    assert!(!a.is_empty());
+    assert_eq!(a, alert_keys(&nonet));
+}
+
+#[test]
+fn check_opens_no_socket() {
+    if !works("strace", &["-f", "-o", "/dev/null", "true"]) {
+        eprintln!("NOTICE: skipped, strace is not installed or ptrace is not permitted here");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let backup = telltale_testkit::samples::ios_sample_backup(&dir.path().join("backup"));
+    let trace = dir.path().join("trace.txt");
+    let trace_s = trace.to_str().unwrap().to_string();
+    let code = run_check(
+        &["strace", "-f", "-qq", "-e", "trace=network", "-o", &trace_s],
+        &dir.path().join("data"),
+        &dir.path().join("out"),
+        &backup,
+    );
+    assert_eq!(code, Some(1));
+    let t = std::fs::read_to_string(&trace).unwrap();
+    let calls: Vec<&str> = t.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(
+        calls.is_empty(),
+        "the check made network system calls:\n{}",
+        calls.join("\n")
+    );
+}

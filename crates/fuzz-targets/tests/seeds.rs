@@ -1,0 +1,208 @@
+//! Writes the seed corpora of the fuzz targets from the testkit:
+//! `cargo test -p telltale-fuzz-targets --test seeds -- --ignored` (files `seed-*` in
+//! `fuzz/corpus/<target>/`, overwritten; the fuzzer's own finds are left alone).
+
+use std::path::PathBuf;
+
+use plist::{Dictionary, Value};
+use telltale_testkit::{android_backup, androidqf, bugreport, ios_backup, ios_crypto};
+
+fn write(target: &str, name: &str, data: impl AsRef<[u8]>) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/corpus")
+        .join(target);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("seed-{name}")), data).unwrap();
+}
+
+fn plist_bytes(v: &Value, binary: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    if binary {
+        v.to_writer_binary(&mut out).unwrap();
+    } else {
+        v.to_writer_xml(&mut out).unwrap();
+    }
+    out
+}
+
+#[test]
+#[ignore = "writes fuzz/corpus; run by hand"]
+fn write_seeds() {
+    // plist
+    let mut d = Dictionary::new();
+    d.insert("Product Version".into(), "17.4".into());
+    d.insert("IsEncrypted".into(), Value::Boolean(false));
+    d.insert("Date".into(), Value::Date(ios_dbs_date()));
+    d.insert("Data".into(), Value::Data(vec![1, 2, 3]));
+    d.insert(
+        "Applications".into(),
+        Value::Array(vec!["com.apple.mobilesafari".into(), Value::Real(1.5)]),
+    );
+    let v = Value::Dictionary(d);
+    write("plist", "info.xml", plist_bytes(&v, false));
+    write("plist", "info.bin", plist_bytes(&v, true));
+
+    // nska
+    let meta = ios_backup::MbFileMeta::default();
+    write(
+        "nska",
+        "mbfile",
+        ios_backup::mbfile_archive("Library/SMS/sms.db", 4096, &meta),
+    );
+    write(
+        "nska",
+        "mbfile-long",
+        ios_backup::mbfile_archive(&"a/".repeat(40), u64::MAX, &meta),
+    );
+
+    // keybag
+    let mut rng = ios_crypto::TestRng::new(b"seed");
+    let spec = ios_crypto::KeybagSpec {
+        salt: rng.bytes(20),
+        iterations: 10,
+        dp: Some((rng.bytes(20), 10)),
+        class_keys: [(1u32, rng.key()), (3, rng.key())].into_iter().collect(),
+    };
+    write(
+        "keybag",
+        "double-kdf",
+        ios_crypto::build_keybag(&spec, &[7; 32], &mut rng),
+    );
+    let spec10 = ios_crypto::KeybagSpec { dp: None, ..spec };
+    write(
+        "keybag",
+        "ios10",
+        ios_crypto::build_keybag(&spec10, &[1; 32], &mut rng),
+    );
+
+    // stix_bundle
+    write("stix_bundle", "small.stix2", STIX);
+    // stix_pattern
+    for (i, p) in [
+        "[domain-name:value = 'evil.com']",
+        "[url:value = 'https://x.y/z?a=1'] OR [process:name = 'bh']",
+        "[file:hashes.sha256 = 'ab' AND file:name = 'x'] FOLLOWEDBY [ipv4-addr:value = '1.2.3.4'] WITHIN 5 SECONDS",
+        "([app:id = 'com.evil'] OR ([android-property:name = 'persist.x'])) REPEATS 2 TIMES",
+        "[email-addr:value LIKE '%@evil.com' AND NOT x:y IN ('a', 'b\\'c')]",
+    ]
+    .iter()
+    .enumerate()
+    {
+        write("stix_pattern", &i.to_string(), p);
+    }
+
+    // match_text
+    write(
+        "match_text",
+        "sms",
+        "Your parcel: https://bit.ly/3xYz hxxp://evil[.]com/a www.ex-ample.co.uk/p?q=1 mail me@evil.com 10.6.6.6 xn--bcher-kva.example",
+    );
+    write(
+        "match_text",
+        "idn",
+        "Visit https://bücher.example/ü and http://[::1]:80/ or ftp://x",
+    );
+
+    // dumpsys
+    let br = bugreport::Bugreport::new()
+        .service(
+            "package",
+            "Packages:\n  Package [com.evil.app] (abc):\n    versionName=1.0\n",
+        )
+        .service(
+            "appops",
+            "  Package com.evil.app:\n    CAMERA (allow / switch COARSE_LOCATION=allow):\n",
+        )
+        .service("accessibility", "Enabled services:{{com.evil.app/.Svc}}\n")
+        .getprop(&[
+            ("ro.build.version.sdk", "34"),
+            ("persist.sys.timezone", "Europe/Paris"),
+        ]);
+    write("dumpsys", "services", br.dumpstate_text());
+    let mut big = bugreport::big_dumpstate(3000);
+    big.truncate(6000);
+    write("dumpsys", "big", big);
+
+    // ab_header
+    let sms = [android_backup::Sms::received(
+        "+100",
+        "hi https://evil.com/x",
+        1_700_000_000_000,
+    )];
+    write(
+        "ab_header",
+        "compressed",
+        android_backup::AndroidBackup::new()
+            .sms("sms_backup", &sms)
+            .to_bytes(),
+    );
+    write(
+        "ab_header",
+        "plain",
+        android_backup::AndroidBackup::new()
+            .compressed(false)
+            .version(1)
+            .file("apps/com.x/f/a.txt", b"abc")
+            .to_bytes(),
+    );
+    write(
+        "ab_header",
+        "encrypted",
+        android_backup::AndroidBackup::new()
+            .password("fuzz")
+            .rounds(1)
+            .to_bytes(),
+    );
+
+    // androidqf_json
+    let qf = androidqf::AndroidQf::new()
+        .package(androidqf::Package::new("com.evil.app").installer("com.android.vending"))
+        .process("bh")
+        .file(androidqf::FileEntry::new("/data/local/tmp/evil").sha256("00"))
+        .root_binary("/system/xbin/su")
+        .mount("/dev/block/dm-0 /system ext4 rw,seclabel 0 0");
+    for (path, data) in qf.files() {
+        if path.ends_with(".json") {
+            write("androidqf_json", &path.replace('/', "_"), data);
+        }
+    }
+
+    // tombstone
+    let pb = bugreport::TombstonePb {
+        build_fingerprint: "google/x/x:14".into(),
+        timestamp: "2024-01-02 03:04:05.678901234+0100".into(),
+        pid: 42,
+        tid: 42,
+        uid: 10123,
+        command_line: vec!["/system/bin/bh".into()],
+        signal_number: 11,
+        signal_name: "SIGSEGV".into(),
+        threads: vec![(42, "bh".into())],
+        ..Default::default()
+    };
+    write("tombstone", "pb", pb.encode());
+    write(
+        "tombstone",
+        "text",
+        bugreport::tombstone_text(
+            42,
+            10123,
+            "bh",
+            "/system/bin/bh",
+            "2024-01-02 03:04:05.678+0100",
+        ),
+    );
+}
+
+fn ios_dbs_date() -> plist::Date {
+    telltale_testkit::ios_dbs::mac_date(700_000_000.0)
+}
+
+const STIX: &str = r#"{"type":"bundle","id":"bundle--1","objects":[
+{"type":"malware","id":"malware--1","name":"Fuzzware","is_family":false},
+{"type":"indicator","id":"indicator--1","pattern_type":"stix","pattern":"[domain-name:value = 'evil.com']"},
+{"type":"indicator","id":"indicator--2","pattern_type":"stix","pattern":"[url:value = 'https://bad.example/x'] OR [process:name = 'bh']"},
+{"type":"indicator","id":"indicator--3","pattern_type":"stix","pattern":"[app:id = 'com.evil.app']"},
+{"type":"relationship","id":"relationship--1","relationship_type":"indicates","source_ref":"indicator--1","target_ref":"malware--1"},
+{"type":"report","id":"report--1","name":"R","object_refs":["indicator--2","indicator--3"]}
+]}"#;
