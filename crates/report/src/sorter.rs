@@ -112,7 +112,10 @@ fn decode(bytes: &[u8], row: &mut Row) {
         slot.clear();
         let f = fields.next().unwrap_or(&[]);
         if !f.contains(&1) {
-            slot.push_str(&String::from_utf8_lossy(f));
+            match std::str::from_utf8(f) {
+                Ok(t) => slot.push_str(t),
+                Err(_) => slot.push_str(&String::from_utf8_lossy(f)),
+            }
         } else {
             let mut v = Vec::with_capacity(f.len());
             let mut it = f.iter();
