@@ -720,7 +720,8 @@ mod tests {
     #[test]
     fn fast_path_agrees_with_the_resolver() {
         let general = |b: &[u8]| MbFile::from_value(&decode(b).unwrap()).unwrap();
-        let cases: Vec<(Vec<(&str, Value)>, Vec<Value>)> = vec![
+        type Fields = Vec<(&'static str, Value)>;
+        let cases: Vec<(Fields, Vec<Value>)> = vec![
             (
                 vec![
                     ("Size", Value::Integer(4096.into())),
