@@ -8,6 +8,7 @@
 
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::Mutex;
 
 use rusqlite::{Connection, OpenFlags};
 
@@ -176,7 +177,7 @@ pub fn open_for_module(
     path: &str,
 ) -> Result<(ForensicDb, Vec<String>), SqliteError> {
     let db = open(evidence, path)?;
-    match db.check() {
+    match db.check_once() {
         Ok(None) => Ok((db, Vec::new())),
         Ok(Some(problem)) => {
             let (rec, mut warnings) = db.recover()?;
@@ -234,6 +235,38 @@ impl ForensicDb {
         } else {
             Some(first)
         })
+    }
+
+    /// [`check`](ForensicDb::check), remembered for the process: a database opened in place (immutable)
+    /// is checked once even when several readers open it (a backup's Manifest.db is opened by the backup
+    /// reader and by the manifest module). The file is known by its path, size and modification time.
+    pub fn check_once(&self) -> rusqlite::Result<Option<String>> {
+        type Key = (std::path::PathBuf, u64, Option<std::time::SystemTime>);
+        static SOUND: Mutex<Vec<Key>> = Mutex::new(Vec::new());
+        if self._temp.is_some() {
+            return self.check();
+        }
+        let p = self._local.path();
+        let key = std::fs::metadata(p)
+            .ok()
+            .map(|m| (p.to_path_buf(), m.len(), m.modified().ok()));
+        let Some(key) = key else {
+            return self.check();
+        };
+        let lock = || SOUND.lock().unwrap_or_else(|e| e.into_inner());
+        if lock().contains(&key) {
+            return Ok(None);
+        }
+        let r = self.check()?;
+        if r.is_none() {
+            let mut sound = lock();
+            // Bounded: a run opens a few dozen databases.
+            if sound.len() >= 1024 {
+                sound.clear();
+            }
+            sound.push(key);
+        }
+        Ok(r)
     }
 
     /// Copies what is still readable into a fresh private database with the same schema: for each table,

@@ -75,7 +75,66 @@ pub fn from_unix_us(micros: i64) -> Option<Timestamp> {
 
 /// Formats a timestamp as `YYYY-MM-DD HH:MM:SS.ffffff` (UTC).
 pub fn format(ts: Timestamp) -> String {
-    ts.strftime("%Y-%m-%d %H:%M:%S%.6f").to_string()
+    let mut buf = [0u8; 26];
+    match format_into(ts, &mut buf) {
+        Some(s) => s.to_string(),
+        None => ts.strftime("%Y-%m-%d %H:%M:%S%.6f").to_string(),
+    }
+}
+
+/// Writes `YYYY-MM-DD HH:MM:SS.ffffff` (UTC) into `buf` without allocating; `None` for years outside
+/// 0000–9999 (then [`format`] falls back to jiff's formatter).
+pub fn format_into(ts: Timestamp, buf: &mut [u8; 26]) -> Option<&str> {
+    let secs = ts.as_second();
+    // Sub-second part truncated to microseconds (as `%.6f` does), always non-negative here.
+    let micros = (ts.subsec_nanosecond().rem_euclid(1_000_000_000) / 1000) as u32;
+    let secs = if ts.subsec_nanosecond() < 0 {
+        secs - 1
+    } else {
+        secs
+    };
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400) as u32;
+    let (y, m, d) = civil_from_days(days);
+    if !(0..=9999).contains(&y) {
+        return None;
+    }
+    let y = y as u32;
+    let put2 = |b: &mut [u8], v: u32| {
+        b[0] = b'0' + (v / 10) as u8;
+        b[1] = b'0' + (v % 10) as u8;
+    };
+    put2(&mut buf[0..2], y / 100);
+    put2(&mut buf[2..4], y % 100);
+    buf[4] = b'-';
+    put2(&mut buf[5..7], m);
+    buf[7] = b'-';
+    put2(&mut buf[8..10], d);
+    buf[10] = b' ';
+    put2(&mut buf[11..13], sod / 3600);
+    buf[13] = b':';
+    put2(&mut buf[14..16], sod / 60 % 60);
+    buf[16] = b':';
+    put2(&mut buf[17..19], sod % 60);
+    buf[19] = b'.';
+    put2(&mut buf[20..22], micros / 10_000);
+    put2(&mut buf[22..24], micros / 100 % 100);
+    put2(&mut buf[24..26], micros % 100);
+    std::str::from_utf8(buf).ok()
+}
+
+/// Days since 1970-01-01 → (year, month, day) in the proleptic Gregorian calendar.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
 }
 
 /// Like [`format`], for optional timestamps (empty string when absent).
@@ -123,6 +182,38 @@ mod tests {
         );
         assert!(from_unix(1e300).is_none());
         assert!(from_unix(f64::NAN).is_none());
+    }
+
+    #[test]
+    fn hand_written_format_matches_jiff() {
+        let jiff_fmt = |t: Timestamp| t.strftime("%Y-%m-%d %H:%M:%S%.6f").to_string();
+        let mut secs: Vec<i64> = vec![
+            0,
+            -1,
+            -86_400,
+            951_782_400, // 2000-02-29
+            4_102_444_799,
+            253_402_300_799, // 9999-12-31 23:59:59
+            -62_135_596_800, // 0001-01-01
+        ];
+        let mut x: i64 = 12345;
+        for _ in 0..20_000 {
+            x = x
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            secs.push((x >> 16).rem_euclid(8_000_000_000) - 2_000_000_000);
+        }
+        for (i, s) in secs.into_iter().enumerate() {
+            for nanos in [0, 1, 999, 1000, 123_456_789, 999_999_999, -1, -999_999_999] {
+                let nanos = if i % 2 == 0 { nanos } else { nanos / 7 };
+                let Ok(t) = Timestamp::new(s, nanos) else {
+                    continue;
+                };
+                assert_eq!(format(t), jiff_fmt(t), "{s} {nanos}");
+            }
+        }
+        let min = Timestamp::MIN;
+        assert_eq!(format(min), jiff_fmt(min));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `check` of a large synthetic iOS backup: 300,000 extra Manifest rows, sms.db with 200,000 messages,
 //! Safari History.db with 100,000 visits, DataUsage.sqlite with 20,000 processes, a few planted Pegasus
-//! traces, and an indicator index of 1,500 domains + 80 process names. Measures opening the backup and
+//! traces, and an indicator index of ALL built-in indicators plus 1,500 synthetic domains + 80 process
+//! names (those of the planted traces). Measures opening the backup and
 //! running every iOS module through `telltale_core::engine::run_modules` with an output that only counts.
 //!
 //! * `cargo bench -p telltale-ios --bench ios_check`: criterion, 10 samples.
@@ -50,10 +51,9 @@ fn ioc_process(i: usize) -> String {
         .unwrap_or_else(|| format!("svcagentd{i}"))
 }
 
-/// 1,500 domains + 80 process names; with `IOS_CHECK_IOCS=planted`, only the indicators of the planted
-/// traces (to tell the modules' own cost from the indicator index's).
-fn iocs() -> IocIndex {
-    let planted = std::env::var("IOS_CHECK_IOCS").is_ok_and(|v| v == "planted");
+/// The planted traces' indicators (1,500 synthetic domains + 80 process names, or with
+/// `IOS_CHECK_IOCS=planted` only the few the planted traces use).
+fn synthetic_values(planted: bool) -> Vec<(IndicatorKind, String)> {
     let domains: Vec<usize> = if planted {
         vec![3, 12, 700, 1400]
     } else {
@@ -65,8 +65,23 @@ fn iocs() -> IocIndex {
         .collect();
     let processes = if planted { 1 } else { 80 };
     values.extend((0..processes).map(|i| (IndicatorKind::ProcessName, ioc_process(i))));
+    values
+}
+
+/// By default ALL built-in indicators (`IocIndex::builtin()`) plus the synthetic ones of the planted
+/// traces; `IOS_CHECK_IOCS=synthetic`: only the 1,500 synthetic domains + 80 process names;
+/// `IOS_CHECK_IOCS=planted`: only the indicators of the planted traces (to tell the modules' own cost
+/// from the indicator index's).
+fn iocs() -> IocIndex {
+    let mode = std::env::var("IOS_CHECK_IOCS").unwrap_or_default();
+    let values = synthetic_values(mode == "planted");
     let refs: Vec<(IndicatorKind, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    IocIndex::from_values(&refs, "Pegasus")
+    let mut b = IocIndex::builder();
+    if mode != "planted" && mode != "synthetic" {
+        b.add_builtin().expect("built-in indicators");
+    }
+    b.add_values(&refs, "Pegasus", "synthetic");
+    b.build()
 }
 
 fn mac(i: usize) -> f64 {

@@ -261,6 +261,9 @@ fn xattrs(v: &Value, depth: usize) -> Option<Vec<(String, Vec<u8>)>> {
 impl MbFile {
     /// Decodes an MBFile from the bytes of Manifest.db's `file` column.
     pub fn from_archive(bytes: &[u8]) -> Result<MbFile, NskaError> {
+        if let Some(m) = fast::mbfile(bytes) {
+            return Ok(m);
+        }
         let root = decode(bytes)?;
         MbFile::from_value(&root)
     }
@@ -290,6 +293,249 @@ impl MbFile {
             },
             extended_attributes: d.get("ExtendedAttributes").and_then(|v| xattrs(v, 0)),
         })
+    }
+}
+
+/// A direct reader for the usual shape of an MBFile archive in a binary plist: the root object is a
+/// dictionary of integers (`Size`, `Mode`, times …), `$class`, and `RelativePath`/`Target` references to
+/// strings. It reads only the objects it needs, without building a value tree; any other shape (an
+/// `EncryptionKey`, extended attributes, XML, unexpected types) gives `None` and the general resolver
+/// decodes the archive.
+mod fast {
+    use super::MbFile;
+
+    struct Bplist<'a> {
+        b: &'a [u8],
+        offset_size: usize,
+        ref_size: usize,
+        num_objects: u64,
+        table: usize,
+    }
+
+    fn be(b: &[u8]) -> Option<u64> {
+        if b.is_empty() || b.len() > 8 {
+            return None;
+        }
+        Some(b.iter().fold(0u64, |a, &x| (a << 8) | u64::from(x)))
+    }
+
+    enum Obj<'a> {
+        Int(i64),
+        Ascii(&'a [u8]),
+        Utf16(&'a [u8]),
+        Uid(u64),
+        /// Refs of an array, or keys then values of a dictionary.
+        Array(&'a [u8], usize),
+        Dict(&'a [u8], usize),
+        Other,
+    }
+
+    impl<'a> Bplist<'a> {
+        fn new(b: &'a [u8]) -> Option<Bplist<'a>> {
+            if b.len() < 8 + 32 || &b[..8] != b"bplist00" {
+                return None;
+            }
+            let t = &b[b.len() - 32..];
+            let offset_size = usize::from(t[6]);
+            let ref_size = usize::from(t[7]);
+            if !(1..=8).contains(&offset_size) || !(1..=8).contains(&ref_size) {
+                return None;
+            }
+            let num_objects = be(&t[8..16])?;
+            let table = usize::try_from(be(&t[24..32])?).ok()?;
+            let end = table.checked_add(
+                usize::try_from(num_objects)
+                    .ok()?
+                    .checked_mul(offset_size)?,
+            )?;
+            if end > b.len() - 32 || table < 8 {
+                return None;
+            }
+            Some(Bplist {
+                b,
+                offset_size,
+                ref_size,
+                num_objects,
+                table,
+            })
+        }
+
+        fn top(&self) -> Option<u64> {
+            be(&self.b[self.b.len() - 32..][16..24])
+        }
+
+        fn offset(&self, obj: u64) -> Option<usize> {
+            if obj >= self.num_objects {
+                return None;
+            }
+            let at = self.table + usize::try_from(obj).ok()? * self.offset_size;
+            let off = usize::try_from(be(self.b.get(at..at + self.offset_size)?)?).ok()?;
+            (8..self.table).contains(&off).then_some(off)
+        }
+
+        /// The length of a container/string object and where its content starts.
+        fn len_at(&self, marker: u8, at: usize) -> Option<(usize, usize)> {
+            let n = marker & 0x0f;
+            if n != 0x0f {
+                return Some((usize::from(n), at + 1));
+            }
+            let m = *self.b.get(at + 1)?;
+            if m & 0xf0 != 0x10 || m & 0x0f > 3 {
+                return None;
+            }
+            let w = 1usize << (m & 0x0f);
+            let len = usize::try_from(be(self.b.get(at + 2..at + 2 + w)?)?).ok()?;
+            Some((len, at + 2 + w))
+        }
+
+        fn obj(&self, obj: u64) -> Option<Obj<'a>> {
+            let at = self.offset(obj)?;
+            let marker = *self.b.get(at)?;
+            let b = self.b;
+            let region = |start: usize, len: usize| {
+                let end = start.checked_add(len)?;
+                (end <= self.table).then(|| &b[start..end])
+            };
+            Some(match marker >> 4 {
+                0x1 => {
+                    let w = 1usize << (marker & 0x0f);
+                    // 1, 2 and 4-byte integers are unsigned, 8-byte ones signed (as the plist crate
+                    // reads them); 16-byte ones are left to the general path.
+                    Obj::Int(be(region(at + 1, w)?)? as i64)
+                }
+                0x5 => {
+                    let (len, start) = self.len_at(marker, at)?;
+                    Obj::Ascii(region(start, len)?)
+                }
+                0x6 => {
+                    let (len, start) = self.len_at(marker, at)?;
+                    Obj::Utf16(region(start, len.checked_mul(2)?)?)
+                }
+                0x8 => Obj::Uid(be(region(at + 1, usize::from(marker & 0x0f) + 1)?)?),
+                0xa => {
+                    let (len, start) = self.len_at(marker, at)?;
+                    Obj::Array(region(start, len.checked_mul(self.ref_size)?)?, len)
+                }
+                0xd => {
+                    let (len, start) = self.len_at(marker, at)?;
+                    Obj::Dict(region(start, len.checked_mul(2 * self.ref_size)?)?, len)
+                }
+                _ => Obj::Other,
+            })
+        }
+
+        fn reference(&self, refs: &[u8], i: usize) -> Option<u64> {
+            be(refs.get(i * self.ref_size..(i + 1) * self.ref_size)?)
+        }
+
+        /// The (key object, value object) pairs of a dictionary.
+        fn entries(
+            &self,
+            refs: &'a [u8],
+            n: usize,
+        ) -> impl Iterator<Item = Option<(u64, u64)>> + '_ {
+            (0..n).map(move |i| Some((self.reference(refs, i)?, self.reference(refs, n + i)?)))
+        }
+
+        fn text(&self, obj: u64) -> Option<String> {
+            match self.obj(obj)? {
+                Obj::Ascii(a) if a.is_ascii() => Some(String::from_utf8(a.to_vec()).ok()?),
+                Obj::Utf16(u) => {
+                    let units: Vec<u16> = u
+                        .chunks_exact(2)
+                        .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                        .collect();
+                    String::from_utf16(&units).ok()
+                }
+                _ => None,
+            }
+        }
+
+        fn key(&self, obj: u64) -> Option<&'a [u8]> {
+            match self.obj(obj)? {
+                Obj::Ascii(a) => Some(a),
+                _ => None,
+            }
+        }
+    }
+
+    pub(super) fn mbfile(bytes: &[u8]) -> Option<MbFile> {
+        let p = Bplist::new(bytes)?;
+        let Obj::Dict(refs, n) = p.obj(p.top()?)? else {
+            return None;
+        };
+        let (mut archiver, mut objects, mut top) = (None, None, None);
+        for e in p.entries(refs, n) {
+            let (k, v) = e?;
+            match p.key(k)? {
+                b"$archiver" => archiver = Some(v),
+                b"$objects" => objects = Some(v),
+                b"$top" => top = Some(v),
+                _ => {}
+            }
+        }
+        if p.text(archiver?)? != "NSKeyedArchiver" {
+            return None;
+        }
+        let Obj::Array(objs, nobjs) = p.obj(objects?)? else {
+            return None;
+        };
+        let Obj::Dict(trefs, tn) = p.obj(top?)? else {
+            return None;
+        };
+        let mut root = None;
+        for e in p.entries(trefs, tn) {
+            let (k, v) = e?;
+            if p.key(k)? == b"root" || tn == 1 {
+                root = Some(v);
+            }
+        }
+        let Obj::Uid(root) = p.obj(root?)? else {
+            return None;
+        };
+        let archived = |uid: u64| -> Option<u64> {
+            let i = usize::try_from(uid).ok()?;
+            (i < nobjs).then(|| p.reference(objs, i))?
+        };
+        let Obj::Dict(mrefs, mn) = p.obj(archived(root)?)? else {
+            return None;
+        };
+        let mut m = MbFile::default();
+        for e in p.entries(mrefs, mn) {
+            let (k, v) = e?;
+            let key = p.key(k)?;
+            let int = || match p.obj(v)? {
+                Obj::Int(i) => Some(i),
+                _ => None,
+            };
+            match key {
+                b"$class" => {}
+                b"RelativePath" | b"Target" => {
+                    let Obj::Uid(u) = p.obj(v)? else {
+                        return None;
+                    };
+                    let s = p.text(archived(u)?)?;
+                    let s = (s != "$null").then_some(s);
+                    if key == b"Target" {
+                        m.target = s;
+                    } else {
+                        m.relative_path = s;
+                    }
+                }
+                b"Size" => m.size = u64::try_from(int()?).ok(),
+                b"Mode" => m.mode = u64::try_from(int()?).ok(),
+                b"InodeNumber" => m.inode = u64::try_from(int()?).ok(),
+                b"UserID" => m.user_id = Some(int()?),
+                b"GroupID" => m.group_id = Some(int()?),
+                b"LastModified" => m.last_modified = Some(int()?),
+                b"LastStatusChange" => m.last_status_change = Some(int()?),
+                b"Birth" => m.birth = Some(int()?),
+                b"ProtectionClass" => m.protection_class = Some(int()?),
+                b"Flags" => m.flags = Some(int()?),
+                _ => return None,
+            }
+        }
+        Some(m)
     }
 }
 
@@ -469,6 +715,57 @@ mod tests {
                 .as_string(),
             Some("MBFile")
         );
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_resolver() {
+        let general = |b: &[u8]| MbFile::from_value(&decode(b).unwrap()).unwrap();
+        type Fields = Vec<(&'static str, Value)>;
+        let cases: Vec<(Fields, Vec<Value>)> = vec![
+            (
+                vec![
+                    ("Size", Value::Integer(4096.into())),
+                    ("Mode", Value::Integer(0o40755.into())),
+                    ("UserID", Value::Integer((-2i64).into())),
+                    ("InodeNumber", Value::Integer((-5i64).into())),
+                    ("Birth", Value::Integer(70_000.into())),
+                    ("LastModified", Value::Integer(1_700_000_000_000i64.into())),
+                    ("RelativePath", uid(3)),
+                    ("Target", uid(0)),
+                ],
+                vec!["Library/Caches/é ü 日本".into()],
+            ),
+            (
+                vec![
+                    ("RelativePath", uid(3)),
+                    ("Flags", Value::Integer(255.into())),
+                ],
+                vec!["plain/ascii".into()],
+            ),
+            (vec![], vec![]),
+        ];
+        for (fields, extra) in cases {
+            let mut pairs = fields.clone();
+            pairs.push(("$class", uid(2)));
+            let mut objects = vec![
+                "$null".into(),
+                dict(pairs),
+                dict(vec![("$classname", "MBFile".into())]),
+            ];
+            objects.extend(extra);
+            let bytes = to_bytes(&archive(objects, 1));
+            let fast = fast::mbfile(&bytes).expect("usual shape");
+            assert_eq!(fast, general(&bytes), "{fields:?}");
+            // XML archives and unusual shapes go through the general path with the same result.
+            assert_eq!(MbFile::from_archive(&bytes).unwrap(), fast);
+        }
+        // Unusual values (a real, a string where an integer is expected): no fast path.
+        for odd in [Value::Real(1.5), Value::String("x".into())] {
+            let objects = vec!["$null".into(), dict(vec![("Size", odd)])];
+            let bytes = to_bytes(&archive(objects, 1));
+            assert!(fast::mbfile(&bytes).is_none());
+            assert_eq!(MbFile::from_archive(&bytes).unwrap(), general(&bytes));
+        }
     }
 
     #[test]

@@ -876,19 +876,37 @@ fn scan_timeline(dir: &Path, alerts: &[AlertValue]) -> Result<TimelineScan, Repo
         .has_headers(true)
         .flexible(true)
         .from_reader(BufReader::new(f));
-    let mut rec = csv::StringRecord::new();
+    // Rows are read as bytes; only rows near a detection are decoded as text. Consecutive rows mostly
+    // share their day, so the last day is remembered rather than parsed again.
+    let mut rec = csv::ByteRecord::new();
+    let mut last_day: Option<([u8; 10], Date, bool)> = None;
     loop {
-        match rdr.read_record(&mut rec) {
+        match rdr.read_byte_record(&mut rec) {
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => return Err(ReportError::csv(&path, e)),
         }
-        let ts = rec.get(0).unwrap_or("");
-        let Some(day) = day_of(ts) else { continue };
+        let ts_bytes = rec.get(0).unwrap_or(b"");
+        let (day, candidate) = match (&last_day, ts_bytes.get(..10)) {
+            (Some((k, d, c)), Some(p)) if k.as_slice() == p => (*d, *c),
+            (_, Some(p)) => {
+                let Some(day) = std::str::from_utf8(p).ok().and_then(day_of) else {
+                    continue;
+                };
+                let c = candidate_days.contains(&day);
+                last_day = p.try_into().ok().map(|k| (k, day, c));
+                (day, c)
+            }
+            (_, None) => continue,
+        };
         *scan.days.entry(day).or_insert(0) += 1;
-        if !candidate_days.contains(&day) {
+        if !candidate {
             continue;
         }
+        let Ok(rec) = csv::StringRecord::from_byte_record(rec.clone()) else {
+            continue;
+        };
+        let ts = rec.get(0).unwrap_or("");
         let Some(t) = telltale_core::time::parse(ts) else {
             continue;
         };

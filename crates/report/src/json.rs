@@ -12,6 +12,8 @@ use crate::error::ReportError;
 const INDENT: &[u8] = b"    ";
 /// What [`JsonArrayWriter::close`] writes after the last element.
 const CLOSING: &[u8] = b"\n]";
+/// Write buffer of each array file.
+const BUF_SIZE: usize = 256 * 1024;
 
 /// Serializes `value` pretty-printed with a 4-space indent.
 pub fn to_pretty_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, serde_json::Error> {
@@ -22,18 +24,103 @@ pub fn to_pretty_vec<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, serde_
 }
 
 /// Serializes `value` as one element of a pretty-printed array: indented one level, ready to be written
-/// after `[\n` or `,\n`. JSON strings never hold raw newlines, so indenting after each newline is safe.
+/// after `[\n` or `,\n`.
 pub fn array_element<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, serde_json::Error> {
-    let plain = to_pretty_vec(value)?;
-    let mut out = Vec::with_capacity(plain.len() + plain.len() / 8 + INDENT.len());
-    out.extend_from_slice(INDENT);
-    for &b in &plain {
-        out.push(b);
-        if b == b'\n' {
-            out.extend_from_slice(INDENT);
-        }
-    }
+    let mut out = Vec::with_capacity(256);
+    write_element(&mut out, value)?;
     Ok(out)
+}
+
+/// Writes `value` as one element of a pretty-printed array (see [`array_element`]) straight to `w`.
+fn write_element<W: Write, T: Serialize + ?Sized>(
+    w: &mut W,
+    value: &T,
+) -> Result<(), serde_json::Error> {
+    w.write_all(INDENT).map_err(serde_json::Error::io)?;
+    let mut ser = Serializer::with_formatter(w, ElementFormatter::default());
+    value.serialize(&mut ser)
+}
+
+/// Python's `indent=4` layout, starting one level deep (the level of an array's elements).
+#[derive(Default)]
+struct ElementFormatter {
+    /// Nesting below the array element.
+    depth: usize,
+    has_value: bool,
+}
+
+impl ElementFormatter {
+    fn newline<W: ?Sized + Write>(&self, w: &mut W) -> std::io::Result<()> {
+        // "\n" and up to 8 levels at once; deeper levels loop.
+        const SPACES: &[u8] = b"\n                                ";
+        let mut n = self.depth + 1;
+        let first = n.min(8);
+        w.write_all(&SPACES[..1 + first * INDENT.len()])?;
+        n -= first;
+        while n > 0 {
+            w.write_all(INDENT)?;
+            n -= 1;
+        }
+        Ok(())
+    }
+}
+
+impl serde_json::ser::Formatter for ElementFormatter {
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(b"[")
+    }
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            self.newline(w)?;
+        }
+        w.write_all(b"]")
+    }
+    fn begin_array_value<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if !first {
+            w.write_all(b",")?;
+        }
+        self.newline(w)
+    }
+    fn end_array_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(b"{")
+    }
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            self.newline(w)?;
+        }
+        w.write_all(b"}")
+    }
+    fn begin_object_key<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if !first {
+            w.write_all(b",")?;
+        }
+        self.newline(w)
+    }
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        w.write_all(b": ")
+    }
+    fn end_object_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
 }
 
 /// A JSON array written element by element to a file: `[`, elements separated by commas, `]` on close.
@@ -65,8 +152,8 @@ impl JsonArrayWriter {
         self.count
     }
 
-    /// Writes one element already serialized with [`array_element`].
-    pub fn push_raw(&mut self, element: &[u8]) -> Result<(), ReportError> {
+    /// The open file, positioned for the next element (`[` or `,` written).
+    fn next_slot(&mut self) -> Result<&mut BufWriter<File>, ReportError> {
         let path = self.path.clone();
         let io = |e| ReportError::io(&path, e);
         if self.file.is_none() {
@@ -80,30 +167,40 @@ impl JsonArrayWriter {
                 let keep = len.saturating_sub(CLOSING.len() as u64);
                 f.set_len(keep).map_err(io)?;
                 f.seek(SeekFrom::End(0)).map_err(io)?;
-                self.file = Some(BufWriter::new(f));
+                self.file = Some(BufWriter::with_capacity(BUF_SIZE, f));
                 self.closed = false;
             } else {
                 let f = File::create(&self.path).map_err(io)?;
-                let mut w = BufWriter::new(f);
+                let mut w = BufWriter::with_capacity(BUF_SIZE, f);
                 w.write_all(b"[\n").map_err(io)?;
                 self.file = Some(w);
             }
         }
+        let count = self.count;
         let Some(w) = self.file.as_mut() else {
             return Err(ReportError::other(&self.path, "file not open"));
         };
-        if self.count > 0 {
+        if count > 0 {
             w.write_all(b",\n").map_err(io)?;
         }
-        w.write_all(element).map_err(io)?;
+        Ok(w)
+    }
+
+    /// Writes one element already serialized with [`array_element`].
+    pub fn push_raw(&mut self, element: &[u8]) -> Result<(), ReportError> {
+        let w = self.next_slot()?;
+        w.write_all(element)
+            .map_err(|e| ReportError::io(&self.path, e))?;
         self.count += 1;
         Ok(())
     }
 
-    /// Serializes and writes one element.
+    /// Serializes and writes one element, straight into the file's buffer.
     pub fn push<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), ReportError> {
-        let el = array_element(value).map_err(|e| ReportError::json(&self.path, e))?;
-        self.push_raw(&el)
+        let w = self.next_slot()?;
+        let r = write_element(w, value);
+        self.count += 1;
+        r.map_err(|e| ReportError::json(&self.path, e))
     }
 
     /// Writes the closing `]` and closes the file (if one was opened). With `empty_file`, an array that got

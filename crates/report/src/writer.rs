@@ -11,7 +11,7 @@ use telltale_core::engine::{ModuleOutcome, ModuleStatus, Output};
 use telltale_core::{Alert, Record, TimelineEvent};
 
 use crate::error::ReportError;
-use crate::json::{JsonArrayWriter, array_element};
+use crate::json::JsonArrayWriter;
 use crate::log::CommandLog;
 use crate::sorter::{DEFAULT_CHUNK_ROWS, ExternalSorter, Row};
 use crate::timesketch::AlertTag;
@@ -58,6 +58,9 @@ pub struct OutputDir {
     opts: OutputOptions,
     log: Arc<CommandLog>,
     streams: Mutex<HashMap<String, Stream>>,
+    /// module name → its (`<module>.json`, `<module>_detected.json`) streams, so that a record costs no
+    /// file-name formatting.
+    by_module: Mutex<HashMap<String, [Stream; 2]>>,
     alerts: Mutex<JsonArrayWriter>,
     alert_count: AtomicU64,
     /// (module, event time) → most severe alert, to tag Timesketch events of detected records.
@@ -106,6 +109,7 @@ impl OutputDir {
             dir: dir.to_path_buf(),
             log,
             streams: Mutex::new(HashMap::new()),
+            by_module: Mutex::new(HashMap::new()),
             alerts: Mutex::new(JsonArrayWriter::new(dir.join("alerts.json"))),
             alert_count: AtomicU64::new(0),
             alert_levels: Mutex::new(HashMap::new()),
@@ -150,14 +154,24 @@ impl OutputDir {
             .clone()
     }
 
-    fn write_record(&self, file_name: String, rec: &Record) {
-        let path = self.dir.join(&file_name);
-        let el = match array_element(rec) {
-            Ok(el) => el,
-            Err(e) => return self.fail(ReportError::json(&path, e)),
-        };
-        let stream = self.stream(file_name);
-        let r = lock(&stream).push_raw(&el);
+    fn module_stream(&self, module: &str, detected: bool) -> Stream {
+        let i = usize::from(detected);
+        if let Some(s) = lock(&self.by_module).get(module) {
+            return s[i].clone();
+        }
+        let stem = file_stem(module);
+        let pair = [
+            self.stream(format!("{stem}.json")),
+            self.stream(format!("{stem}_detected.json")),
+        ];
+        let s = pair[i].clone();
+        lock(&self.by_module).insert(module.to_string(), pair);
+        s
+    }
+
+    fn write_record(&self, module: &str, detected: bool, rec: &Record) {
+        let stream = self.module_stream(module, detected);
+        let r = lock(&stream).push(rec);
         self.check(r);
     }
 
@@ -299,11 +313,11 @@ impl Output for OutputDir {
     }
 
     fn record(&self, module: &str, rec: &Record) {
-        self.write_record(format!("{}.json", file_stem(module)), rec);
+        self.write_record(module, false, rec);
     }
 
     fn detected(&self, module: &str, rec: &Record) {
-        self.write_record(format!("{}_detected.json", file_stem(module)), rec);
+        self.write_record(module, true, rec);
     }
 
     fn timeline(&self, event: TimelineEvent) {
@@ -319,14 +333,8 @@ impl Output for OutputDir {
 
     fn alert(&self, alert: &Alert) {
         self.alert_count.fetch_add(1, Ordering::SeqCst);
-        let path = self.dir.join("alerts.json");
-        match array_element(alert) {
-            Ok(el) => {
-                let r = lock(&self.alerts).push_raw(&el);
-                self.check(r);
-            }
-            Err(e) => self.fail(ReportError::json(&path, e)),
-        }
+        let r = lock(&self.alerts).push(alert);
+        self.check(r);
         if let Some(time) = &alert.event_time {
             let event = serde_json::to_string(&alert.event).unwrap_or_default();
             let row = [

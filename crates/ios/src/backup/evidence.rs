@@ -10,6 +10,7 @@
 //! there, and reading a listed-but-absent file gives [`EvidenceError::Absent`].
 
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -24,6 +25,8 @@ use crate::nska::MbFile;
 /// The backup's own files, served from its root folder (Manifest.db is handled apart).
 pub const ROOT_FILES: [&str; 3] = ["Info.plist", "Manifest.plist", "Status.plist"];
 const MANIFEST_DB: &str = "Manifest.db";
+/// In [`BackupEvidence`]'s hash index: several paths share the hash (look them up by binary search).
+const AMBIGUOUS: u32 = u32::MAX;
 
 /// `SHA1("<domain>-<relativePath>")` in lowercase hex: the name a backup stores a file under.
 pub fn file_id(domain: &str, relative_path: &str) -> String {
@@ -124,6 +127,9 @@ pub struct BackupEvidence {
     db: Mutex<ForensicDb>,
     /// File rows (flags 1), sorted by logical path.
     files: Vec<ManifestFile>,
+    /// Hash of a logical path → its place in `files` ([`AMBIGUOUS`] when two paths share the hash).
+    by_hash: HashMap<u64, u32>,
+    hasher: std::hash::RandomState,
     layout: Layout,
     /// Problems met while indexing (a damaged Manifest.db recovered in part …).
     warnings: Vec<String>,
@@ -165,6 +171,14 @@ impl BackupEvidence {
             ))
         })?;
         let files = load_files(&db, &mut warnings)?;
+        let hasher = std::hash::RandomState::new();
+        let mut by_hash = HashMap::with_capacity(files.len());
+        for (i, f) in files.iter().enumerate() {
+            by_hash
+                .entry(hasher.hash_one(f.logical.as_str()))
+                .and_modify(|v| *v = AMBIGUOUS)
+                .or_insert(u32::try_from(i).unwrap_or(AMBIGUOUS));
+        }
         let layout = Layout::scan(&root);
         Ok(BackupEvidence {
             root,
@@ -172,6 +186,8 @@ impl BackupEvidence {
             manifest_db,
             db: Mutex::new(db),
             files,
+            by_hash,
+            hasher,
             layout,
             warnings,
         })
@@ -198,6 +214,14 @@ impl BackupEvidence {
 
     /// The Manifest.db row of a logical path.
     pub fn file(&self, logical: &str) -> Option<&ManifestFile> {
+        match self.by_hash.get(&self.hasher.hash_one(logical)) {
+            None => return None,
+            Some(&AMBIGUOUS) => {}
+            Some(&i) => {
+                let f = self.files.get(i as usize)?;
+                return (f.logical == logical).then_some(f);
+            }
+        }
         self.files
             .binary_search_by(|f| f.logical.as_str().cmp(logical))
             .ok()
@@ -362,12 +386,14 @@ impl Evidence for BackupEvidence {
             }
         }
         let prefix = literal_prefix(pattern);
+        // Any match ends with the literal text after the last wildcard: a cheap first filter.
+        let suffix = &pattern[pattern.rfind(['*', '?']).map_or(pattern.len(), |i| i + 1)..];
         let start = self.files.partition_point(|f| f.logical.as_str() < prefix);
         for f in self.files[start..]
             .iter()
             .take_while(|f| f.logical.starts_with(prefix))
         {
-            if glob_match(pattern, &f.logical) {
+            if f.logical.ends_with(suffix) && glob_match(pattern, &f.logical) {
                 out.push(Entry {
                     path: f.logical.clone(),
                     size: None,

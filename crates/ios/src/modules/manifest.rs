@@ -126,6 +126,7 @@ impl Module for Manifest {
             base.insert((*k).into(), Value::Null);
         }
         let mut absent_examples = Vec::new();
+        let mut logical = String::new();
         let mut done = false;
         while !done {
             let mut chunk = Vec::with_capacity(CHUNK);
@@ -205,11 +206,14 @@ impl Module for Manifest {
                 }
                 let rec = &*rec;
                 if row.flags == 1 && !row.domain.is_empty() && !row.rel.is_empty() {
-                    let logical = format!("{}/{}", row.domain, row.rel);
+                    logical.clear();
+                    logical.push_str(&row.domain);
+                    logical.push('/');
+                    logical.push_str(&row.rel);
                     if !ctx.evidence.exists(&logical) {
                         absent += 1;
                         if absent_examples.len() < 5 {
-                            absent_examples.push(logical);
+                            absent_examples.push(logical.clone());
                         }
                     }
                 }
@@ -237,14 +241,19 @@ impl Module for Manifest {
                 if row.flags == 1 {
                     m.extend(ctx.iocs.match_file_name(&row.rel));
                 }
-                out.ioc_alerts(
-                    &m,
-                    &format!("Backup file {} ({})", row.rel, row.domain),
-                    when,
-                    rec,
-                );
+                if !m.is_empty() {
+                    out.ioc_alerts(
+                        &m,
+                        &format!("Backup file {} ({})", row.rel, row.domain),
+                        when,
+                        rec,
+                    );
+                }
                 for host in host_like_parts(&row.rel) {
                     let m = ctx.iocs.match_host(&host);
+                    if m.is_empty() {
+                        continue;
+                    }
                     out.ioc_alerts(
                         &m,
                         &format!("Domain \"{host}\" in the backup file path {}", row.rel),
