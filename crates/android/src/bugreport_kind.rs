@@ -50,9 +50,14 @@ pub(crate) fn zip_names(path: &Path) -> Option<Vec<String>> {
     )
 }
 
-/// Opens a zip as evidence (safe zip reading: `telltale_core::archive::ZipEvidence`).
-pub(crate) fn open_zip_evidence(path: &Path) -> Result<Box<dyn Evidence>, AcquisitionError> {
-    Ok(Box::new(telltale_core::archive::ZipEvidence::open(path)?))
+/// Opens a zip as evidence (safe zip reading: `telltale_core::archive::ZipEvidence`), with the
+/// warnings about refused entries (`..` names, links, oversize …).
+pub(crate) fn open_zip_evidence(
+    path: &Path,
+) -> Result<(Box<dyn Evidence>, Vec<String>), AcquisitionError> {
+    let z = telltale_core::archive::ZipEvidence::open(path)?;
+    let warnings = z.warnings().to_vec();
+    Ok((Box::new(z), warnings))
 }
 
 struct BugreportAcquisition {
@@ -60,6 +65,7 @@ struct BugreportAcquisition {
     cache: Shared,
     dumpstate: Option<Arc<Dumpstate>>,
     timezone: Option<String>,
+    warnings: Vec<String>,
 }
 
 impl Acquisition for BugreportAcquisition {
@@ -74,33 +80,49 @@ impl Acquisition for BugreportAcquisition {
     }
     fn facts(&self) -> Vec<DeviceFact> {
         let mut f = Vec::new();
-        let Some(d) = &self.dumpstate else { return f };
-        f.push(DeviceFact::new("dumpstate", d.path.clone()));
-        for (key, prop) in [
-            ("manufacturer", "ro.product.vendor.manufacturer"),
-            ("model", "ro.product.vendor.model"),
-            ("build_fingerprint", "ro.build.fingerprint"),
-            ("android_sdk", "ro.build.version.sdk"),
-            ("security_patch", "ro.build.version.security_patch"),
-        ] {
-            if let Some(v) = d.property(prop) {
-                f.push(DeviceFact::new(key, v));
+        if let Some(d) = &self.dumpstate {
+            f.push(DeviceFact::new("Dumpstate", d.path.clone()));
+            for (key, props) in [
+                (
+                    "Manufacturer",
+                    &["ro.product.vendor.manufacturer", "ro.product.manufacturer"][..],
+                ),
+                ("Model", &["ro.product.vendor.model", "ro.product.model"]),
+                ("Android version", &["ro.build.version.release"]),
+                ("SDK level", &["ro.build.version.sdk"]),
+                ("Security patch", &["ro.build.version.security_patch"]),
+                ("Build fingerprint", &["ro.build.fingerprint"]),
+            ] {
+                if let Some(v) = props.iter().find_map(|p| d.property(p)) {
+                    f.push(DeviceFact::new(key, v));
+                }
             }
         }
         f.push(DeviceFact::new(
-            "timezone",
-            self.timezone.clone().unwrap_or_else(|| "unknown".into()),
+            "Time zone",
+            crate::zone_fact(self.timezone.as_deref()),
         ));
         f
     }
     fn timezone(&self) -> Option<String> {
         self.timezone.clone()
     }
+    fn read_warnings(&self) -> Vec<String> {
+        self.warnings.clone()
+    }
 }
 
 /// Opens a bugreport whose evidence is already open (reads and splits the dumpstate once).
 pub fn open_evidence(
     evidence: Box<dyn Evidence>,
+    opts: &OpenOptions,
+) -> Result<Box<dyn Acquisition>, AcquisitionError> {
+    open_with_warnings(evidence, Vec::new(), opts)
+}
+
+fn open_with_warnings(
+    evidence: Box<dyn Evidence>,
+    warnings: Vec<String>,
     opts: &OpenOptions,
 ) -> Result<Box<dyn Acquisition>, AcquisitionError> {
     let cache = DumpstateCache::new();
@@ -120,6 +142,7 @@ pub fn open_evidence(
         cache,
         dumpstate: d,
         timezone,
+        warnings,
     }))
 }
 
@@ -135,7 +158,7 @@ impl AcquisitionKind for BugreportKind {
         path: &Path,
         opts: &OpenOptions,
     ) -> Result<Option<Box<dyn Acquisition>>, AcquisitionError> {
-        let evidence: Box<dyn Evidence> = if path.is_dir() {
+        let (evidence, warnings): (Box<dyn Evidence>, Vec<String>) = if path.is_dir() {
             let ev = FolderEvidence::new(path)?;
             let names = ev
                 .find("*")?
@@ -146,7 +169,7 @@ impl AcquisitionKind for BugreportKind {
             if !looks_like_bugreport(names.iter().map(String::as_str)) {
                 return Ok(None);
             }
-            Box::new(ev)
+            (Box::new(ev), Vec::new())
         } else if path.is_file() && is_zip(path) {
             let Some(names) = zip_names(path) else {
                 return Ok(None);
@@ -158,7 +181,7 @@ impl AcquisitionKind for BugreportKind {
         } else {
             return Ok(None);
         };
-        open_evidence(evidence, opts).map(Some)
+        open_with_warnings(evidence, warnings, opts).map(Some)
     }
     fn all_modules(&self) -> Vec<Box<dyn Module>> {
         br::all()
@@ -192,7 +215,7 @@ mod tests {
         assert!(
             acq.facts()
                 .iter()
-                .any(|f| f.key == "model" && f.value == "Pixel Test")
+                .any(|f| f.key == "Model" && f.value == "Pixel Test")
         );
         let iocs = telltale_core::ioc::IocIndex::from_values(
             &[(telltale_core::ioc::IndicatorKind::AppId, "com.evil.spy")],

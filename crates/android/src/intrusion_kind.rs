@@ -21,6 +21,7 @@ const SNIFF_FILES: usize = 20;
 struct IntrusionAcquisition {
     evidence: Box<dyn Evidence>,
     cache: Shared,
+    warnings: Vec<String>,
 }
 
 impl Acquisition for IntrusionAcquisition {
@@ -33,19 +34,33 @@ impl Acquisition for IntrusionAcquisition {
     fn modules(&self) -> Vec<Box<dyn Module>> {
         il::with_cache(self.cache.clone())
     }
+    fn read_warnings(&self) -> Vec<String> {
+        self.warnings.clone()
+    }
 }
 
+/// How much of a file's head is read to sniff its first line.
+const SNIFF_BYTES: u64 = 1 << 16;
+
+/// The first non-empty line within the first [`SNIFF_BYTES`] of a file (never reads the whole file).
 fn first_line(ev: &dyn Evidence, path: &str) -> Option<String> {
-    let data = ev.read_limited(path, 1 << 30).ok()?;
-    let text = String::from_utf8_lossy(&data[..data.len().min(1 << 20)]).into_owned();
-    text.lines()
+    use std::io::Read;
+    let mut data = Vec::new();
+    ev.open(path)
+        .ok()?
+        .take(SNIFF_BYTES)
+        .read_to_end(&mut data)
+        .ok()?;
+    String::from_utf8_lossy(&data)
+        .lines()
         .find(|l| !l.trim().is_empty())
         .map(str::to_string)
 }
 
-/// Whether an evidence holds intrusion logs.
+/// Whether an evidence holds intrusion logs (an AndroidQF acquisition or a bugreport that holds some is
+/// left to its own kind).
 pub fn looks_like_intrusion_logs(ev: &dyn Evidence) -> bool {
-    if ev.exists("acquisition.json") || ev.exists("getprop.txt") {
+    if crate::is_qf_root(ev, "") || ev.exists("main_entry.txt") {
         return false;
     }
     let Ok(files) = ev.find("**.txt") else {
@@ -69,12 +84,12 @@ impl AcquisitionKind for IntrusionLogsKind {
         path: &Path,
         _opts: &OpenOptions,
     ) -> Result<Option<Box<dyn Acquisition>>, AcquisitionError> {
-        let evidence: Box<dyn Evidence> = if path.is_dir() {
+        let (evidence, warnings): (Box<dyn Evidence>, Vec<String>) = if path.is_dir() {
             let ev = FolderEvidence::new(path)?;
             if !looks_like_intrusion_logs(&ev) {
                 return Ok(None);
             }
-            Box::new(ev)
+            (Box::new(ev), Vec::new())
         } else if path.is_file() {
             let Some(names) = zip_names(path) else {
                 return Ok(None);
@@ -101,7 +116,7 @@ impl AcquisitionKind for IntrusionLogsKind {
                 use std::io::Read;
                 let Ok(entry) = z.by_name(n) else { continue };
                 let mut buf = Vec::new();
-                if entry.take(1 << 16).read_to_end(&mut buf).is_err() {
+                if entry.take(SNIFF_BYTES).read_to_end(&mut buf).is_err() {
                     continue;
                 }
                 let text = String::from_utf8_lossy(&buf);
@@ -124,6 +139,7 @@ impl AcquisitionKind for IntrusionLogsKind {
         Ok(Some(Box::new(IntrusionAcquisition {
             evidence,
             cache: IntrusionCache::new(),
+            warnings,
         })))
     }
     fn all_modules(&self) -> Vec<Box<dyn Module>> {

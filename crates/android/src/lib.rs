@@ -3,7 +3,7 @@
 //! Kinds defined here:
 //! * [`AndroidQfKind`] (`androidqf`): an AndroidQF folder or zip. Logical paths are relative to the
 //!   acquisition's root (`packages.json`, `logs/…`), even when the zip holds one top folder. A nested
-//!   `bugreport.zip`, `backup.ab` and `intrusion_logs/` folder are checked too, by the bugreport, backup
+//!   `bugreport.zip`, `backup.ab` and `intrusion-logs/` (or `intrusion_logs/`) folder are checked too, by the bugreport, backup
 //!   and intrusion modules (each over its own evidence).
 //! * [`AndroidBackupKind`] (`android-backup`): a bare `.ab` file.
 
@@ -41,8 +41,11 @@ const QF_FILES: &[&str] = &[
     "services.txt",
 ];
 
+/// At most this many top folders are looked into for an AndroidQF root.
+const MAX_TOP_FOLDERS: usize = 16;
+
 /// Whether the folder `prefix` of `ev` looks like an AndroidQF acquisition root.
-fn is_qf_root(ev: &dyn Evidence, prefix: &str) -> bool {
+pub(crate) fn is_qf_root(ev: &dyn Evidence, prefix: &str) -> bool {
     let p = |f: &str| format!("{prefix}{f}");
     if ev.exists(&p("acquisition.json")) {
         return true;
@@ -64,6 +67,19 @@ fn find_qf_root(ev: &dyn Evidence, tops: Vec<String>) -> Option<String> {
         return Some(String::new());
     }
     tops.into_iter().find(|t| is_qf_root(ev, t))
+}
+
+/// Folders in which AndroidQF writes the intrusion logs it collects: `intrusion-logs/` (AndroidQF and
+/// MVT's documentation); `intrusion_logs/` is accepted too. The first one holding files is used.
+pub const INTRUSION_FOLDERS: &[&str] = &["intrusion-logs", "intrusion_logs"];
+
+/// The intrusion-logs folder of an AndroidQF acquisition, if it has one with files.
+fn intrusion_folder(ev: &dyn Evidence) -> Option<&'static str> {
+    INTRUSION_FOLDERS.iter().copied().find(|f| {
+        ev.find(&format!("{f}/**"))
+            .map(|v| !v.is_empty())
+            .unwrap_or(false)
+    })
 }
 
 /// Opens a nested acquisition's evidence from its parent's.
@@ -136,6 +152,8 @@ pub struct AndroidQf {
     backup_password: Option<String>,
     facts: Vec<DeviceFact>,
     timezone: Option<String>,
+    /// Entries of the acquisition's zip that were refused or look wrong (`..` names, links …).
+    warnings: Vec<String>,
 }
 
 impl AndroidQf {
@@ -176,7 +194,6 @@ impl AndroidQf {
             ("ro.build.version.sdk", "SDK level"),
             ("ro.build.version.security_patch", "Security patch"),
             ("ro.build.fingerprint", "Build fingerprint"),
-            ("persist.sys.timezone", "Time zone"),
         ] {
             if let Some(v) = prop(k) {
                 facts.push(DeviceFact::new(label, v));
@@ -186,6 +203,7 @@ impl AndroidQf {
             .timezone
             .clone()
             .or_else(|| prop("persist.sys.timezone"));
+        facts.push(DeviceFact::new("Time zone", zone_fact(timezone.as_deref())));
         // Ask for a nested backup's password now, not in the middle of the run.
         let mut backup_password = None;
         if evidence.exists("backup.ab")
@@ -215,7 +233,16 @@ impl AndroidQf {
             backup_password,
             facts,
             timezone,
+            warnings: Vec::new(),
         }
+    }
+}
+
+/// The "Time zone" fact: the zone device-local times are read in, or that it is unknown.
+pub(crate) fn zone_fact(zone: Option<&str>) -> String {
+    match zone {
+        Some(z) => z.to_string(),
+        None => "unknown (device times taken as UTC; give the zone with --timezone)".to_string(),
     }
 }
 
@@ -267,17 +294,12 @@ impl Acquisition for AndroidQf {
             });
             all.extend(wrap(modules::backup::all(), &nested));
         }
-        if ev
-            .find("intrusion_logs/**")
-            .map(|v| !v.is_empty())
-            .unwrap_or(false)
-        {
+        if let Some(folder) = intrusion_folder(ev) {
             let root = self.evidence.clone();
             let nested = Arc::new(Nested {
-                what: "nested intrusion_logs",
+                what: folder,
                 open: Box::new(move |_| {
-                    Ok(Arc::new(SubEvidence::new(root.clone(), "intrusion_logs"))
-                        as Arc<dyn Evidence>)
+                    Ok(Arc::new(SubEvidence::new(root.clone(), folder)) as Arc<dyn Evidence>)
                 }),
                 cell: OnceLock::new(),
             });
@@ -290,6 +312,9 @@ impl Acquisition for AndroidQf {
     }
     fn timezone(&self) -> Option<String> {
         self.timezone.clone()
+    }
+    fn read_warnings(&self) -> Vec<String> {
+        self.warnings.clone()
     }
 }
 
@@ -308,6 +333,7 @@ impl AcquisitionKind for AndroidQfKind {
         path: &Path,
         opts: &OpenOptions,
     ) -> Result<Option<Box<dyn Acquisition>>, AcquisitionError> {
+        let mut warnings = Vec::new();
         let (base, tops): (Arc<dyn Evidence>, Vec<String>) = if path.is_dir() {
             // Only the folder itself or its direct subfolders (never a deep walk of a big folder).
             let tops = std::fs::read_dir(path)
@@ -328,6 +354,7 @@ impl AcquisitionKind for AndroidQfKind {
                         .filter_map(|e| e.path.split_once('/').map(|(t, _)| format!("{t}/")))
                         .collect();
                     tops.dedup();
+                    warnings = z.warnings().to_vec();
                     (Arc::new(z), tops)
                 }
                 // A zip that cannot be read is not recognisable; let other kinds (or the caller) say so.
@@ -336,6 +363,11 @@ impl AcquisitionKind for AndroidQfKind {
         } else {
             return Ok(None);
         };
+        // The acquisition's own root, or one of a few top folders (a zip of the AndroidQF output folder);
+        // a zip or folder with many top folders is not an AndroidQF acquisition's layout.
+        let mut tops = tops;
+        tops.sort();
+        tops.truncate(MAX_TOP_FOLDERS);
         let Some(root) = find_qf_root(base.as_ref(), tops) else {
             return Ok(None);
         };
@@ -344,7 +376,9 @@ impl AcquisitionKind for AndroidQfKind {
         } else {
             Arc::new(SubEvidence::new(base, &root))
         };
-        Ok(Some(Box::new(AndroidQf::from_evidence(evidence, opts))))
+        let mut acq = AndroidQf::from_evidence(evidence, opts);
+        acq.warnings = warnings;
+        Ok(Some(Box::new(acq)))
     }
     fn all_modules(&self) -> Vec<Box<dyn Module>> {
         let mut all = modules::qf::all();

@@ -121,7 +121,37 @@ fn open_acquisition(path: &Path, opts: &OpenOptions) -> anyhow::Result<Box<dyn A
     if kinds.is_empty() {
         msg.push_str("\n  (no acquisition kinds are built into this binary yet)");
     }
+    if let Some(hint) = unrecognised_hint(path) {
+        msg.push_str("\n");
+        msg.push_str(&hint);
+    }
     Err(anyhow!(msg))
+}
+
+/// Why a file no kind recognised may have been refused, when its first bytes or name tell.
+fn unrecognised_hint(path: &Path) -> Option<String> {
+    use std::io::Read;
+    if !path.is_file() {
+        return None;
+    }
+    let mut head = [0u8; 4];
+    let n = std::fs::File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .unwrap_or(0);
+    if head[..n].starts_with(b"PK") {
+        return Some(
+            "It is a zip file that cannot be read (truncated or corrupt?) or that holds none of these."
+                .into(),
+        );
+    }
+    if path.extension().is_some_and(|e| e == "age") {
+        return Some(
+            "It looks encrypted with age (as AndroidQF can encrypt its acquisitions): decrypt it with \
+             its private key first, then check the decrypted zip."
+                .into(),
+        );
+    }
+    None
 }
 
 fn open_error(e: AcquisitionError) -> anyhow::Error {
@@ -201,6 +231,14 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         args.secrets.password_file.clone(),
         args.secrets.key_file.clone(),
     ));
+    if let Some(z) = &args.timezone
+        && jiff::tz::TimeZone::get(z).is_err()
+    {
+        eprintln!(
+            "telltale: unknown time zone {z:?} for --timezone: give an IANA name such as Europe/Paris or UTC"
+        );
+        return Ok(EXIT_ERROR);
+    }
     let opts = OpenOptions {
         secrets: Some(secrets),
         timezone: args.timezone.clone(),
@@ -377,6 +415,7 @@ fn print_summary(summary: &telltale_core::RunSummary, out_dir: &Path) {
             )
         }
     );
+    print_warnings(summary);
     eprintln!("Outputs: {}", out_dir.display());
     eprintln!("  report.html is a readable summary: open it in a browser.");
     eprintln!(
@@ -400,6 +439,32 @@ fn print_summary(summary: &telltale_core::RunSummary, out_dir: &Path) {
          and an acquisition does not hold every trace."
     );
 }
+
+/// The modules' warnings, each message once with the modules that gave it (at most
+/// [`MAX_SHOWN_WARNINGS`]; command.log has them all).
+fn print_warnings(summary: &telltale_core::RunSummary) {
+    let mut grouped: Vec<(&str, Vec<&str>)> = Vec::new();
+    for m in &summary.modules {
+        for w in &m.warnings {
+            match grouped.iter_mut().find(|(msg, _)| *msg == w.as_str()) {
+                Some((_, mods)) => mods.push(&m.module),
+                None => grouped.push((w, vec![&m.module])),
+            }
+        }
+    }
+    if grouped.is_empty() {
+        return;
+    }
+    eprintln!("Warnings (command.log has them all):");
+    for (msg, mods) in grouped.iter().take(MAX_SHOWN_WARNINGS) {
+        eprintln!("  {} ({})", msg, mods.join(", "));
+    }
+    if grouped.len() > MAX_SHOWN_WARNINGS {
+        eprintln!("  … and {} more", grouped.len() - MAX_SHOWN_WARNINGS);
+    }
+}
+
+const MAX_SHOWN_WARNINGS: usize = 10;
 
 /// The command line with secrets left out (password and key files are named, never read into the log).
 pub fn redacted_command_line() -> String {

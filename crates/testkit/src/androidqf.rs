@@ -56,6 +56,19 @@ impl Package {
         }));
         self
     }
+    /// An APK whose signing certificate is given by its SHA-1 (as stalkerware indicators list them).
+    pub fn apk_cert_sha1(mut self, path: &str, sha256: &str, cert_sha1: &str) -> Self {
+        self = self.apk(path, sha256, "");
+        if let Some(cert) = self
+            .files
+            .last_mut()
+            .and_then(|f| f.get_mut("certificate"))
+            .and_then(Value::as_object_mut)
+        {
+            cert.insert("Sha1".into(), cert_sha1.into());
+        }
+        self
+    }
     fn to_json(&self) -> Value {
         json!({
             "name": self.name, "files": self.files, "installer": self.installer, "uid": 10100,
