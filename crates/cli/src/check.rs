@@ -122,7 +122,7 @@ fn open_acquisition(path: &Path, opts: &OpenOptions) -> anyhow::Result<Box<dyn A
         msg.push_str("\n  (no acquisition kinds are built into this binary yet)");
     }
     if let Some(hint) = unrecognised_hint(path) {
-        msg.push_str("\n");
+        msg.push('\n');
         msg.push_str(&hint);
     }
     Err(anyhow!(msg))
