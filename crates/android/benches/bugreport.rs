@@ -1,4 +1,5 @@
-//! Splits a generated 100 MB dumpstate and runs every bugreport module over it.
+//! Splits a generated 100 MB dumpstate and runs every bugreport module over it (with two indicators, and
+//! with all the built-in indicator sets).
 //! `cargo bench -p telltale-android --bench bugreport`
 
 use std::hint::black_box;
@@ -42,6 +43,20 @@ fn bench(c: &mut Criterion) {
             let ctx = ModuleContext {
                 evidence: &ev,
                 iocs: &iocs,
+                options: &opts,
+            };
+            let s = run_modules(&modules, &ctx, &Null);
+            assert!(s.failed().next().is_none());
+            black_box(s.modules.len())
+        })
+    });
+    let builtin = telltale_core::ioc::IocIndex::builtin().expect("built-in indicators");
+    g.bench_function("read_split_all_modules_builtin_iocs", |b| {
+        b.iter(|| {
+            let modules = telltale_android::modules::bugreport::all();
+            let ctx = ModuleContext {
+                evidence: &ev,
+                iocs: &builtin,
                 options: &opts,
             };
             let s = run_modules(&modules, &ctx, &Null);

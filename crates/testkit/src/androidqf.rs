@@ -322,3 +322,72 @@ pub fn zip_bytes(files: &[(String, Vec<u8>)]) -> std::io::Result<Vec<u8>> {
     }
     Ok(w.finish().map_err(std::io::Error::other)?.into_inner())
 }
+
+/// A large AndroidQF acquisition for benchmarks: `packages` apps (one APK each, with file and certificate
+/// SHA-256), `files` records in `files.json` (every one with a SHA-256), 800 processes, 900 properties,
+/// 600 settings, 20 log files; three traces of public indicator sets are planted (a stalkerware app id,
+/// a NoviSpy signing certificate, the 2023 campaign's `/data/local/tmp/dropbox`).
+pub fn big_androidqf(packages: usize, files: usize) -> AndroidQf {
+    use sha2::{Digest, Sha256};
+    let h = |tag: &str, i: usize| hex::encode(Sha256::digest(format!("{tag}{i}").as_bytes()));
+    let name = |i: usize| {
+        if i.is_multiple_of(17) {
+            format!("com.android.system.part{i}")
+        } else {
+            format!("com.example{}.app{i}", i % 97)
+        }
+    };
+    let mut qf = AndroidQf::new();
+    for i in 0..packages {
+        let n = match i {
+            10 => "com.apspy.app".to_string(),
+            _ => name(i),
+        };
+        let cert = if i == 20 {
+            "3ac97735164824657b683e805133b1274b2dedabf9fdd6aa9aca31089d501e64".to_string()
+        } else {
+            h("cert", i % 400)
+        };
+        qf = qf.package(Package::new(&n).system(i.is_multiple_of(17)).apk(
+            &format!("/data/app/~~{i}/{n}/base.apk"),
+            &h("apk", i),
+            &cert,
+        ));
+    }
+    for i in 0..files {
+        let path = if i == files / 2 {
+            "/data/local/tmp/dropbox".to_string()
+        } else {
+            format!(
+                "/data/data/{}/files/cache/f{i}.dat",
+                name(i % packages.max(1))
+            )
+        };
+        qf = qf.file(
+            FileEntry::new(&path)
+                .sha256(&h("file", i))
+                .modified(1_700_000_000 + i as i64),
+        );
+    }
+    for i in 0..800 {
+        qf = qf.process(&name(i));
+    }
+    for i in 0..900 {
+        qf = qf.prop(&format!("ro.vendor.prop{i}"), &format!("value{i}"));
+    }
+    qf = qf
+        .prop("persist.sys.timezone", "Europe/Paris")
+        .prop("ro.product.model", "Bench");
+    for ns in ["global", "secure", "system"] {
+        for i in 0..200 {
+            qf = qf.setting(ns, &format!("setting_{i}"), &i.to_string());
+        }
+    }
+    for i in 0..20 {
+        qf = qf.log(
+            &format!("/data/misc/logd/logcat.{i}"),
+            &b"01-02 03:04:05.678  1000  1234  1250 I ActivityManager: Start proc\n".repeat(100),
+        );
+    }
+    qf
+}
