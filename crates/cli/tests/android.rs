@@ -215,7 +215,7 @@ fn assert_infected_qf(run: &Run) {
     run.assert_high("aqf_packages", NOVISPY_CERT, "ovi");
     run.assert_high("aqf_packages", RCS_SHA256, "rcs");
     run.assert_high("aqf_processes", NOVISPY_APP, "ovi");
-    run.assert_high("aqf_getprop", CAMPAIGN_PROP, "malware");
+    run.assert_high("aqf_get_prop", CAMPAIGN_PROP, "malware");
     run.assert_high("aqf_files", CAMPAIGN_PATH, "malware");
     // Ordinary data raises nothing severe.
     for a in &run.alerts {
@@ -645,7 +645,7 @@ fn hostile_androidqf_zip_does_not_stop_the_other_modules() {
     assert_eq!(run.kind(), "androidqf");
     assert_eq!(run.code, 1);
     run.assert_high("aqf_packages", STALKER_APP, "talkerware");
-    run.assert_high("aqf_getprop", CAMPAIGN_PROP, "malware");
+    run.assert_high("aqf_get_prop", CAMPAIGN_PROP, "malware");
     let files = run.module("aqf_files");
     assert_eq!(files[0]["status"], "failed", "{files:?}");
     assert_eq!(run.module("aqf_packages")[0]["status"], "ok");

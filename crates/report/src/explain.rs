@@ -133,7 +133,7 @@ const EXPLANATIONS: &[(&str, &str, &str)] = &[
         "A file has the name, path or hash of a known spyware component.",
     ),
     (
-        "aqf_getprop",
+        "aqf_get_prop",
         "Android system properties.",
         "A system property set by known spyware is present, or the security patch is very old.",
     ),
@@ -150,6 +150,11 @@ const EXPLANATIONS: &[(&str, &str, &str)] = &[
     (
         "mounts",
         "Mounted file systems.",
+        "The system partition was writable, which suggests the phone was modified (rooted).",
+    ),
+    (
+        "bugreport_mounts",
+        "Mounted file systems (bugreport).",
         "The system partition was writable, which suggests the phone was modified (rooted).",
     ),
     (

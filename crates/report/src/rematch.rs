@@ -380,7 +380,7 @@ mod tests {
         );
         assert!(fields("contacts", &rec).is_empty());
         let rec = record! { "name" => "persist.spy.enabled", "value" => "1" };
-        assert_eq!(fields("aqf_getprop", &rec).len(), 1);
+        assert_eq!(fields("aqf_get_prop", &rec).len(), 1);
     }
 
     #[test]

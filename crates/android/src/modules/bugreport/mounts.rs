@@ -92,7 +92,7 @@ pub fn parse(text: &str) -> Vec<Record> {
 
 impl Module for Mounts {
     fn name(&self) -> &'static str {
-        "mounts"
+        "bugreport_mounts"
     }
     fn description(&self) -> &'static str {
         "Mounted file systems (dumpstate mount section): system partitions mounted read-write"

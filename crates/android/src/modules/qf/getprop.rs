@@ -1,4 +1,4 @@
-//! `aqf_getprop`: system properties from `getprop.txt` (`[name]: [value]` lines). Property names are
+//! `aqf_get_prop`: system properties from `getprop.txt` (`[name]: [value]` lines). Property names are
 //! checked against indicators; a security patch level older than six months raises a MEDIUM alert.
 
 use jiff::Timestamp;
@@ -49,7 +49,7 @@ pub fn patch_is_old(patch: &str, now: Timestamp) -> Option<bool> {
 
 impl Module for GetProp {
     fn name(&self) -> &'static str {
-        "aqf_getprop"
+        "aqf_get_prop"
     }
     fn description(&self) -> &'static str {
         "System properties (getprop.txt): indicator property names, outdated security patch"
