@@ -20,6 +20,7 @@ pub mod ab;
 pub mod bugreport_kind;
 pub mod dumpsys;
 pub mod intrusion_kind;
+pub mod lists;
 pub mod modules;
 
 use ab::{AbError, AbEvidence};

@@ -15,34 +15,7 @@ use super::{DeviceClock, Shared, dumpstate_or_no_data, fmt_ts, service_or_no_dat
 
 pub struct DumpsysPackages(pub Shared);
 
-/// Packages of rooting tools (MVT's list).
-pub const ROOT_PACKAGES: &[&str] = &[
-    "com.noshufou.android.su",
-    "com.noshufou.android.su.elite",
-    "eu.chainfire.supersu",
-    "com.koushikdutta.superuser",
-    "com.thirdparty.superuser",
-    "com.yellowes.su",
-    "com.koushikdutta.rommanager",
-    "com.koushikdutta.rommanager.license",
-    "com.dimonvideo.luckypatcher",
-    "com.chelpus.lackypatch",
-    "com.ramdroid.appquarantine",
-    "com.ramdroid.appquarantinepro",
-    "com.devadvance.rootcloak",
-    "com.devadvance.rootcloakplus",
-    "de.robv.android.xposed.installer",
-    "com.saurik.substrate",
-    "com.zachspong.temprootremovejb",
-    "com.amphoras.hidemyroot",
-    "com.amphoras.hidemyrootadfree",
-    "com.formyhm.hiderootPremium",
-    "com.formyhm.hideroot",
-    "me.phh.superuser",
-    "eu.chainfire.supersu.pro",
-    "com.kingouser.com",
-    "com.topjohnwu.magisk",
-];
+pub use crate::lists::ROOT_PACKAGES;
 
 /// Installers meaning "installed by hand" (an APK file opened, or `adb install`).
 const SIDELOAD_INSTALLERS: &[&str] = &[

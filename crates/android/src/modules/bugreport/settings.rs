@@ -9,55 +9,7 @@ use super::{Shared, dumpstate_or_no_data, service_or_no_data};
 
 pub struct Settings(pub Shared);
 
-/// (key, safe value, what another value means) — MVT's list of dangerous settings.
-pub const DANGEROUS_SETTINGS: &[(&str, &str, &str)] = &[
-    (
-        "verifier_verify_adb_installs",
-        "1",
-        "disabled Google Play Services apps verification",
-    ),
-    (
-        "package_verifier_enable",
-        "1",
-        "disabled Google Play Protect",
-    ),
-    (
-        "package_verifier_state",
-        "1",
-        "disabled APK package verification",
-    ),
-    (
-        "package_verifier_user_consent",
-        "1",
-        "disabled Google Play Protect",
-    ),
-    ("upload_apk_enable", "1", "disabled Google Play Protect"),
-    (
-        "adb_install_need_confirm",
-        "1",
-        "disabled confirmation of adb apps installation",
-    ),
-    (
-        "send_security_reports",
-        "1",
-        "disabled sharing of security reports",
-    ),
-    (
-        "samsung_errorlog_agree",
-        "1",
-        "disabled sharing of crash logs with manufacturer",
-    ),
-    (
-        "send_action_app_error",
-        "1",
-        "disabled applications errors reports",
-    ),
-    (
-        "accessibility_enabled",
-        "0",
-        "enabled accessibility services",
-    ),
-];
+pub use crate::lists::DANGEROUS_SETTINGS;
 
 fn field<'a>(line: &'a str, name: &str, next: &[&str]) -> Option<&'a str> {
     let pat = format!("{name}:");

@@ -7,60 +7,7 @@ use super::read_text;
 
 pub struct Settings;
 
-/// (key, safe value, what an unsafe value means) — MVT's list plus unknown sources.
-pub const DANGEROUS_SETTINGS: &[(&str, &str, &str)] = &[
-    (
-        "verifier_verify_adb_installs",
-        "1",
-        "disabled Google Play Services apps verification",
-    ),
-    (
-        "package_verifier_enable",
-        "1",
-        "disabled Google Play Protect",
-    ),
-    (
-        "package_verifier_state",
-        "1",
-        "disabled APK package verification",
-    ),
-    (
-        "package_verifier_user_consent",
-        "1",
-        "disabled Google Play Protect",
-    ),
-    ("upload_apk_enable", "1", "disabled Google Play Protect"),
-    (
-        "adb_install_need_confirm",
-        "1",
-        "disabled confirmation of adb apps installation",
-    ),
-    (
-        "send_security_reports",
-        "1",
-        "disabled sharing of security reports",
-    ),
-    (
-        "samsung_errorlog_agree",
-        "1",
-        "disabled sharing of crash logs with manufacturer",
-    ),
-    (
-        "send_action_app_error",
-        "1",
-        "disabled applications errors reports",
-    ),
-    (
-        "accessibility_enabled",
-        "0",
-        "enabled accessibility services",
-    ),
-    (
-        "install_non_market_apps",
-        "0",
-        "allowed installing apps from unknown sources",
-    ),
-];
+pub use crate::lists::DANGEROUS_SETTINGS;
 
 impl Module for Settings {
     fn name(&self) -> &'static str {
