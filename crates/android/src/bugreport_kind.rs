@@ -191,7 +191,7 @@ impl AcquisitionKind for BugreportKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::modules::bugreport::testutil::Collect;
+    use telltale_core::MemoryOutput as Collect;
     use telltale_core::{ModuleContext, RunOptions, run_modules};
     use telltale_testkit::bugreport::Bugreport;
 
@@ -237,6 +237,7 @@ mod tests {
         let recs = out.records.lock().unwrap();
         assert!(
             recs.iter()
+                .map(|(_, r)| r)
                 .any(|r| r.get("first_install_time").and_then(|v| v.as_str())
                     == Some("2024-01-02 00:00:00.000000"))
         );

@@ -150,7 +150,7 @@ impl AcquisitionKind for IntrusionLogsKind {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::modules::bugreport::testutil::Collect;
+    use telltale_core::MemoryOutput as Collect;
     use telltale_core::{ModuleContext, RunOptions, run_modules};
     use telltale_testkit::bugreport::IntrusionLogs;
 

@@ -2,39 +2,19 @@
 //! end to end with a nested encrypted backup and a hostile nested bugreport.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use telltale_android::ab::{AbError, AbEvidence};
 use telltale_android::{AndroidBackupKind, AndroidQfKind, modules};
 use telltale_core::ioc::{IndicatorKind, IocIndex};
 use telltale_core::{
-    AcquisitionError, AcquisitionKind, Alert, Evidence, Level, ModuleContext, ModuleStatus,
-    OpenOptions, Output, Record, RunOptions, SecretProvider, TimelineEvent, run_modules,
+    AcquisitionError, AcquisitionKind, Evidence, Level, MemoryOutput, ModuleContext, ModuleStatus,
+    OpenOptions, RunOptions, SecretProvider, run_modules,
 };
 use telltale_testkit::android_backup::{AndroidBackup, Sms};
 use telltale_testkit::androidqf::{AndroidQf, Package, zip_bytes};
 
-#[derive(Default)]
-struct Collect {
-    records: Mutex<Vec<(String, Record)>>,
-    alerts: Mutex<Vec<Alert>>,
-    timeline: Mutex<Vec<TimelineEvent>>,
-}
-impl Output for Collect {
-    fn record(&self, module: &str, rec: &Record) {
-        self.records
-            .lock()
-            .unwrap()
-            .push((module.into(), rec.clone()));
-    }
-    fn detected(&self, _: &str, _: &Record) {}
-    fn timeline(&self, e: TimelineEvent) {
-        self.timeline.lock().unwrap().push(e);
-    }
-    fn alert(&self, a: &Alert) {
-        self.alerts.lock().unwrap().push(a.clone());
-    }
-}
+type Collect = MemoryOutput;
 
 struct Pw(Option<&'static str>);
 impl SecretProvider for Pw {

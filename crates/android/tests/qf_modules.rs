@@ -1,53 +1,17 @@
 //! AndroidQF modules: positive, negative and malformed cases, over folder and zip acquisitions.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use telltale_android::modules::qf;
 use telltale_core::archive::ZipEvidence;
 use telltale_core::ioc::{IndicatorKind, IocIndex};
 use telltale_core::{
-    Alert, Evidence, FolderEvidence, Level, Module, ModuleContext, ModuleOutcome, ModuleStatus,
-    Output, Record, RunOptions, TimelineEvent, engine::run_one,
+    Evidence, FolderEvidence, Level, MemoryOutput, Module, ModuleContext, ModuleOutcome,
+    ModuleStatus, RunOptions, engine::run_one,
 };
 use telltale_testkit::androidqf::{AndroidQf, FileEntry, Package};
 
-#[derive(Default)]
-struct Collect {
-    records: Mutex<Vec<(String, Record)>>,
-    alerts: Mutex<Vec<Alert>>,
-    timeline: Mutex<Vec<TimelineEvent>>,
-}
-impl Output for Collect {
-    fn record(&self, module: &str, rec: &Record) {
-        self.records
-            .lock()
-            .unwrap()
-            .push((module.into(), rec.clone()));
-    }
-    fn detected(&self, _: &str, _: &Record) {}
-    fn timeline(&self, e: TimelineEvent) {
-        self.timeline.lock().unwrap().push(e);
-    }
-    fn alert(&self, a: &Alert) {
-        self.alerts.lock().unwrap().push(a.clone());
-    }
-}
-impl Collect {
-    fn levels(&self) -> Vec<Level> {
-        self.alerts
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|a| a.level)
-            .collect()
-    }
-    fn count(&self, level: Level) -> usize {
-        self.levels().into_iter().filter(|l| *l == level).count()
-    }
-    fn n_records(&self) -> usize {
-        self.records.lock().unwrap().len()
-    }
-}
+type Collect = MemoryOutput;
 
 fn run(module: &dyn Module, ev: &dyn Evidence, iocs: &IocIndex) -> (ModuleOutcome, Collect) {
     let out = Collect::default();

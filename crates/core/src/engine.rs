@@ -22,6 +22,70 @@ pub trait Output: Send + Sync {
     fn module_finished(&self, _outcome: &ModuleOutcome) {}
 }
 
+/// An [`Output`] that keeps everything in memory: for tests, and for callers that compare runs.
+#[derive(Default)]
+pub struct MemoryOutput {
+    /// `(module, record)` in emission order.
+    pub records: std::sync::Mutex<Vec<(String, Record)>>,
+    /// `(module, record)` of the records that caused alerts.
+    pub detected: std::sync::Mutex<Vec<(String, Record)>>,
+    pub alerts: std::sync::Mutex<Vec<Alert>>,
+    pub timeline: std::sync::Mutex<Vec<TimelineEvent>>,
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl MemoryOutput {
+    /// The level of every alert, in emission order.
+    pub fn levels(&self) -> Vec<Level> {
+        lock(&self.alerts).iter().map(|a| a.level).collect()
+    }
+    /// How many alerts have `level`.
+    pub fn count(&self, level: Level) -> usize {
+        lock(&self.alerts)
+            .iter()
+            .filter(|a| a.level == level)
+            .count()
+    }
+    /// How many records were emitted.
+    pub fn n_records(&self) -> usize {
+        lock(&self.records).len()
+    }
+    /// Records (without their module), alerts and timeline events.
+    pub fn into_parts(self) -> (Vec<Record>, Vec<Alert>, Vec<TimelineEvent>) {
+        let records = self
+            .records
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner())
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect();
+        let alerts = self.alerts.into_inner().unwrap_or_else(|p| p.into_inner());
+        let timeline = self
+            .timeline
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner());
+        (records, alerts, timeline)
+    }
+}
+
+impl Output for MemoryOutput {
+    fn record(&self, module: &str, rec: &Record) {
+        lock(&self.records).push((module.to_string(), rec.clone()));
+    }
+    fn detected(&self, module: &str, rec: &Record) {
+        lock(&self.detected).push((module.to_string(), rec.clone()));
+    }
+    fn timeline(&self, event: TimelineEvent) {
+        lock(&self.timeline).push(event);
+    }
+    fn alert(&self, alert: &Alert) {
+        lock(&self.alerts).push(alert.clone());
+    }
+}
+
 /// How a module's run ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", content = "detail", rename_all = "snake_case")]
@@ -150,26 +214,6 @@ mod tests {
     use super::*;
     use crate::evidence::FolderEvidence;
     use crate::module::{ModuleError, RunOptions};
-    use std::sync::Mutex;
-
-    #[derive(Default)]
-    struct Collect {
-        records: Mutex<Vec<(String, Record)>>,
-        alerts: Mutex<Vec<Alert>>,
-    }
-    impl Output for Collect {
-        fn record(&self, module: &str, rec: &Record) {
-            self.records
-                .lock()
-                .unwrap()
-                .push((module.into(), rec.clone()));
-        }
-        fn detected(&self, _: &str, _: &Record) {}
-        fn timeline(&self, _: TimelineEvent) {}
-        fn alert(&self, a: &Alert) {
-            self.alerts.lock().unwrap().push(a.clone());
-        }
-    }
 
     struct Good;
     impl Module for Good {
@@ -225,7 +269,7 @@ mod tests {
             iocs: &iocs,
             options: &opts,
         };
-        let out = Collect::default();
+        let out = MemoryOutput::default();
         let modules: Vec<Box<dyn Module>> = vec![Box::new(Panics), Box::new(Good), Box::new(Fails)];
         let prev = std::panic::take_hook();
         std::panic::set_hook(Box::new(|_| {}));

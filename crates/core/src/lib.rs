@@ -21,7 +21,7 @@ pub use acquisition::{
     Acquisition, AcquisitionError, AcquisitionKind, DeviceFact, OpenOptions, SecretProvider,
 };
 pub use alert::{Alert, Level, MatchedIndicator};
-pub use engine::{ModuleOutcome, ModuleStatus, Output, RunSummary, run_modules};
+pub use engine::{MemoryOutput, ModuleOutcome, ModuleStatus, Output, RunSummary, run_modules};
 pub use evidence::{Entry, Evidence, EvidenceError, FolderEvidence, LocalFile};
 pub use module::{Emitter, Module, ModuleContext, ModuleError, RunOptions};
 pub use record::{Record, TimelineEvent};

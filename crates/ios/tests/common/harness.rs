@@ -2,34 +2,13 @@
 //! runs one module over an evidence and collects what it emits.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
-use telltale_core::engine::{ModuleOutcome, Output, run_one};
+use telltale_core::engine::{MemoryOutput, ModuleOutcome, run_one};
 use telltale_core::{
     Alert, Evidence, FolderEvidence, Level, Module, ModuleContext, ModuleStatus, Record,
     RunOptions, TimelineEvent,
 };
 use telltale_ioc::{IndicatorKind, IocIndex};
-
-#[derive(Default)]
-struct Collect {
-    records: Mutex<Vec<Record>>,
-    alerts: Mutex<Vec<Alert>>,
-    timeline: Mutex<Vec<TimelineEvent>>,
-}
-
-impl Output for Collect {
-    fn record(&self, _: &str, rec: &Record) {
-        self.records.lock().unwrap().push(rec.clone());
-    }
-    fn detected(&self, _: &str, _: &Record) {}
-    fn timeline(&self, e: TimelineEvent) {
-        self.timeline.lock().unwrap().push(e);
-    }
-    fn alert(&self, a: &Alert) {
-        self.alerts.lock().unwrap().push(a.clone());
-    }
-}
 
 /// What one module run emitted.
 pub struct Run {
@@ -112,16 +91,17 @@ pub fn run_on(module: &dyn Module, evidence: &dyn Evidence, iocs: &IocIndex) -> 
         iocs,
         options: &opts,
     };
-    let out = Collect::default();
+    let out = MemoryOutput::default();
     let outcome = run_one(module, &ctx, &out);
     if let ModuleStatus::Panicked(p) = &outcome.status {
         panic!("module panicked: {p}");
     }
+    let (records, alerts, timeline) = out.into_parts();
     Run {
         outcome,
-        records: out.records.into_inner().unwrap(),
-        alerts: out.alerts.into_inner().unwrap(),
-        timeline: out.timeline.into_inner().unwrap(),
+        records,
+        alerts,
+        timeline,
     }
 }
 

@@ -1,33 +1,11 @@
 //! Test helpers: run a module over a folder and collect what it emits.
 
-use std::sync::Mutex;
-
-use telltale_core::engine::run_one;
+use telltale_core::engine::{MemoryOutput, run_one};
 use telltale_core::ioc::{IndicatorKind, IocIndex};
 use telltale_core::{
-    Alert, FolderEvidence, Level, Module, ModuleContext, ModuleOutcome, Output, Record, RunOptions,
+    Alert, FolderEvidence, Level, Module, ModuleContext, ModuleOutcome, Record, RunOptions,
     TimelineEvent,
 };
-
-#[derive(Default)]
-pub struct Collect {
-    pub records: Mutex<Vec<Record>>,
-    pub alerts: Mutex<Vec<Alert>>,
-    pub timeline: Mutex<Vec<TimelineEvent>>,
-}
-
-impl Output for Collect {
-    fn record(&self, _m: &str, rec: &Record) {
-        self.records.lock().unwrap().push(rec.clone());
-    }
-    fn detected(&self, _: &str, _: &Record) {}
-    fn timeline(&self, e: TimelineEvent) {
-        self.timeline.lock().unwrap().push(e);
-    }
-    fn alert(&self, a: &Alert) {
-        self.alerts.lock().unwrap().push(a.clone());
-    }
-}
 
 pub struct Run {
     pub outcome: ModuleOutcome,
@@ -65,13 +43,14 @@ pub fn run_dir(
         iocs,
         options: &opts,
     };
-    let out = Collect::default();
+    let out = MemoryOutput::default();
     let outcome = run_one(module, &ctx, &out);
+    let (records, alerts, timeline) = out.into_parts();
     Run {
         outcome,
-        records: out.records.into_inner().unwrap(),
-        alerts: out.alerts.into_inner().unwrap(),
-        timeline: out.timeline.into_inner().unwrap(),
+        records,
+        alerts,
+        timeline,
     }
 }
 
