@@ -1,15 +1,19 @@
 #!/bin/sh
-# Runs every fuzz target for SECONDS seconds (default 600, the issue's figure), one job each, after
+# Runs fuzz targets for SECONDS seconds each (default 600, the issue's figure), one job each, after
 #   cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz build -s none -a
-# Logs go to fuzz/logs/<target>.log; crashes to fuzz/artifacts/<target>/.
+# Usage: scripts/run-all.sh [SECONDS] [TARGET...]   (no target: every target, in order)
+# The fuzzer grows work/<target>/ (not committed) and reads the committed corpus/<target>/ as seeds.
+# Logs go to logs/<target>.log; crashes to artifacts/<target>/.
 set -u
 SECONDS_EACH=${1:-600}
+[ $# -gt 0 ] && shift
 cd "$(dirname "$0")/.."
 BIN=target/x86_64-unknown-linux-gnu/release
+TARGETS=${*:-plist nska keybag stix_bundle stix_pattern match_text dumpsys ab_header androidqf_json tombstone ios_artifact ios_db_values zip_evidence intrusion_log androidqf_text}
 mkdir -p logs
-for t in plist nska keybag stix_bundle stix_pattern match_text dumpsys ab_header androidqf_json tombstone; do
-  mkdir -p "artifacts/$t" "corpus/$t"
-  "$BIN/$t" "corpus/$t" -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 -timeout=10 \
+for t in $TARGETS; do
+  mkdir -p "artifacts/$t" "work/$t" "corpus/$t"
+  "$BIN/$t" "work/$t" "corpus/$t" -max_total_time="$SECONDS_EACH" -rss_limit_mb=2048 -timeout=10 \
     -max_len=65536 -artifact_prefix="artifacts/$t/" -print_final_stats=1 > "logs/$t.log" 2>&1
-  echo "$t exit $?" >> logs/summary.txt
+  echo "$(date -u +%FT%TZ) $t exit $?" >> logs/summary.txt
 done

@@ -12,6 +12,9 @@ use std::collections::BTreeMap;
 use std::io::{Cursor, Read};
 use std::sync::Arc;
 
+pub mod ios_artifacts;
+
+use telltale_core::archive::{ArchiveLimits, ZipEvidence};
 use telltale_core::evidence::glob_match;
 use telltale_core::ioc::{IndicatorKind, IocIndex};
 use telltale_core::{
@@ -34,6 +37,11 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("ab_header", ab_header),
     ("androidqf_json", androidqf_json),
     ("tombstone", tombstone),
+    ("ios_artifact", ios_artifact),
+    ("ios_db_values", ios_db_values),
+    ("zip_evidence", zip_evidence),
+    ("intrusion_log", intrusion_log),
+    ("androidqf_text", androidqf_text),
 ];
 
 /// Looks up a target by name.
@@ -94,9 +102,21 @@ impl Evidence for MemEvidence {
     }
 }
 
+thread_local! {
+    static RECORDS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Records emitted on this thread by the targets' module runs so far (tests check that seeds reach the
+/// modules: a target whose inputs are never parsed fuzzes nothing).
+pub fn records_emitted() -> usize {
+    RECORDS.with(|c| c.get())
+}
+
 struct Null;
 impl Output for Null {
-    fn record(&self, _: &str, _: &Record) {}
+    fn record(&self, _: &str, _: &Record) {
+        RECORDS.with(|c| c.set(c.get() + 1));
+    }
     fn detected(&self, _: &str, _: &Record) {}
     fn timeline(&self, _: TimelineEvent) {}
     fn alert(&self, _: &Alert) {}
@@ -123,6 +143,11 @@ fn index() -> &'static IocIndex {
 
 /// Runs `modules` over `evidence`, letting a panic through (unlike the engine).
 pub fn run_modules_raw(modules: &[Box<dyn Module>], evidence: &dyn Evidence) {
+    run_modules_into(modules, evidence, &Null);
+}
+
+/// [`run_modules_raw`] writing into `output` (the tests check that seeds reach the modules).
+pub fn run_modules_into(modules: &[Box<dyn Module>], evidence: &dyn Evidence, output: &dyn Output) {
     let opts = RunOptions::default();
     let ctx = ModuleContext {
         evidence,
@@ -130,7 +155,7 @@ pub fn run_modules_raw(modules: &[Box<dyn Module>], evidence: &dyn Evidence) {
         options: &opts,
     };
     for m in modules {
-        let mut em = Emitter::new(m.name(), &Null);
+        let mut em = Emitter::new(m.name(), output);
         let _ = m.run(&ctx, &mut em);
     }
 }
@@ -246,4 +271,196 @@ pub fn tombstone(data: &[u8]) {
     use telltale_android::modules::bugreport::tombstones;
     let _ = tombstones::parse_protobuf(data);
     let _ = tombstones::parse_text(&String::from_utf8_lossy(data));
+}
+
+/// Every iOS module over one artifact: the first byte picks the artifact ([`ios_artifacts::PATHS`]),
+/// the rest is its content (a mutated SQLite database, plist or text). SQLite databases go through the
+/// forensic opener (immutable open, `quick_check`, in-process recovery of damaged databases).
+pub fn ios_artifact(data: &[u8]) {
+    let Some((&sel, rest)) = data.split_first() else {
+        return;
+    };
+    let path = ios_artifacts::PATHS[sel as usize % ios_artifacts::PATHS.len()];
+    let ev = MemEvidence::new([(path.to_string(), rest.to_vec())]);
+    run_modules_raw(&telltale_ios::modules::all(), &ev);
+}
+
+/// Hostile values in well-formed databases: the first byte picks a SQLite artifact, whose testkit
+/// example (real schema) gets its cells overwritten, row by row and column by column, with the values
+/// the rest of the input encodes (NULL, integers, reals, invalid-UTF-8 text, blobs), whatever the
+/// column's declared type; then every iOS module runs over it.
+pub fn ios_db_values(data: &[u8]) {
+    let Some((&sel, rest)) = data.split_first() else {
+        return;
+    };
+    let templates = db_templates();
+    let (path, template) = &templates[sel as usize % templates.len()];
+    let Some(db) = overwrite_cells(template, rest) else {
+        return;
+    };
+    let ev = MemEvidence::new([(path.to_string(), db)]);
+    run_modules_raw(&telltale_ios::modules::all(), &ev);
+}
+
+/// The SQLite examples of [`ios_artifacts`], built once.
+fn db_templates() -> &'static [(&'static str, Vec<u8>)] {
+    static T: std::sync::OnceLock<Vec<(&'static str, Vec<u8>)>> = std::sync::OnceLock::new();
+    T.get_or_init(|| {
+        (0..ios_artifacts::PATHS.len())
+            .map(|i| (ios_artifacts::PATHS[i], ios_artifacts::example(i)))
+            .filter(|(_, b)| b.starts_with(b"SQLite format 3\0"))
+            .collect()
+    })
+}
+
+/// A value decoded from the fuzz input.
+enum Cell<'a> {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(&'a [u8]),
+    Blob(&'a [u8]),
+}
+
+fn next_cell<'a>(input: &mut &'a [u8]) -> Option<Cell<'a>> {
+    let (&tag, rest) = input.split_first()?;
+    *input = rest;
+    let take = |input: &mut &'a [u8], n: usize| -> &'a [u8] {
+        let n = n.min(input.len());
+        let (a, b) = input.split_at(n);
+        *input = b;
+        a
+    };
+    let word = |input: &mut &'a [u8]| -> [u8; 8] {
+        let mut w = [0u8; 8];
+        let b = take(input, 8);
+        w[..b.len()].copy_from_slice(b);
+        w
+    };
+    Some(match tag % 6 {
+        0 => Cell::Null,
+        1 => Cell::Int(i64::from_le_bytes(word(input))),
+        2 => Cell::Real(f64::from_le_bytes(word(input))),
+        3 => Cell::Int(i64::from(tag as i8) >> 3),
+        4 => {
+            let n = take(input, 1).first().copied().unwrap_or(0) as usize;
+            Cell::Text(take(input, n))
+        }
+        _ => {
+            let n = take(input, 1).first().copied().unwrap_or(0) as usize;
+            Cell::Blob(take(input, n))
+        }
+    })
+}
+
+/// A copy of `template` with cells overwritten by the values of `input`, or `None` when SQLite refuses.
+fn overwrite_cells(template: &[u8], mut input: &[u8]) -> Option<Vec<u8>> {
+    use rusqlite::types::Value as V;
+    let dir = tempfile::tempdir().ok()?;
+    let p = dir.path().join("db");
+    std::fs::write(&p, template).ok()?;
+    {
+        let c = rusqlite::Connection::open(&p).ok()?;
+        let tables: Vec<String> = c
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+            .ok()?
+            .query_map([], |r| r.get(0))
+            .ok()?
+            .flatten()
+            .collect();
+        'tables: for t in tables {
+            let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+            let cols: Vec<String> = match c.prepare(&format!("PRAGMA table_info({})", q(&t))) {
+                Ok(mut st) => st
+                    .query_map([], |r| r.get(1))
+                    .map(|it| it.flatten().collect())
+                    .unwrap_or_default(),
+                Err(_) => continue,
+            };
+            let rowids: Vec<i64> = match c.prepare(&format!("SELECT rowid FROM {}", q(&t))) {
+                Ok(mut st) => st
+                    .query_map([], |r| r.get(0))
+                    .map(|it| it.flatten().collect())
+                    .unwrap_or_default(),
+                Err(_) => continue,
+            };
+            for id in rowids {
+                for col in &cols {
+                    let Some(cell) = next_cell(&mut input) else {
+                        break 'tables;
+                    };
+                    let (expr, v) = match cell {
+                        Cell::Null => ("?1", V::Null),
+                        Cell::Int(i) => ("?1", V::Integer(i)),
+                        Cell::Real(f) => ("?1", V::Real(f)),
+                        Cell::Text(b) => ("CAST(?1 AS TEXT)", V::Blob(b.to_vec())),
+                        Cell::Blob(b) => ("?1", V::Blob(b.to_vec())),
+                    };
+                    let sql = format!("UPDATE {} SET {} = {expr} WHERE rowid = ?2", q(&t), q(col));
+                    let _ = c.execute(&sql, rusqlite::params![v, id]);
+                }
+            }
+        }
+    }
+    std::fs::read(&p).ok()
+}
+
+/// Zip containers: [`ZipEvidence`] over the input (tight limits), every entry listed and read, nested
+/// zips opened, then the AndroidQF and bugreport modules over the archive, and the bugreport modules over
+/// a nested `bugreport.zip`.
+pub fn zip_evidence(data: &[u8]) {
+    let limits = ArchiveLimits {
+        max_entry_size: 1 << 20,
+        max_total_size: 4 << 20,
+        max_entries: 2000,
+        max_depth: 2,
+        memory_threshold: 64 << 10,
+    };
+    let parent = MemEvidence::new([("a.zip".to_string(), data.to_vec())]);
+    let Ok(z) = ZipEvidence::open_nested(&parent, "a.zip", 0, limits) else {
+        return;
+    };
+    let _ = z.warnings();
+    for e in z.entries() {
+        let _ = z.exists(&e.path);
+        let _ = z.modified_naive(&e.path);
+        let _ = z.modified(&e.path);
+        let _ = z.read_limited(&e.path, 1 << 20);
+        if e.path.ends_with(".zip")
+            && let Ok(inner) = z.open_inner(&e.path)
+        {
+            for ie in inner.entries() {
+                let _ = inner.read_limited(&ie.path, 1 << 20);
+            }
+        }
+    }
+    let _ = z.find("**");
+    let _ = z.find("*.json");
+    run_modules_raw(&telltale_android::modules::qf::all(), &z);
+    run_modules_raw(&telltale_android::modules::bugreport::all(), &z);
+    if let Ok(inner) = z.open_inner("bugreport.zip") {
+        run_modules_raw(&telltale_android::modules::bugreport::all(), &inner);
+    }
+}
+
+/// Intrusion logs (JSON lines): the input as a log file of `intrusion-logs/`, every intrusion module.
+pub fn intrusion_log(data: &[u8]) {
+    for line in String::from_utf8_lossy(data).lines() {
+        let _ = telltale_android::modules::intrusion::is_event_line(line);
+    }
+    let ev = MemEvidence::new([("intrusion-logs/a.txt".to_string(), data.to_vec())]);
+    run_modules_raw(&telltale_android::modules::intrusion::all(), &ev);
+}
+
+/// The AndroidQF text readers: the input as `getprop.txt`, `ps.txt`, `settings_secure.txt` and a log
+/// file, every AndroidQF module over them.
+pub fn androidqf_text(data: &[u8]) {
+    let ev = MemEvidence::new(
+        ["getprop.txt", "ps.txt", "settings_secure.txt", "logs/a.log"]
+            .map(|f| (f.to_string(), data.to_vec())),
+    );
+    run_modules_raw(&telltale_android::modules::qf::all(), &ev);
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = telltale_android::modules::qf::processes::parse_ps(text);
+    }
 }

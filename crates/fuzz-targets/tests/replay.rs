@@ -61,6 +61,11 @@ replay_tests!(
     ab_header,
     androidqf_json,
     tombstone,
+    ios_artifact,
+    ios_db_values,
+    zip_evidence,
+    intrusion_log,
+    androidqf_text,
 );
 
 /// Found by the `match_text` target in its first 40 executions: a whitespace-separated word starting with

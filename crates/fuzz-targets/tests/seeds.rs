@@ -167,6 +167,8 @@ fn write_seeds() {
         }
     }
 
+    new_target_seeds();
+
     // tombstone
     let pb = bugreport::TombstonePb {
         build_fingerprint: "google/x/x:14".into(),
@@ -192,6 +194,93 @@ fn write_seeds() {
             "2024-01-02 03:04:05.678+0100",
         ),
     );
+}
+
+/// Seeds of the targets added with the second round of hardening (iOS artifacts, database values, zip
+/// containers, intrusion logs, AndroidQF text files).
+fn new_target_seeds() {
+    use telltale_fuzz_targets::ios_artifacts::{PATHS, example};
+
+    // ios_artifact: selector byte + a well-formed example of each artifact
+    for (i, path) in PATHS.iter().enumerate() {
+        let mut d = vec![i as u8];
+        d.extend(example(i));
+        let base = path.rsplit('/').next().unwrap_or(path);
+        write("ios_artifact", &format!("{i:02}-{base}"), d);
+    }
+
+    // ios_db_values: selector byte (index among the SQLite artifacts) + cells
+    let n_dbs = (0..PATHS.len())
+        .filter(|&i| example(i).starts_with(b"SQLite format 3\0"))
+        .count();
+    for j in 0..n_dbs {
+        let mut d = vec![j as u8];
+        // NULL, i64::MIN, NaN, text "https://evil.com/x", invalid UTF-8 text, blob, small ints
+        d.push(0);
+        d.push(1);
+        d.extend(i64::MIN.to_le_bytes());
+        d.push(2);
+        d.extend(f64::NAN.to_le_bytes());
+        let url = b"https://evil.com/x";
+        d.push(4);
+        d.push(url.len() as u8);
+        d.extend(url);
+        d.extend([4, 3, 0xff, 0xc3, 0x28]);
+        d.extend([5, 4, 0, 1, 2, 3]);
+        d.extend([3, 9, 15, 0xff]);
+        write("ios_db_values", &format!("{j:02}"), d);
+    }
+
+    // zip_evidence: an AndroidQF archive with a nested bugreport, and a bugreport on its own
+    let br = bugreport::Bugreport::new()
+        .service("package", "Packages:\n  Package [com.evil.app] (abc):\n")
+        .getprop(&[("ro.build.version.sdk", "34")]);
+    let dir = tempfile::tempdir().unwrap();
+    let brzip = dir.path().join("bugreport.zip");
+    br.write_zip(&brzip).unwrap();
+    let brbytes = std::fs::read(&brzip).unwrap();
+    write("zip_evidence", "bugreport", &brbytes);
+    let qf = androidqf::AndroidQf::new()
+        .package(androidqf::Package::new("com.evil.app"))
+        .process("bh")
+        .prop("persist.evil", "1")
+        .setting("secure", "install_non_market_apps", "1")
+        .log("/data/system/dropbox/x.txt", b"log")
+        .bugreport(&brbytes);
+    write("zip_evidence", "androidqf", qf.to_zip_bytes().unwrap());
+
+    // intrusion_log
+    let logs = bugreport::IntrusionLogs::new()
+        .dns("a.txt", 1_700_000_000_000, "evil.com", &["10.6.6.6"], "com.evil.app")
+        .connect("a.txt", 1_700_000_000_001, "10.6.6.6", 443, "com.evil.app")
+        .security(
+            "a.txt",
+            1_700_000_000_002_000_000,
+            "adb_shell_cmd",
+            serde_json::json!({"command": "pm list packages"}),
+        )
+        .security(
+            "a.txt",
+            1_700_000_000_003_000_000,
+            "os_startup",
+            serde_json::json!({"verified_boot_state": "orange", "dm_verity_mode": "enforcing"}),
+        )
+        .line("a.txt", "{not json");
+    let ldir = tempfile::tempdir().unwrap();
+    logs.write_folder(ldir.path()).unwrap();
+    write("intrusion_log", "events", std::fs::read(ldir.path().join("a.txt")).unwrap());
+
+    // androidqf_text: the text files of an AndroidQF acquisition
+    let qf = androidqf::AndroidQf::new()
+        .process("bh")
+        .prop("persist.evil", "1")
+        .prop("ro.build.version.sdk", "34")
+        .setting("secure", "package_verifier_enable", "0");
+    for (path, data) in qf.files() {
+        if path.ends_with(".txt") {
+            write("androidqf_text", &path.replace('/', "_"), data);
+        }
+    }
 }
 
 fn ios_dbs_date() -> plist::Date {
