@@ -531,8 +531,17 @@ impl BackupBuilder {
 /// A WAL-mode SQLite database whose last rows live only in the WAL: `(db, wal, shm)` bytes, as found on a
 /// device that was backed up while the database was open. `sql` runs after WAL mode is on.
 pub fn wal_database(sql: &str) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    wal_database_from(&[], sql)
+}
+
+/// Like [`wal_database`], starting from the database `base` (e.g. a testkit `sms.db`): the changes made
+/// by `sql` are only in the returned `-wal` file, the main file stays as `base` had it.
+pub fn wal_database_from(base: &[u8], sql: &str) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let p = dir.path().join("w.db");
+    if !base.is_empty() {
+        std::fs::write(&p, base).expect("write base");
+    }
     let c = rusqlite::Connection::open(&p).expect("open");
     c.execute_batch("PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;")
         .expect("wal mode");
