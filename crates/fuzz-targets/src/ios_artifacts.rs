@@ -135,7 +135,10 @@ pub fn example(i: usize) -> Vec<u8> {
                 plist::Value::Date(telltale_testkit::ios_dbs::mac_date(DAY)),
             );
             let mut inner = plist::Dictionary::new();
-            inner.insert("com.evil.profile".into(), plist::Value::Array(vec![ev.into()]));
+            inner.insert(
+                "com.evil.profile".into(),
+                plist::Value::Array(vec![ev.into()]),
+            );
             let mut root = plist::Dictionary::new();
             root.insert(
                 "ProfileEvents".into(),
@@ -183,12 +186,7 @@ pub fn example(i: usize) -> Vec<u8> {
         }),
         17 => written(|p| {
             SafariBrowserState::new()
-                .tab(
-                    "A",
-                    "https://evil.com/a",
-                    t,
-                    &[("https://evil.com/b", "B")],
-                )
+                .tab("A", "https://evil.com/a", t, &[("https://evil.com/b", "B")])
                 .write(p)
         }),
         18 => written(|p| {
@@ -225,7 +223,12 @@ pub fn example(i: usize) -> Vec<u8> {
         }),
         23 => written(|p| {
             Shortcuts::new()
-                .shortcut("s", t, t2, &[ShortcutAction::open_url("https://evil.com/x")])
+                .shortcut(
+                    "s",
+                    t,
+                    t2,
+                    &[ShortcutAction::open_url("https://evil.com/x")],
+                )
                 .write(p)
         }),
         24 => {
@@ -234,16 +237,14 @@ pub fn example(i: usize) -> Vec<u8> {
             d.insert("PayloadIdentifier".into(), "com.evil.profile".into());
             d.insert(
                 "PayloadContent".into(),
-                plist::Value::Array(vec![
-                    {
-                        let mut c = plist::Dictionary::new();
-                        c.insert(
-                            "PayloadType".into(),
-                            "com.apple.notificationsettings".into(),
-                        );
-                        c.into()
-                    },
-                ]),
+                plist::Value::Array(vec![{
+                    let mut c = plist::Dictionary::new();
+                    c.insert(
+                        "PayloadType".into(),
+                        "com.apple.notificationsettings".into(),
+                    );
+                    c.into()
+                }]),
             );
             plist_bytes(d.into())
         }

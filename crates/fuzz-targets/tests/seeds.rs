@@ -251,7 +251,13 @@ fn new_target_seeds() {
 
     // intrusion_log
     let logs = bugreport::IntrusionLogs::new()
-        .dns("a.txt", 1_700_000_000_000, "evil.com", &["10.6.6.6"], "com.evil.app")
+        .dns(
+            "a.txt",
+            1_700_000_000_000,
+            "evil.com",
+            &["10.6.6.6"],
+            "com.evil.app",
+        )
         .connect("a.txt", 1_700_000_000_001, "10.6.6.6", 443, "com.evil.app")
         .security(
             "a.txt",
@@ -268,7 +274,11 @@ fn new_target_seeds() {
         .line("a.txt", "{not json");
     let ldir = tempfile::tempdir().unwrap();
     logs.write_folder(ldir.path()).unwrap();
-    write("intrusion_log", "events", std::fs::read(ldir.path().join("a.txt")).unwrap());
+    write(
+        "intrusion_log",
+        "events",
+        std::fs::read(ldir.path().join("a.txt")).unwrap(),
+    );
 
     // androidqf_text: the text files of an AndroidQF acquisition
     let qf = androidqf::AndroidQf::new()

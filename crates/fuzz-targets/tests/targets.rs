@@ -35,7 +35,12 @@ fn every_seed_of_the_module_targets_yields_records() {
             .unwrap()
             .flatten()
             .map(|e| e.path())
-            .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("seed-"))
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("seed-")
+            })
             .collect();
         seeds.sort();
         assert!(!seeds.is_empty(), "{t} has no seed");
