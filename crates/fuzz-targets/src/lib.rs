@@ -42,6 +42,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("zip_evidence", zip_evidence),
     ("intrusion_log", intrusion_log),
     ("androidqf_text", androidqf_text),
+    ("results_folder", results_folder),
 ];
 
 /// Looks up a target by name.
@@ -463,4 +464,39 @@ pub fn androidqf_text(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = telltale_android::modules::qf::processes::parse_ps(text);
     }
+}
+
+/// The files of a results folder (telltale's or MVT's), as `telltale report` and `telltale recheck`
+/// read them: the first byte picks the file the rest becomes (`alerts.json`, `info.json`, a module's
+/// records or detected records, `timeline.csv`); then the HTML page is rendered and the folder is
+/// re-checked against the fuzz indicators (which rewrites it).
+pub fn results_folder(data: &[u8]) {
+    const FILES: [&str; 5] = [
+        "alerts.json",
+        "info.json",
+        "sms.json",
+        "sms_detected.json",
+        "timeline.csv",
+    ];
+    let Some((&sel, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(dir) = tempfile::tempdir() else {
+        return;
+    };
+    if std::fs::write(dir.path().join(FILES[sel as usize % FILES.len()]), rest).is_err() {
+        return;
+    }
+    let opts = telltale_report::html::HtmlOptions {
+        generated: Some("2026-01-01 00:00:00 UTC".into()),
+    };
+    let _ = telltale_report::html::render_html_report(dir.path(), &opts);
+    let matcher = |module: &str, rec: &Record| {
+        telltale_report::rematch::rematch_alerts(index(), module, rec)
+    };
+    let ropts = telltale_report::recheck::RecheckOptions {
+        date: Some("2026-01-01 00:00:00".into()),
+        no_html: false,
+    };
+    let _ = telltale_report::recheck::recheck_dir_with(dir.path(), &matcher, &ropts);
 }

@@ -66,6 +66,7 @@ replay_tests!(
     zip_evidence,
     intrusion_log,
     androidqf_text,
+    results_folder,
 );
 
 /// Found by the `match_text` target in its first 40 executions: a whitespace-separated word starting with

@@ -168,6 +168,7 @@ fn write_seeds() {
     }
 
     new_target_seeds();
+    results_folder_seeds();
 
     // tombstone
     let pb = bugreport::TombstonePb {
@@ -290,6 +291,37 @@ fn new_target_seeds() {
         if path.ends_with(".txt") {
             write("androidqf_text", &path.replace('/', "_"), data);
         }
+    }
+}
+
+/// `results_folder`: each file of the output folder of a real check of the iOS sample (built by the
+/// binary's library parts: engine + writers), selector byte first.
+fn results_folder_seeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let backup = telltale_testkit::samples::ios_sample_backup(&dir.path().join("b"));
+    let out = dir.path().join("out");
+    let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/debug/telltale");
+    let st = std::process::Command::new(&bin)
+        .args(["check", "-q", "-o"])
+        .arg(&out)
+        .arg(&backup)
+        .env("TELLTALE_DATA_DIR", dir.path().join("data"))
+        .status()
+        .expect("build the binary first: cargo build -p telltale-cli");
+    assert_eq!(st.code(), Some(1));
+    for (i, f) in [
+        "alerts.json",
+        "info.json",
+        "sms.json",
+        "sms_detected.json",
+        "timeline.csv",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut d = vec![i as u8];
+        d.extend(std::fs::read(out.join(f)).unwrap());
+        write("results_folder", f, d);
     }
 }
 
