@@ -491,9 +491,8 @@ pub fn results_folder(data: &[u8]) {
         generated: Some("2026-01-01 00:00:00 UTC".into()),
     };
     let _ = telltale_report::html::render_html_report(dir.path(), &opts);
-    let matcher = |module: &str, rec: &Record| {
-        telltale_report::rematch::rematch_alerts(index(), module, rec)
-    };
+    let matcher =
+        |module: &str, rec: &Record| telltale_report::rematch::rematch_alerts(index(), module, rec);
     let ropts = telltale_report::recheck::RecheckOptions {
         date: Some("2026-01-01 00:00:00".into()),
         no_html: false,
