@@ -1,7 +1,6 @@
 //! End-to-end tests of the `telltale` binary on Android acquisitions (AndroidQF folder and zip,
 //! bugreport zip and folder, `.ab` backups, intrusion logs), with indicators of the BUILT-IN sets.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -9,6 +8,9 @@ use serde_json::Value;
 use telltale_testkit::android_backup::{AndroidBackup, Sms};
 use telltale_testkit::androidqf::{AndroidQf, FileEntry, Package, zip_bytes};
 use telltale_testkit::bugreport::{Bugreport, IntrusionLogs};
+
+mod common;
+use common::tree_state;
 
 // Real values of the built-in indicator sets (crates/ioc/data).
 /// stalkerware.stix2: `app:id`.
@@ -146,24 +148,6 @@ fn check(input: &Path, out: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
         info: read_json(&out.join("info.json")),
         out: out.to_path_buf(),
     }
-}
-
-/// Contents, sizes and modification times of `root` (a file, or every file below a folder).
-fn tree_state(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, u64, std::time::SystemTime)> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(p) = stack.pop() {
-        let md = std::fs::symlink_metadata(&p).unwrap();
-        if md.is_dir() {
-            stack.extend(std::fs::read_dir(&p).unwrap().flatten().map(|e| e.path()));
-        } else {
-            out.insert(
-                p.clone(),
-                (std::fs::read(&p).unwrap(), md.len(), md.modified().unwrap()),
-            );
-        }
-    }
-    out
 }
 
 /// Checks `input` and asserts it was left unchanged (contents, sizes, mtimes of every file).

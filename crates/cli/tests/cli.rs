@@ -1,11 +1,13 @@
 //! End-to-end tests of the `telltale` binary.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
+
+mod common;
+use common::tree_state;
 
 fn telltale() -> Command {
     let mut c = Command::cargo_bin("telltale").expect("binary");
@@ -25,27 +27,6 @@ fn sample(dir: &Path) -> PathBuf {
 fn read_json(p: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
         .expect("valid JSON")
-}
-
-/// Contents, sizes and modification times of every file below `root`.
-fn tree_state(root: &Path) -> BTreeMap<PathBuf, (Vec<u8>, u64, std::time::SystemTime)> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            let md = std::fs::symlink_metadata(&p).unwrap();
-            if md.is_dir() {
-                stack.push(p);
-            } else {
-                out.insert(
-                    p.clone(),
-                    (std::fs::read(&p).unwrap(), md.len(), md.modified().unwrap()),
-                );
-            }
-        }
-    }
-    out
 }
 
 #[test]

@@ -8,7 +8,6 @@
 //!   write, a read-only file system does). That part skips, with a notice, where `unshare -m` or
 //!   `mount` is not permitted.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -18,6 +17,9 @@ use telltale_testkit::bugreport::{Bugreport, IntrusionLogs};
 use telltale_testkit::ios_backup::{BackupBuilder, wal_database_from};
 use telltale_testkit::ios_crypto::{EncryptOptions, encrypt_backup_in_place};
 use telltale_testkit::ios_dbs::{DataUsageDb, IosVersion, SmsDb};
+
+mod common;
+use common::{alert_keys, tree_state};
 
 const STIX: &str = r#"{"type":"bundle","id":"bundle--0","objects":[
 {"type":"malware","id":"malware--1","name":"Integrityware","is_family":true},
@@ -30,47 +32,6 @@ const STIX: &str = r#"{"type":"bundle","id":"bundle--0","objects":[
 ]}"#;
 
 const PASSWORD: &str = "integrity";
-
-/// Contents, sizes and modification times of `root` (a file, or every file below a folder).
-type TreeState = BTreeMap<PathBuf, (Vec<u8>, u64, std::time::SystemTime)>;
-
-fn tree_state(root: &Path) -> TreeState {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(p) = stack.pop() {
-        let md = std::fs::symlink_metadata(&p).unwrap();
-        if md.is_dir() {
-            stack.extend(std::fs::read_dir(&p).unwrap().flatten().map(|e| e.path()));
-        } else {
-            out.insert(
-                p.clone(),
-                (std::fs::read(&p).unwrap(), md.len(), md.modified().unwrap()),
-            );
-        }
-    }
-    out
-}
-
-/// (level, module, matched value) of every alert of an output folder, sorted.
-fn alert_keys(out: &Path) -> Vec<(String, String, String)> {
-    let a: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("alerts.json")).unwrap()).unwrap();
-    let mut v: Vec<_> = a
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            let s = |v: &serde_json::Value| v.as_str().unwrap_or("").to_string();
-            (
-                s(&a["level"]),
-                s(&a["module"]),
-                s(&a["matched_indicator"]["value"]),
-            )
-        })
-        .collect();
-    v.sort();
-    v
-}
 
 /// `prefix… telltale check` of `input` into `out`, with the test indicators only; returns the exit code
 /// and stderr.

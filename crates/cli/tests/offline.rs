@@ -5,6 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+use common::alert_keys;
+
 fn bin() -> PathBuf {
     assert_cmd::cargo::cargo_bin("telltale")
 }
@@ -15,29 +18,6 @@ fn works(cmd: &str, args: &[&str]) -> bool {
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false)
-}
-
-/// (level, module, matched value) of every alert, sorted.
-fn alert_keys(out: &Path) -> Vec<(String, String, String)> {
-    let a: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.join("alerts.json")).unwrap()).unwrap();
-    let mut v: Vec<_> = a
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| {
-            (
-                a["level"].as_str().unwrap_or("").to_string(),
-                a["module"].as_str().unwrap_or("").to_string(),
-                a["matched_indicator"]["value"]
-                    .as_str()
-                    .unwrap_or("")
-                    .to_string(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
 }
 
 /// `prefix… telltale check -q -o out backup`, with a private data folder; returns the exit code.
