@@ -43,6 +43,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("intrusion_log", intrusion_log),
     ("androidqf_text", androidqf_text),
     ("results_folder", results_folder),
+    ("ios_decrypt", ios_decrypt),
 ];
 
 /// Looks up a target by name.
@@ -498,4 +499,52 @@ pub fn results_folder(data: &[u8]) {
         no_html: false,
     };
     let _ = telltale_report::recheck::recheck_dir_with(dir.path(), &matcher, &ropts);
+}
+
+/// Decryption of backup files (AES-256-CBC, PKCS#7, truncation to the MBFile `Size`): first byte bit 0
+/// says whether a recorded size follows (4 bytes, little-endian), the rest is the ciphertext. Checks the
+/// report's invariants, and that the streaming reader read in odd small pieces gives exactly what the
+/// whole-buffer decryption gives. Also the `EncryptionKey` and MBFile parsers on the same bytes.
+pub fn ios_decrypt(data: &[u8]) {
+    use std::io::Read;
+    use telltale_ios::crypto::decrypt::{
+        DecryptingReader, MbFileCrypto, WrappedKey, decrypt_bytes,
+    };
+    let _ = WrappedKey::parse("fuzz", data);
+    let _ = MbFileCrypto::parse(data);
+    let Some((&flags, rest)) = data.split_first() else {
+        return;
+    };
+    let (size, ct) = if flags & 1 == 1 && rest.len() >= 4 {
+        let (s, ct) = rest.split_at(4);
+        (
+            Some(u64::from(u32::from_le_bytes([s[0], s[1], s[2], s[3]]))),
+            ct,
+        )
+    } else {
+        (None, rest)
+    };
+    let key = telltale_ios::crypto::Key32::new([9; 32]);
+    let (whole, report) = decrypt_bytes(&key, "fuzz", ct, size);
+    assert_eq!(whole.len() as u64, report.output_len);
+    assert_eq!(report.cipher_len, ct.len() as u64);
+    assert!(report.plain_len <= report.cipher_len);
+    if let Some(s) = size {
+        assert!(report.output_len <= s);
+    }
+    // The same through the streaming reader, read in pieces of 1 to 37 bytes.
+    let mut r = DecryptingReader::new(ct, &key, "fuzz", size);
+    let mut streamed = Vec::new();
+    let mut piece = 1 + usize::from(flags >> 1) % 37;
+    let mut buf = [0u8; 37];
+    loop {
+        match r.read(&mut buf[..piece]) {
+            Ok(0) => break,
+            Ok(n) => streamed.extend_from_slice(&buf[..n]),
+            Err(e) => panic!("reading from a slice failed: {e}"),
+        }
+        piece = piece % 37 + 1;
+    }
+    assert_eq!(streamed, whole, "streamed and whole decryption differ");
+    assert_eq!(r.report(), &report);
 }

@@ -67,6 +67,7 @@ replay_tests!(
     intrusion_log,
     androidqf_text,
     results_folder,
+    ios_decrypt,
 );
 
 /// Found by the `match_text` target in its first 40 executions: a whitespace-separated word starting with

@@ -170,6 +170,26 @@ fn write_seeds() {
     new_target_seeds();
     results_folder_seeds();
 
+    // ios_decrypt: flags (bit 0: a recorded size follows) + ciphertext under the target's key
+    let key = [9u8; 32];
+    for (name, plain, size) in [
+        (
+            "sized",
+            b"SQLite format 3\0 and more".as_slice(),
+            Some(26u32),
+        ),
+        ("short-size", b"0123456789abcdef0123".as_slice(), Some(7)),
+        ("unsized-block", b"0123456789abcdef".as_slice(), None),
+        ("empty", b"".as_slice(), None),
+    ] {
+        let mut d = vec![if size.is_some() { 0x0b } else { 0x0a }];
+        if let Some(s) = size {
+            d.extend(s.to_le_bytes());
+        }
+        d.extend(ios_crypto::encrypt_cbc(&key, plain));
+        write("ios_decrypt", name, d);
+    }
+
     // tombstone
     let pb = bugreport::TombstonePb {
         build_fingerprint: "google/x/x:14".into(),
