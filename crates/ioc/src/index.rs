@@ -149,6 +149,9 @@ pub struct IocIndex {
     /// Fewest and most labels of any indicator domain: suffixes of an observed host outside this
     /// range cannot match and are not looked up.
     domain_labels: (usize, usize),
+    /// Longest folder indicator (bytes): longer prefixes of an observed path cannot match, and are not
+    /// hashed (a path of n bytes has up to n/2 prefixes: hashing them all is quadratic).
+    file_dir_max: usize,
     stats: IndexStats,
 }
 
@@ -159,6 +162,7 @@ impl Default for IocIndex {
             regs: Vec::new(),
             maps: (0..SLOTS).map(|_| FxMap::default()).collect(),
             domain_labels: (usize::MAX, 0),
+            file_dir_max: 0,
             stats: IndexStats::default(),
         }
     }
@@ -354,6 +358,9 @@ impl IndexBuilder {
             if *slot == Slot::Domain {
                 let n = key.bytes().filter(|&b| b == b'.').count() + 1;
                 idx.domain_labels = (idx.domain_labels.0.min(n), idx.domain_labels.1.max(n));
+            }
+            if *slot == Slot::FileDir {
+                idx.file_dir_max = idx.file_dir_max.max(key.len());
             }
             // The key is usually the value itself: share its allocation.
             let key: Arc<str> = if **key == *value {
@@ -824,10 +831,11 @@ impl IocIndex {
         let mut hits = Vec::new();
         self.collect(Slot::FilePath, path, &mut hits);
         if !self.maps[Slot::FileDir as usize].is_empty() {
-            for (i, _) in path.match_indices('/') {
+            let max = self.file_dir_max;
+            for (i, _) in path.match_indices('/').take_while(|(i, _)| *i < max) {
                 self.collect(Slot::FileDir, &path[..=i], &mut hits);
             }
-            if !path.ends_with('/') {
+            if !path.ends_with('/') && path.len() < max {
                 self.collect(Slot::FileDir, &format!("{path}/"), &mut hits);
             }
         }

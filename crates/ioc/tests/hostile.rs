@@ -70,3 +70,24 @@ fn link_extraction_over_megabytes_of_near_links() {
     let _ = idx.match_url(&text);
     let _ = idx.match_host(&text);
 }
+
+/// A path of a million folders (as an AndroidQF `files.json` can hold) against folder indicators:
+/// only prefixes as long as the longest folder indicator are looked up. Hashing every prefix, as the
+/// first version did, is quadratic: an 8 MB path kept a check busy for more than 10 minutes.
+#[test]
+fn a_path_of_a_million_folders_is_matched_with_bounded_work() {
+    let idx = IocIndex::from_values(
+        &[
+            (IndicatorKind::FilePath, "/data/local/tmp/"),
+            (IndicatorKind::FilePath, "/data/local/tmp/evil"),
+        ],
+        "Hostile",
+    );
+    let deep_inside = format!("/data/local/tmp/{}x", "a/".repeat(1_000_000));
+    assert_eq!(idx.match_file_path(&deep_inside).len(), 1);
+    let elsewhere = format!("/sdcard/{}x", "a/".repeat(1_000_000));
+    assert!(idx.match_file_path(&elsewhere).is_empty());
+    assert_eq!(idx.match_file_path("/data/local/tmp").len(), 1);
+    assert_eq!(idx.match_file_path("/data/local/tmp/evil").len(), 2);
+    assert!(idx.match_file_path("/data/local/tmpx/a").is_empty());
+}
