@@ -122,6 +122,21 @@ fn bugreport_giant_lines(dir: &Path) -> PathBuf {
     p
 }
 
+/// An AndroidQF acquisition whose files.json holds one path of 4 Mi folders (8 MiB): matching it
+/// against folder indicators once hashed every prefix (quadratic: more than 10 minutes).
+fn androidqf_deep_path(dir: &Path) -> PathBuf {
+    use telltale_testkit::androidqf::{AndroidQf, FileEntry};
+    let p = dir.join("qf");
+    AndroidQf::new()
+        .file(FileEntry::new(&format!(
+            "/data/local/{}x",
+            "a/".repeat(4 << 20)
+        )))
+        .write_dir(&p)
+        .unwrap();
+    p
+}
+
 /// A STIX file with one 100 MiB string (a pattern and a description).
 fn stix_huge_string(dir: &Path) -> PathBuf {
     let p = dir.join("big.stix2");
@@ -147,11 +162,11 @@ fn stix_deep(dir: &Path) -> PathBuf {
     p
 }
 
-/// An iOS backup whose sms.db holds one message of 16 MiB (8 Mi words: link extraction and the
+/// An iOS backup whose sms.db holds one message of 8 MiB (4 Mi words: link extraction and the
 /// timeline writer must stay linear; the CSV writer once took 4 s in release for 32 MiB).
 fn ios_huge_message(dir: &Path) -> PathBuf {
     use telltale_testkit::ios_dbs::{IosVersion, SmsDb};
-    let text = format!("{} https://example.org/x", "w ".repeat(8 << 20));
+    let text = format!("{} https://example.org/x", "w ".repeat(4 << 20));
     let sms = SmsDb::new(IosVersion::V16)
         .message("+15555550100", &text, 700_000_000.0)
         .to_bytes();
@@ -184,7 +199,11 @@ fn hostile_inputs_stay_within_memory_and_time_bounds() {
             Box::new(|d| (bugreport_giant_lines(d), vec![])),
         ),
         (
-            "iOS sms.db with a 16 MiB message",
+            "AndroidQF files.json with an 8 MiB path",
+            Box::new(|d| (androidqf_deep_path(d), vec![])),
+        ),
+        (
+            "iOS sms.db with an 8 MiB message",
             Box::new(|d| (ios_huge_message(d), vec![])),
         ),
         (
