@@ -42,19 +42,40 @@ impl Acquisition for IntrusionAcquisition {
 /// How much of a file's head is read to sniff its first line.
 const SNIFF_BYTES: u64 = 1 << 16;
 
-/// The first non-empty line within the first [`SNIFF_BYTES`] of a file (never reads the whole file).
-fn first_line(ev: &dyn Evidence, path: &str) -> Option<String> {
+/// Whether the first [`SNIFF_BYTES`] of a file look like intrusion logs: the first non-empty line is
+/// an event, or, when that line is longer than the sniffed head, it starts like one (`{"dns_event"`…:
+/// a planted first line of megabytes must not hide the file).
+fn sniff_text(head: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(head);
+    let Some(line) = text.lines().find(|l| !l.trim().is_empty()) else {
+        return false;
+    };
+    if is_event_line(line) {
+        return true;
+    }
+    let complete = text[text.find(line).unwrap_or(0) + line.len()..].contains('\n');
+    !complete && starts_like_event(line)
+}
+
+/// `{` then, as first key, one of the event types.
+fn starts_like_event(line: &str) -> bool {
+    let Some(rest) = line.trim_start().strip_prefix('{') else {
+        return false;
+    };
+    let rest = rest.trim_start();
+    ["\"dns_event\"", "\"connect_event\"", "\"security_event\""]
+        .iter()
+        .any(|k| rest.starts_with(k))
+}
+
+/// Sniffs the head of a file of the evidence (never reads the whole file).
+fn sniff_file(ev: &dyn Evidence, path: &str) -> bool {
     use std::io::Read;
     let mut data = Vec::new();
-    ev.open(path)
-        .ok()?
-        .take(SNIFF_BYTES)
-        .read_to_end(&mut data)
-        .ok()?;
-    String::from_utf8_lossy(&data)
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .map(str::to_string)
+    let Ok(r) = ev.open(path) else {
+        return false;
+    };
+    r.take(SNIFF_BYTES).read_to_end(&mut data).is_ok() && sniff_text(&data)
 }
 
 /// Whether an evidence holds intrusion logs (an AndroidQF acquisition or a bugreport that holds some is
@@ -69,7 +90,7 @@ pub fn looks_like_intrusion_logs(ev: &dyn Evidence) -> bool {
     files
         .iter()
         .take(SNIFF_FILES)
-        .any(|f| first_line(ev, &f.path).is_some_and(|l| is_event_line(&l)))
+        .any(|f| sniff_file(ev, &f.path))
 }
 
 impl AcquisitionKind for IntrusionLogsKind {
@@ -119,12 +140,7 @@ impl AcquisitionKind for IntrusionLogsKind {
                 if entry.take(SNIFF_BYTES).read_to_end(&mut buf).is_err() {
                     continue;
                 }
-                let text = String::from_utf8_lossy(&buf);
-                if text
-                    .lines()
-                    .find(|l| !l.trim().is_empty())
-                    .is_some_and(is_event_line)
-                {
+                if sniff_text(&buf) {
                     found = true;
                     break;
                 }
@@ -153,6 +169,23 @@ mod tests {
     use telltale_core::MemoryOutput as Collect;
     use telltale_core::{ModuleContext, RunOptions, run_modules};
     use telltale_testkit::bugreport::IntrusionLogs;
+
+    #[test]
+    fn a_first_line_longer_than_the_sniffed_head_is_judged_by_its_start() {
+        let long = "a.".repeat(SNIFF_BYTES as usize);
+        let event = format!(
+            "{{\"dns_event\": {{\"event_time\": 1, \"hostname\": \"{long}com\"}}}}\nmore\n"
+        );
+        assert!(sniff_text(&event.as_bytes()[..SNIFF_BYTES as usize]));
+        let other = format!("{{\"note\": \"{long}\"}}\n");
+        assert!(!sniff_text(&other.as_bytes()[..SNIFF_BYTES as usize]));
+        // A complete first line is judged whole: an unfinished event object is not an event.
+        assert!(!sniff_text(b"{\"dns_event\": {\n"));
+        assert!(sniff_text(
+            b"\n  \n{\"connect_event\": {\"event_time\": 1}}\n"
+        ));
+        assert!(!sniff_text(b""));
+    }
 
     #[test]
     fn recognises_and_runs() {
