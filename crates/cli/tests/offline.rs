@@ -1,6 +1,6 @@
 //! A check never touches the network: the same alerts with no network at all (`unshare -n`), and no
-//! socket is ever opened (`strace -f -e trace=network`). Each test skips, with a notice, where its tool
-//! is missing or not permitted.
+//! socket is ever opened (`strace -f -e trace=network`) by `check`, nor by `report` and `recheck` on its
+//! output. Each test skips, with a notice, where its tool is missing or not permitted.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -61,7 +61,7 @@ fn check_without_any_network_gives_the_same_alerts() {
 }
 
 #[test]
-fn check_opens_no_socket() {
+fn check_report_and_recheck_open_no_socket() {
     if !works("strace", &["-f", "-o", "/dev/null", "true"]) {
         eprintln!("NOTICE: skipped, strace is not installed or ptrace is not permitted here");
         return;
@@ -77,11 +77,37 @@ fn check_opens_no_socket() {
         &backup,
     );
     assert_eq!(code, Some(1));
-    let t = std::fs::read_to_string(&trace).unwrap();
+    assert_no_network_calls(&trace, "check");
+
+    // `report` and `recheck` on that output folder: no socket either.
+    let out = dir.path().join("out");
+    for args in [
+        vec!["report".to_string(), out.display().to_string()],
+        vec!["recheck".to_string(), out.display().to_string()],
+    ] {
+        let o = Command::new("strace")
+            .args(["-f", "-qq", "-e", "trace=network", "-o", &trace_s])
+            .arg(bin())
+            .args(&args)
+            .env("TELLTALE_DATA_DIR", dir.path().join("data"))
+            .output()
+            .expect("runs");
+        assert!(
+            matches!(o.status.code(), Some(0 | 1)),
+            "{}: {}",
+            args[0],
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_no_network_calls(&trace, &args[0]);
+    }
+}
+
+fn assert_no_network_calls(trace: &Path, what: &str) {
+    let t = std::fs::read_to_string(trace).unwrap();
     let calls: Vec<&str> = t.lines().filter(|l| !l.trim().is_empty()).collect();
     assert!(
         calls.is_empty(),
-        "the check made network system calls:\n{}",
+        "`telltale {what}` made network system calls:\n{}",
         calls.join("\n")
     );
 }
