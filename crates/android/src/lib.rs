@@ -22,6 +22,7 @@ pub mod dumpsys;
 pub mod intrusion_kind;
 pub mod lists;
 pub mod modules;
+pub mod mounts;
 
 use ab::{AbError, AbEvidence};
 

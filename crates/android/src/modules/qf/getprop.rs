@@ -8,27 +8,9 @@ use super::read_text;
 
 pub struct GetProp;
 
-/// Parses `getprop` output into (name, value) pairs; other lines are skipped.
-pub fn parse(text: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let line = line.trim();
-        let Some(rest) = line.strip_prefix('[') else {
-            continue;
-        };
-        let Some((name, rest)) = rest.split_once("]: [") else {
-            continue;
-        };
-        let Some(value) = rest.strip_suffix(']') else {
-            continue;
-        };
-        if name.is_empty() {
-            continue;
-        }
-        out.push((name.to_string(), value.to_string()));
-    }
-    out
-}
+/// Parses `getprop` output into (name, value) pairs; other lines are skipped (the same reader as the
+/// bugreport's getprop section).
+pub use crate::dumpsys::parse_getprop as parse;
 
 /// The value of one property in `getprop` output.
 pub fn property(text: &str, name: &str) -> Option<String> {
