@@ -9,18 +9,7 @@ use telltale_android::dumpsys::Dumpstate;
 use telltale_android::modules::bugreport::tombstones;
 use telltale_core::Evidence;
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
-    }
-}
+use telltale_testkit::rng::XorShift as Rng;
 
 fn header(s: &[u8]) -> Result<ab::AbHeader, AbError> {
     ab::read_header(&mut Cursor::new(s))
@@ -46,7 +35,7 @@ fn ab_headers_with_absurd_lines_are_errors() {
     let mut rng = Rng(5);
     for _ in 0..2000 {
         let mut b = b"ANDROID BACKUP\n".to_vec();
-        let n = (rng.next() % 200) as usize;
+        let n = (rng.next_u64() % 200) as usize;
         b.extend(rng.bytes(n));
         let _ = header(&b);
     }
@@ -140,7 +129,7 @@ fn tombstone_protobufs_with_impossible_lengths_are_errors() {
     );
     let mut rng = Rng(77);
     for _ in 0..3000 {
-        let n = (rng.next() % 256) as usize;
+        let n = (rng.next_u64() % 256) as usize;
         let b = rng.bytes(n);
         let _ = tombstones::parse_protobuf(&b);
         let _ = tombstones::parse_text(&String::from_utf8_lossy(&b));

@@ -3,14 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::Value;
 use telltale_testkit::android_backup::{AndroidBackup, Sms};
 use telltale_testkit::androidqf::{AndroidQf, FileEntry, Package, zip_bytes};
 use telltale_testkit::bugreport::{Bugreport, IntrusionLogs};
 
 mod common;
-use common::tree_state;
+use common::{read_json, telltale, tree_state};
 
 // Real values of the built-in indicator sets (crates/ioc/data).
 /// stalkerware.stix2: `app:id`.
@@ -33,17 +32,6 @@ const CAMPAIGN_PROP: &str = "sys.brand.note";
 const CAMPAIGN_PATH: &str = "/data/local/tmp/dropbox";
 /// darksword.stix2: `ipv4-addr:value`.
 const DARKSWORD_IP: &str = "62.72.21.10";
-
-fn telltale() -> Command {
-    let mut c = Command::cargo_bin("telltale").expect("binary");
-    // Never read or write the real user data folder: the built-in indicator snapshot is used.
-    c.env(
-        "TELLTALE_DATA_DIR",
-        std::env::temp_dir().join("telltale-tests-no-data"),
-    );
-    c.env_remove("TELLTALE_BACKUP_PASSWORD");
-    c
-}
 
 /// What one `telltale check` left behind.
 struct Run {
@@ -116,11 +104,6 @@ impl Run {
             Err(_) => Vec::new(),
         }
     }
-}
-
-fn read_json(p: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
-        .expect("valid JSON")
 }
 
 /// Runs `telltale check -q -o <out> [args] <input>` with extra environment variables.

@@ -2,31 +2,13 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
-use serde_json::Value;
 
 mod common;
-use common::tree_state;
-
-fn telltale() -> Command {
-    let mut c = Command::cargo_bin("telltale").expect("binary");
-    // Never read or write the real user data folder.
-    c.env(
-        "TELLTALE_DATA_DIR",
-        std::env::temp_dir().join("telltale-tests-no-data"),
-    );
-    c.env_remove("TELLTALE_BACKUP_PASSWORD");
-    c
-}
+use common::{read_json, telltale, tree_state};
 
 fn sample(dir: &Path) -> PathBuf {
     telltale_testkit::samples::ios_sample_backup(&dir.join("backup"))
-}
-
-fn read_json(p: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
-        .expect("valid JSON")
 }
 
 #[test]

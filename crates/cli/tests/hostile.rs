@@ -8,24 +8,8 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
-
-fn telltale() -> Command {
-    let mut c = Command::cargo_bin("telltale").expect("binary");
-    c.env(
-        "TELLTALE_DATA_DIR",
-        std::env::temp_dir().join("telltale-tests-no-data"),
-    );
-    c.env_remove("TELLTALE_BACKUP_PASSWORD");
-    c
-}
-
-fn read_json(p: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
-        .expect("valid JSON")
-}
 
 /// module → (status, detail) from info.json; asserts that no module panicked.
 fn outcomes(out: &Path) -> BTreeMap<String, (String, String)> {
@@ -77,19 +61,10 @@ fn all_files(root: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// A small deterministic generator (no external crate needed).
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
-    }
-}
+use telltale_testkit::rng::XorShift as Rng;
+
+mod common;
+use common::{read_json, telltale};
 
 fn check(input: &Path, out: &Path) -> assert_cmd::assert::Assert {
     telltale()
@@ -115,8 +90,8 @@ fn truncated_and_bit_flipped_databases_fail_their_modules_only() {
     let mut data = std::fs::read(&du).unwrap();
     let mut rng = Rng(0x5eed);
     for _ in 0..data.len() / 50 {
-        let i = (rng.next() as usize) % data.len();
-        data[i] ^= 1 << (rng.next() % 8);
+        let i = (rng.next_u64() as usize) % data.len();
+        data[i] ^= 1 << (rng.next_u64() % 8);
     }
     std::fs::write(&du, &data).unwrap();
 

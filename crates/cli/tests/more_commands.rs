@@ -4,18 +4,15 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use predicates::prelude::*;
-use serde_json::Value;
+
+mod common;
+use common::read_json;
 
 fn telltale(data: &Path) -> Command {
     let mut c = Command::cargo_bin("telltale").expect("binary");
     c.env("TELLTALE_DATA_DIR", data);
     c.env_remove("TELLTALE_BACKUP_PASSWORD");
     c
-}
-
-fn read_json(p: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
-        .unwrap()
 }
 
 /// (level, module, matched value) of every alert, sorted.

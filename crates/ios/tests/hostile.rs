@@ -14,18 +14,7 @@ use telltale_ios::nska::{self, NskaError};
 use telltale_testkit::ios_backup::BackupBuilder;
 use telltale_testkit::ios_dbs::{IosVersion, SmsDb};
 
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn bytes(&mut self, n: usize) -> Vec<u8> {
-        (0..n).map(|_| self.next() as u8).collect()
-    }
-}
+use telltale_testkit::rng::XorShift as Rng;
 
 #[test]
 fn sms_text_with_invalid_utf8_still_yields_its_link() {
@@ -63,7 +52,7 @@ fn sms_text_with_invalid_utf8_still_yields_its_link() {
 fn random_bytes_are_never_a_plist_or_archive() {
     let mut rng = Rng(0xdead_beef);
     for i in 0..2000 {
-        let n = (rng.next() % 512) as usize;
+        let n = (rng.next_u64() % 512) as usize;
         let mut b = rng.bytes(n);
         // Half of them with a real header, to go past the first check.
         if i % 2 == 0 && b.len() > 8 {
@@ -149,7 +138,7 @@ fn keybag_with_absurd_lengths_is_an_error_with_its_offset() {
     assert!(e.contains("keybag") && e.contains("offset"), "{e}");
     let mut rng = Rng(99);
     for _ in 0..2000 {
-        let n = (rng.next() % 300) as usize;
+        let n = (rng.next_u64() % 300) as usize;
         let _ = Keybag::parse(&rng.bytes(n));
     }
 }

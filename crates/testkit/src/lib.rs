@@ -8,4 +8,5 @@ pub mod ios_backup;
 pub mod ios_crypto;
 pub mod ios_dbs;
 pub mod ios_web;
+pub mod rng;
 pub mod samples;

@@ -50,3 +50,21 @@ pub fn alert_keys(out: &Path) -> Vec<(String, String, String)> {
     v.sort();
     v
 }
+
+/// The binary, with a private data folder (never the real one: the built-in indicator snapshot is used)
+/// and no backup password from the environment.
+pub fn telltale() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("telltale").expect("binary");
+    c.env(
+        "TELLTALE_DATA_DIR",
+        std::env::temp_dir().join("telltale-tests-no-data"),
+    );
+    c.env_remove("TELLTALE_BACKUP_PASSWORD");
+    c
+}
+
+/// A JSON file, parsed (panics naming the file).
+pub fn read_json(p: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display())))
+        .expect("valid JSON")
+}
