@@ -221,19 +221,9 @@ fn check_file(ctx: &ModuleContext<'_>, out: &mut Emitter<'_>, mut rec: Record) {
             None,
         );
     }
-    for key in ["sha256", "sha1", "md5"] {
-        let Some(h) = rec
-            .get(key)
-            .and_then(Value::as_str)
-            .filter(|h| !h.is_empty())
-        else {
-            continue;
-        };
-        let m = ctx.iocs.match_file_hash(h);
-        if !m.is_empty() {
-            out.ioc_alerts(&m, &format!("File {path}"), modified, &rec);
-            break;
-        }
+    let m = super::first_hash_matches(ctx.iocs, &rec);
+    if !m.is_empty() {
+        out.ioc_alerts(&m, &format!("File {path}"), modified, &rec);
     }
 }
 

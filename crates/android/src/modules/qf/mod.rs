@@ -1,6 +1,7 @@
 //! Modules of the AndroidQF group (one file per artifact). Logical paths are relative to the
 //! acquisition's root folder (`packages.json`, `getprop.txt`, `logs/…`); the kind finds that root.
 
+use telltale_core::ioc::{IocIndex, Match};
 use telltale_core::{Evidence, EvidenceError, Module};
 
 pub mod acquisition;
@@ -38,4 +39,19 @@ pub fn read_text(ev: &dyn Evidence, path: &str) -> Result<Option<String>, Eviden
     }
     let bytes = ev.read_limited(path, MAX_ARTIFACT)?;
     Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+/// The file-hash indicator matches of the first of `sha256`, `sha1`, `md5` in `obj` that matches (empty
+/// hashes skipped): a file listed with several hashes raises one alert, not three.
+pub fn first_hash_matches(
+    iocs: &IocIndex,
+    obj: &serde_json::Map<String, serde_json::Value>,
+) -> Vec<Match> {
+    ["sha256", "sha1", "md5"]
+        .iter()
+        .filter_map(|k| obj.get(*k).and_then(serde_json::Value::as_str))
+        .filter(|h| !h.is_empty())
+        .map(|h| iocs.match_file_hash(h))
+        .find(|m| !m.is_empty())
+        .unwrap_or_default()
 }

@@ -158,19 +158,9 @@ impl Module for Packages {
             for file in files {
                 let Value::Object(file) = file else { continue };
                 let path = file.get("path").and_then(Value::as_str).unwrap_or("");
-                for key in ["sha256", "sha1", "md5"] {
-                    let Some(h) = file
-                        .get(key)
-                        .and_then(Value::as_str)
-                        .filter(|h| !h.is_empty())
-                    else {
-                        continue;
-                    };
-                    let m = ctx.iocs.match_file_hash(h);
-                    if !m.is_empty() {
-                        out.ioc_alerts(&m, &format!("APK {path} of {name}"), None, &pkg);
-                        break;
-                    }
+                let m = super::first_hash_matches(ctx.iocs, &file);
+                if !m.is_empty() {
+                    out.ioc_alerts(&m, &format!("APK {path} of {name}"), None, &pkg);
                 }
                 let Some(Value::Object(cert)) = file.get("certificate") else {
                     continue;
