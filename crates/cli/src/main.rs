@@ -79,9 +79,11 @@ enum Command {
 
 fn main() -> ExitCode {
     check::install_panic_hook();
-    // Ctrl-C: remove every private temporary folder (decrypted data) before leaving.
+    // Ctrl-C: remove every private temporary folder (decrypted data, extracted archive members)
+    // before leaving.
     let _ = ctrlc::set_handler(|| {
         telltale_ios::crypto::cleanup_temp_dirs();
+        telltale_core::archive::cleanup_temp_dirs();
         eprintln!("\ntelltale: interrupted");
         std::process::exit(130);
     });
@@ -96,6 +98,7 @@ fn main() -> ExitCode {
         Command::Key(args) => decrypt::run_key(args),
     });
     telltale_ios::crypto::cleanup_temp_dirs();
+    telltale_core::archive::cleanup_temp_dirs();
     match result {
         Ok(Ok(code)) => ExitCode::from(code),
         Ok(Err(e)) => {

@@ -65,6 +65,52 @@ pub fn private_tempdir() -> io::Result<tempfile::TempDir> {
     Ok(dir)
 }
 
+static TEMP_DIRS: std::sync::Mutex<Vec<std::sync::Weak<tempfile::TempDir>>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// A private temporary folder (mode 0700) registered for [`cleanup_temp_dirs`]: removed when the last
+/// `Arc` is dropped, or by [`cleanup_temp_dirs`] (the CLI's Ctrl-C handler) while still alive.
+pub fn registered_tempdir() -> io::Result<Arc<tempfile::TempDir>> {
+    let dir = Arc::new(private_tempdir()?);
+    let mut reg = TEMP_DIRS.lock().unwrap_or_else(|e| e.into_inner());
+    reg.retain(|w| w.strong_count() > 0);
+    reg.push(Arc::downgrade(&dir));
+    Ok(dir)
+}
+
+/// Removes every folder made by [`registered_tempdir`] that is still alive (extracted archive members).
+/// For the CLI's Ctrl-C handler and error paths; safe to call several times and from any thread. Returns
+/// how many folders were removed.
+pub fn cleanup_temp_dirs() -> usize {
+    let dirs: Vec<Arc<tempfile::TempDir>> = {
+        let mut reg = TEMP_DIRS.lock().unwrap_or_else(|e| e.into_inner());
+        let live = reg.iter().filter_map(std::sync::Weak::upgrade).collect();
+        reg.clear();
+        live
+    };
+    dirs.iter()
+        .filter(|d| d.path().exists() && std::fs::remove_dir_all(d.path()).is_ok())
+        .count()
+}
+
+/// The registered temporary folders that still exist on disk (for tests).
+pub fn live_temp_dirs() -> Vec<std::path::PathBuf> {
+    let reg = TEMP_DIRS.lock().unwrap_or_else(|e| e.into_inner());
+    reg.iter()
+        .filter_map(std::sync::Weak::upgrade)
+        .map(|d| d.path().to_path_buf())
+        .filter(|p| p.exists())
+        .collect()
+}
+
+/// Like [`normalize_entry_name`], but an absolute name is made relative (`/private/var/x` →
+/// `private/var/x`), as tar does and as filesystem dumps store their members. `..`, drive letters and
+/// NUL bytes are still refused.
+pub fn normalize_member_name(raw: &str) -> Result<String, &'static str> {
+    let name = raw.replace('\\', "/");
+    normalize_entry_name(name.trim_start_matches('/'))
+}
+
 /// Normalises a zip entry name into a logical path, or says why it is refused.
 pub fn normalize_entry_name(raw: &str) -> Result<String, &'static str> {
     if raw.contains('\0') {
@@ -95,12 +141,35 @@ pub fn normalize_entry_name(raw: &str) -> Result<String, &'static str> {
     Ok(parts.join("/"))
 }
 
+/// A safe local file name for a member's private copy: its base name with unusual characters replaced.
+pub(crate) fn temp_file_name(path: &str) -> String {
+    let base: String = path
+        .rsplit('/')
+        .next()
+        .unwrap_or("entry")
+        .chars()
+        .take(128)
+        .map(|c| {
+            if c.is_alphanumeric() || ".-_".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if base.is_empty() || base.starts_with('.') {
+        format!("entry{base}")
+    } else {
+        base
+    }
+}
+
 /// A shared, clonable handle on a file, read with positioned reads (each clone has its own position).
 #[derive(Clone)]
-struct SharedFile {
-    file: Arc<File>,
-    pos: u64,
-    len: u64,
+pub(crate) struct SharedFile {
+    pub(crate) file: Arc<File>,
+    pub(crate) pos: u64,
+    pub(crate) len: u64,
 }
 
 impl Read for SharedFile {
@@ -403,32 +472,12 @@ impl ZipEvidence {
     }
 
     fn extract_to_temp(&self, path: &str) -> Result<LocalFile, EvidenceError> {
-        let dir = private_tempdir().map_err(|e| EvidenceError::io(path, e))?;
-        let base = path.rsplit('/').next().unwrap_or("entry");
-        let base: String = base
-            .chars()
-            .map(|c| {
-                if c.is_alphanumeric() || ".-_".contains(c) {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        let dest = dir
-            .path()
-            .join(if base.is_empty() || base.starts_with('.') {
-                format!("entry{base}")
-            } else {
-                base
-            });
+        let dir = registered_tempdir().map_err(|e| EvidenceError::io(path, e))?;
+        let dest = dir.path().join(temp_file_name(path));
         let mut out = File::create(&dest).map_err(|e| EvidenceError::io(path, e))?;
         self.copy_entry(path, self.limits.max_entry_size, &mut |b| out.write_all(b))?;
         out.flush().map_err(|e| EvidenceError::io(path, e))?;
-        Ok(LocalFile::Temp {
-            path: dest,
-            dir: Arc::new(dir),
-        })
+        Ok(LocalFile::Temp { path: dest, dir })
     }
 }
 

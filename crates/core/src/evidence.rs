@@ -75,6 +75,60 @@ impl LocalFile {
     }
 }
 
+/// What a walked entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    File,
+    Dir,
+    /// A symbolic link (never followed by a walk).
+    Symlink,
+}
+
+/// Where the modification time of an entry comes from. Times from different sources are not
+/// comparable without care (a zip's DOS time has no zone; a copied folder may carry the copy's time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeSource {
+    /// The file system of a folder (may be the time the acquisition was copied or extracted).
+    FileSystem,
+    /// A tar header's mtime (Unix seconds; sub-second with a PAX `mtime` record).
+    TarMtime,
+    /// A zip entry's extended-timestamp extra field (0x5455, Unix seconds, UTC).
+    ZipExtendedTimestamp,
+    /// A zip entry's DOS date and time: local time of the writer, 2-second resolution, no zone (taken as
+    /// UTC).
+    ZipDosLocal,
+}
+
+impl TimeSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeSource::FileSystem => {
+                "file system time of the folder (may be the copy or extraction time)"
+            }
+            TimeSource::TarMtime => "tar member mtime (UTC)",
+            TimeSource::ZipExtendedTimestamp => "zip extended timestamp (0x5455, UTC)",
+            TimeSource::ZipDosLocal => {
+                "zip DOS time (local time of the archive's writer, no zone; read as UTC)"
+            }
+        }
+    }
+}
+
+/// One entry met by [`Evidence::walk`].
+#[derive(Debug, Clone, Copy)]
+pub struct WalkEntry<'a> {
+    /// Logical path.
+    pub path: &'a str,
+    pub kind: EntryKind,
+    pub size: Option<u64>,
+    pub modified: Option<jiff::Timestamp>,
+    pub time_source: Option<TimeSource>,
+    /// The target of a symbolic link, as stored.
+    pub link_target: Option<&'a str>,
+}
+
 /// Read-only access to an acquisition's files.
 pub trait Evidence: Send + Sync {
     /// What this is, for messages: e.g. `folder /x/y`, `iOS backup (encrypted) /x`.
@@ -118,6 +172,31 @@ pub trait Evidence: Send + Sync {
     /// device's zone prefer it to [`Evidence::modified`], which takes such times as UTC.
     fn modified_local(&self, _path: &str) -> Option<jiff::civil::DateTime> {
         None
+    }
+    /// Visits every entry (files, folders and symbolic links) below the folder `folder` (`""`: all), parents
+    /// before their contents. `visit` returns `false` to skip a folder's contents. The default lists the
+    /// files [`Evidence::find`] gives, without folders; containers that know their folders override it.
+    fn walk(
+        &self,
+        folder: &str,
+        visit: &mut dyn FnMut(&WalkEntry<'_>) -> bool,
+    ) -> Result<(), EvidenceError> {
+        let pattern = if folder.is_empty() {
+            "**".to_string()
+        } else {
+            format!("{}/**", folder.trim_end_matches('/'))
+        };
+        for e in self.find(&pattern)? {
+            visit(&WalkEntry {
+                path: &e.path,
+                kind: EntryKind::File,
+                size: e.size,
+                modified: self.modified(&e.path),
+                time_source: None,
+                link_target: None,
+            });
+        }
+        Ok(())
     }
     /// The first existing path of several candidates.
     fn first_existing(&self, candidates: &[&str]) -> Option<String> {
@@ -229,7 +308,7 @@ impl FolderEvidence {
         }
     }
 
-    fn walk(&self, dir: &Path, prefix: &str, out: &mut Vec<Entry>, depth: usize) {
+    fn list_files(&self, dir: &Path, prefix: &str, out: &mut Vec<Entry>, depth: usize) {
         if depth > 64 {
             return;
         }
@@ -243,7 +322,7 @@ impl FolderEvidence {
                 format!("{prefix}/{name}")
             };
             if ft.is_dir() {
-                self.walk(&ent.path(), &logical, out, depth + 1);
+                self.list_files(&ent.path(), &logical, out, depth + 1);
             } else if ft.is_file() {
                 let size = ent.metadata().ok().map(|m| m.len());
                 out.push(Entry {
@@ -261,10 +340,90 @@ impl FolderEvidence {
         }
     }
 
+    fn find_from(
+        &self,
+        dir: &Path,
+        prefix: String,
+        comps: &[&str],
+        out: &mut Vec<Entry>,
+        depth: usize,
+    ) {
+        let Some((comp, rest)) = comps.split_first() else {
+            return;
+        };
+        let join = |name: &str| {
+            if prefix.is_empty() {
+                name.to_string()
+            } else {
+                format!("{prefix}/{name}")
+            }
+        };
+        if depth > 64 {
+            return;
+        }
+        if comp.contains("**") {
+            let pattern = comps.join("/");
+            let mut found = Vec::new();
+            self.list_files(dir, &prefix, &mut found, 0);
+            let cut = if prefix.is_empty() {
+                0
+            } else {
+                prefix.len() + 1
+            };
+            out.extend(
+                found
+                    .into_iter()
+                    .filter(|e| glob_match(&pattern, &e.path[cut..])),
+            );
+            return;
+        }
+        if !comp.contains(['*', '?']) {
+            let logical = join(comp);
+            let full = dir.join(comp);
+            if rest.is_empty() {
+                if let Ok(p) = self.resolve(&logical)
+                    && p.is_file()
+                {
+                    let size = p.metadata().ok().map(|m| m.len());
+                    out.push(Entry {
+                        path: logical,
+                        size,
+                    });
+                }
+            } else if full.is_dir() && self.resolve(&logical).is_ok_and(|p| p.is_dir()) {
+                self.find_from(&full, logical, rest, out, depth + 1);
+            }
+            return;
+        }
+        let Ok(rd) = fs::read_dir(dir) else { return };
+        for ent in rd.flatten() {
+            let name = ent.file_name().to_string_lossy().into_owned();
+            if !glob_match(comp, &name) {
+                continue;
+            }
+            let logical = join(&name);
+            let Ok(ft) = ent.file_type() else { continue };
+            if rest.is_empty() {
+                let is_file = ft.is_file()
+                    || (ft.is_symlink()
+                        && self.resolve(&logical).map(|p| p.is_file()).unwrap_or(false));
+                if is_file {
+                    let size = ent.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
+                    out.push(Entry {
+                        path: logical,
+                        size,
+                    });
+                }
+            } else if ft.is_dir() {
+                self.find_from(&ent.path(), logical, rest, out, depth + 1);
+            }
+        }
+    }
+
     /// Every file in the folder.
     pub fn all_files(&self) -> Vec<Entry> {
         let mut out = Vec::new();
-        self.walk(&self.canonical_root, "", &mut out, 0);
+        self.list_files(&self.canonical_root, "", &mut out, 0);
         out.sort_by(|a, b| a.path.cmp(&b.path));
         out
     }
@@ -278,40 +437,18 @@ impl Evidence for FolderEvidence {
         self.resolve(path).map(|p| p.is_file()).unwrap_or(false)
     }
     fn find(&self, pattern: &str) -> Result<Vec<Entry>, EvidenceError> {
-        // Walk only below the pattern's literal prefix.
-        let literal: String = pattern
-            .split('/')
-            .take_while(|c| !c.contains(['*', '?']))
-            .collect::<Vec<_>>()
-            .join("/");
-        let is_whole = literal.len() == pattern.len();
-        if is_whole {
-            return Ok(if self.exists(pattern) {
-                let size = self
-                    .resolve(pattern)
-                    .ok()
-                    .and_then(|p| p.metadata().ok())
-                    .map(|m| m.len());
-                vec![Entry {
-                    path: pattern.to_string(),
-                    size,
-                }]
-            } else {
-                vec![]
-            });
-        }
-        let (start, prefix) = if literal.is_empty() {
-            (self.canonical_root.clone(), String::new())
-        } else {
-            match self.resolve(&literal) {
-                Ok(p) if p.is_dir() => (p, literal.clone()),
-                _ => return Ok(vec![]),
-            }
-        };
+        // Component by component: a wildcard component lists one folder, `**` walks below.
+        let comps: Vec<&str> = pattern.split('/').filter(|c| !c.is_empty()).collect();
         let mut out = Vec::new();
-        self.walk(&start, &prefix, &mut out, 0);
-        out.retain(|e| glob_match(pattern, &e.path));
+        self.find_from(
+            &self.canonical_root.clone(),
+            String::new(),
+            &comps,
+            &mut out,
+            0,
+        );
         out.sort_by(|a, b| a.path.cmp(&b.path));
+        out.dedup_by(|a, b| a.path == b.path);
         Ok(out)
     }
     fn open(&self, path: &str) -> Result<Box<dyn Read + Send + '_>, EvidenceError> {
@@ -329,6 +466,72 @@ impl Evidence for FolderEvidence {
     fn modified(&self, path: &str) -> Option<jiff::Timestamp> {
         let m = self.resolve(path).ok()?.metadata().ok()?.modified().ok()?;
         jiff::Timestamp::try_from(m).ok()
+    }
+    fn walk(
+        &self,
+        folder: &str,
+        visit: &mut dyn FnMut(&WalkEntry<'_>) -> bool,
+    ) -> Result<(), EvidenceError> {
+        let folder = folder.trim_matches('/');
+        let start = if folder.is_empty() {
+            self.canonical_root.clone()
+        } else {
+            let p = self.resolve(folder)?;
+            if !p.is_dir() {
+                return Ok(());
+            }
+            p
+        };
+        // Depth-first, parents first, names sorted; symbolic links are reported, never followed.
+        let mut stack: Vec<(PathBuf, String, usize)> = vec![(start, folder.to_string(), 0)];
+        while let Some((dir, logical, depth)) = stack.pop() {
+            let Ok(rd) = fs::read_dir(&dir) else { continue };
+            let mut ents: Vec<(String, fs::DirEntry)> = rd
+                .flatten()
+                .map(|e| (e.file_name().to_string_lossy().into_owned(), e))
+                .collect();
+            ents.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut subdirs = Vec::new();
+            for (name, ent) in ents {
+                let Ok(md) = ent.metadata() else { continue };
+                let ft = md.file_type();
+                let path = if logical.is_empty() {
+                    name
+                } else {
+                    format!("{logical}/{name}")
+                };
+                let (kind, target) = if ft.is_dir() {
+                    (EntryKind::Dir, None)
+                } else if ft.is_file() {
+                    (EntryKind::File, None)
+                } else if ft.is_symlink() {
+                    let t = fs::read_link(ent.path())
+                        .ok()
+                        .map(|t| t.to_string_lossy().into_owned());
+                    (EntryKind::Symlink, t)
+                } else {
+                    // Device nodes, FIFOs, sockets: not evidence of interest, never opened.
+                    continue;
+                };
+                let descend = visit(&WalkEntry {
+                    path: &path,
+                    kind,
+                    size: (kind == EntryKind::File).then_some(md.len()),
+                    modified: md
+                        .modified()
+                        .ok()
+                        .and_then(|m| jiff::Timestamp::try_from(m).ok()),
+                    time_source: Some(TimeSource::FileSystem),
+                    link_target: target.as_deref(),
+                });
+                if kind == EntryKind::Dir && descend && depth < 256 {
+                    subdirs.push((ent.path(), path, depth + 1));
+                }
+            }
+            // Visit sub-folders after this folder's own entries, in name order.
+            stack.extend(subdirs.into_iter().rev());
+        }
+        Ok(())
     }
 }
 
@@ -387,5 +590,64 @@ mod tests {
             ev.read_limited("sub/f.txt", 2),
             Err(EvidenceError::TooLarge { .. })
         ));
+    }
+
+    #[test]
+    fn folder_walk_and_component_find() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("acq");
+        for p in [
+            "Application/A/Library/Safari/History.db",
+            "Application/B/Library/Safari/History.db",
+            "Application/B/Library/Other/x.db",
+            "Application/C/Library/Caches/Cache.db",
+        ] {
+            let f = root.join(p);
+            fs::create_dir_all(f.parent().unwrap()).unwrap();
+            fs::write(f, b"x").unwrap();
+        }
+        #[cfg(unix)]
+        std::os::unix::fs::symlink("/etc", root.join("Application/etc")).unwrap();
+        let ev = FolderEvidence::new(&root).unwrap();
+        let found: Vec<_> = ev
+            .find("Application/*/Library/Safari/History.db")
+            .unwrap()
+            .into_iter()
+            .map(|e| e.path)
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                "Application/A/Library/Safari/History.db",
+                "Application/B/Library/Safari/History.db"
+            ]
+        );
+        assert_eq!(ev.find("Application/**.db").unwrap().len(), 4);
+        assert_eq!(ev.find("**/Cache.db").unwrap().len(), 1);
+        assert_eq!(ev.find("Application/*/Library/*/x.db").unwrap().len(), 1);
+        let mut seen = Vec::new();
+        ev.walk("", &mut |e| {
+            seen.push((e.path.to_string(), e.kind));
+            true
+        })
+        .unwrap();
+        assert!(seen.contains(&("Application".into(), EntryKind::Dir)));
+        assert!(seen.contains(&(
+            "Application/C/Library/Caches/Cache.db".into(),
+            EntryKind::File
+        )));
+        #[cfg(unix)]
+        {
+            assert!(seen.contains(&("Application/etc".into(), EntryKind::Symlink)));
+            assert!(!seen.iter().any(|(p, _)| p.starts_with("Application/etc/")));
+        }
+        let mut below = 0;
+        ev.walk("Application/B", &mut |e| {
+            assert!(e.path.starts_with("Application/B/"));
+            below += 1;
+            true
+        })
+        .unwrap();
+        assert_eq!(below, 5);
     }
 }

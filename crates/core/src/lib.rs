@@ -15,14 +15,18 @@ pub mod evidence;
 pub mod module;
 pub mod record;
 pub mod sqlite;
+pub mod tar;
 pub mod time;
+pub mod tree;
 
 pub use acquisition::{
     Acquisition, AcquisitionError, AcquisitionKind, DeviceFact, OpenOptions, SecretProvider,
 };
 pub use alert::{Alert, Level, MatchedIndicator};
 pub use engine::{MemoryOutput, ModuleOutcome, ModuleStatus, Output, RunSummary, run_modules};
-pub use evidence::{Entry, Evidence, EvidenceError, FolderEvidence, LocalFile};
+pub use evidence::{
+    Entry, EntryKind, Evidence, EvidenceError, FolderEvidence, LocalFile, TimeSource, WalkEntry,
+};
 pub use module::{Emitter, Module, ModuleContext, ModuleError, RunOptions};
 pub use record::{Record, TimelineEvent};
 pub use telltale_ioc as ioc;
