@@ -228,7 +228,7 @@ mod tests {
             assert_eq!(r.records[0]["service_name"], "microphone");
             assert_eq!(r.records[0]["client_type"], "absolute_path");
             assert_eq!(r.records[3][key], "denied");
-            let high = r.at(Level::High);
+            let high = r.at(Level::Critical);
             assert_eq!(high.len(), 2, "{v:?} {:?}", r.alerts);
             assert_eq!(
                 r.alerts.len(),
