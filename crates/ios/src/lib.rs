@@ -7,8 +7,10 @@
 
 pub mod backup;
 pub mod crypto;
+pub mod device_paths;
 pub mod modules;
 pub mod nska;
+pub mod parsers;
 pub mod util;
 
 pub use backup::{BackupAcquisition, BackupEvidence, IosBackupKind, file_id};
