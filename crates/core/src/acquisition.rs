@@ -78,6 +78,11 @@ pub trait Acquisition: Send + Sync {
     fn timezone(&self) -> Option<String> {
         None
     }
+    /// Acquisition-level coverage facts, read after the modules ran: what the acquisition held and what
+    /// could not be checked (shown in the summary, info.json and report.html).
+    fn coverage(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// A kind of acquisition telltale knows (iOS backup, AndroidQF, bugreport …).
