@@ -121,7 +121,10 @@ pub fn match_process_name(iocs: &IocIndex, name: &str) -> Vec<Match> {
 pub fn unusual_location(path: &str) -> Option<(Level, &'static str)> {
     let c = canonical(path.trim());
     if c.starts_with(STAGING_DIR) {
-        Some((Level::High, "/private/var/db/com.apple.xpc.roleaccountd.staging/"))
+        Some((
+            Level::High,
+            "/private/var/db/com.apple.xpc.roleaccountd.staging/",
+        ))
     } else if c.starts_with("/private/var/db/") {
         Some((Level::Medium, "/private/var/db/"))
     } else if c.starts_with("/private/var/tmp/") {
@@ -180,7 +183,10 @@ mod tests {
         assert_eq!(match_path(&i, "/private/var/tmp/l").len(), 1);
         assert!(match_path(&i, "/usr/libexec/UserEventAgent").is_empty());
         assert_eq!(match_path(&i, "/var/tmp/UserEventAgent").len(), 1);
-        assert_eq!(match_path(&i, "/private/var/tmp/UserEventAgent/sub").len(), 1);
+        assert_eq!(
+            match_path(&i, "/private/var/tmp/UserEventAgent/sub").len(),
+            1
+        );
         assert!(match_path(&i, "/private/var/tmp/UserEventAgentX").is_empty());
         assert_eq!(match_path(&i, "/private/var/tmp/kusama.txt").len(), 1);
     }

@@ -10,3 +10,4 @@ pub mod ios_dbs;
 pub mod ios_web;
 pub mod rng;
 pub mod samples;
+pub mod sysdiagnose;

@@ -248,7 +248,8 @@ mod tests {
         assert_eq!(f.parent_proc.as_deref(), Some("launchd"));
         assert_eq!(f.images.len(), 2);
         assert_eq!(f.time.unwrap().as_second(), 1_546_340_398);
-        let j = parse(b"{\"bug_type\":\"298\"}\n{\"processes\":[{\"name\":\"bh\"},{\"pid\":3}]}").unwrap();
+        let j = parse(b"{\"bug_type\":\"298\"}\n{\"processes\":[{\"name\":\"bh\"},{\"pid\":3}]}")
+            .unwrap();
         let f = facts(&j);
         assert_eq!(f.kind, "jetsam");
         assert_eq!(f.processes, vec!["bh"]);

@@ -39,7 +39,10 @@ pub fn executable_of(command: &str) -> Option<String> {
     if let Some(bundle) = dir.rsplit('/').next().and_then(|d| d.strip_suffix(".app"))
         && !bundle.is_empty()
         && rest.starts_with(bundle)
-        && rest[bundle.len()..].chars().next().is_none_or(|ch| ch == ' ')
+        && rest[bundle.len()..]
+            .chars()
+            .next()
+            .is_none_or(|ch| ch == ' ')
     {
         return Some(format!("{dir}/{bundle}"));
     }
@@ -108,9 +111,7 @@ pub fn parse_ps(text: &str) -> Vec<Proc> {
         out.push(Proc {
             pid,
             ppid: num(ppid_col),
-            user: user_col
-                .and_then(|i| fields.get(i))
-                .map(|s| s.to_string()),
+            user: user_col.and_then(|i| fields.get(i)).map(|s| s.to_string()),
             name,
             path,
             command: command.to_string(),
@@ -123,7 +124,10 @@ pub fn parse_ps(text: &str) -> Vec<Proc> {
 fn name_and_pid(v: &str) -> (String, Option<u32>) {
     let v = v.trim();
     match v.rfind('[') {
-        Some(i) if v.ends_with(']') => (v[..i].trim().to_string(), v[i + 1..v.len() - 1].parse().ok()),
+        Some(i) if v.ends_with(']') => (
+            v[..i].trim().to_string(),
+            v[i + 1..v.len() - 1].parse().ok(),
+        ),
         _ => (v.to_string(), None),
     }
 }
@@ -213,10 +217,14 @@ x                  y     z     w
         let t = "USER   PID   TT  %CPU STAT PRI     STIME     UTIME COMMAND\nroot     1   ??    0.0 S    31T   0:00.39   0:00.62 /sbin/launchd\n         1         0.0 S    31T   0:00.00   0:00.00\n";
         let p = parse_ps(t);
         assert_eq!(p.len(), 1);
-        let ti = parse_taskinfo("num tasks: 2\nprocess: \"backboardd\" [64]\n\tthreads: 3\nprocess: \"bh\" [7]\n");
+        let ti = parse_taskinfo(
+            "num tasks: 2\nprocess: \"backboardd\" [64]\n\tthreads: 3\nprocess: \"bh\" [7]\n",
+        );
         assert_eq!(ti.len(), 2);
         assert_eq!((ti[1].name.as_str(), ti[1].pid), ("bh", Some(7)));
-        let sp = parse_spindump("Date/Time: x\n------\nProcess:          fmld [431]\nPath:             /private/var/db/com.apple.xpc.roleaccountd.staging/fmld\nParent:           launchd [1]\n");
+        let sp = parse_spindump(
+            "Date/Time: x\n------\nProcess:          fmld [431]\nPath:             /private/var/db/com.apple.xpc.roleaccountd.staging/fmld\nParent:           launchd [1]\n",
+        );
         assert_eq!(sp.len(), 1);
         assert_eq!(sp[0].ppid, Some(1));
         assert!(sp[0].path.as_deref().unwrap().ends_with("/fmld"));

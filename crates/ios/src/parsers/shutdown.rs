@@ -161,7 +161,11 @@ After 2s, these clients are still here:
         assert_eq!(r[0].clients.len(), 2);
         assert_eq!(r[0].clients[0].times_delayed, 2);
         assert_eq!(r[0].clients[0].delay, 1.5);
-        assert!(r[0].clients[1].client.ends_with("My App (beta).app/My App (beta)"));
+        assert!(
+            r[0].clients[1]
+                .client
+                .ends_with("My App (beta).app/My App (beta)")
+        );
         assert_eq!(r[1].notices, 0);
         assert_eq!(r[1].time.unwrap().as_second(), 1_650_003_600);
         assert_eq!(
