@@ -138,3 +138,31 @@ fn flate2_gz(data: &[u8]) -> Vec<u8> {
     out.extend_from_slice(&[0; 8]);
     out
 }
+
+#[test]
+fn shipped_sample_exits_1_with_its_planted_trace() {
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/ios-sysdiagnose");
+    let dir = tempfile::tempdir().unwrap();
+    let before = tree_state(&sample);
+    check(&sample, &dir.path().join("out")).code(1);
+    assert_eq!(before, tree_state(&sample));
+    let alerts = read_json(&dir.path().join("out/alerts.json"));
+    let severe: Vec<_> = alerts
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["level"] == "CRITICAL" || a["level"] == "HIGH")
+        .collect();
+    assert!(severe.iter().all(|a| a["module"] == "shutdown_log"), "{severe:#?}");
+    assert!(severe.iter().any(|a| a["matched_indicator"]["value"] == "rolexd"));
+    // The sample in the repository is the one the testkit writes.
+    let fresh = tempfile::tempdir().unwrap();
+    let top = telltale_testkit::samples::ios_sample_sysdiagnose(fresh.path());
+    let rel = |root: &Path| -> Vec<(PathBuf, Vec<u8>)> {
+        tree_state(root)
+            .into_iter()
+            .map(|(p, (b, _, _))| (p.strip_prefix(root).unwrap().to_path_buf(), b))
+            .collect()
+    };
+    assert_eq!(rel(&sample), rel(top.parent().unwrap()), "regenerate with make-samples");
+}
