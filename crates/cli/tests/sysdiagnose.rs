@@ -21,7 +21,11 @@ fn pegasus() -> Sysdiagnose {
 }
 
 fn check(input: &Path, out: &Path) -> assert_cmd::assert::Assert {
-    telltale().args(["check", "-q", "-o"]).arg(out).arg(input).assert()
+    telltale()
+        .args(["check", "-q", "-o"])
+        .arg(out)
+        .arg(input)
+        .assert()
 }
 
 fn folder(s: &Sysdiagnose, dir: &Path) -> PathBuf {
@@ -51,11 +55,9 @@ fn pegasus_shutdown_trace_exits_1_and_input_is_untouched() {
                 && (a["level"] == "CRITICAL" || a["level"] == "HIGH")),
         "{shutdown:#?}"
     );
-    assert!(
-        shutdown
-            .iter()
-            .any(|a| a["level"] == "HIGH" && a["message"].as_str().unwrap().contains("unusual location"))
-    );
+    assert!(shutdown.iter().any(
+        |a| a["level"] == "HIGH" && a["message"].as_str().unwrap().contains("unusual location")
+    ));
     let info = read_json(&out.join("info.json"));
     assert!(info.to_string().contains("ios-sysdiagnose"), "{info}");
     assert!(out.join("shutdown_log.json").is_file());
@@ -109,7 +111,9 @@ fn the_top_folder_itself_is_accepted() {
 fn unrecognised_archives_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     // A gzip stream that is not a sysdiagnose.
-    let p = dir.path().join("sysdiagnose_2024.05.24_13-29-15-0700_iPhone-OS_iPhone_21F90.tar.gz");
+    let p = dir
+        .path()
+        .join("sysdiagnose_2024.05.24_13-29-15-0700_iPhone-OS_iPhone_21F90.tar.gz");
     let mut gz = flate2_gz(b"not a tar archive at all");
     std::fs::write(&p, &mut gz).unwrap();
     check(&p, &dir.path().join("o1"))
@@ -153,8 +157,15 @@ fn shipped_sample_exits_1_with_its_planted_trace() {
         .iter()
         .filter(|a| a["level"] == "CRITICAL" || a["level"] == "HIGH")
         .collect();
-    assert!(severe.iter().all(|a| a["module"] == "shutdown_log"), "{severe:#?}");
-    assert!(severe.iter().any(|a| a["matched_indicator"]["value"] == "rolexd"));
+    assert!(
+        severe.iter().all(|a| a["module"] == "shutdown_log"),
+        "{severe:#?}"
+    );
+    assert!(
+        severe
+            .iter()
+            .any(|a| a["matched_indicator"]["value"] == "rolexd")
+    );
     // The sample in the repository is the one the testkit writes.
     let fresh = tempfile::tempdir().unwrap();
     let top = telltale_testkit::samples::ios_sample_sysdiagnose(fresh.path());
@@ -164,5 +175,9 @@ fn shipped_sample_exits_1_with_its_planted_trace() {
             .map(|(p, (b, _, _))| (p.strip_prefix(root).unwrap().to_path_buf(), b))
             .collect()
     };
-    assert_eq!(rel(&sample), rel(top.parent().unwrap()), "regenerate with make-samples");
+    assert_eq!(
+        rel(&sample),
+        rel(top.parent().unwrap()),
+        "regenerate with make-samples"
+    );
 }

@@ -162,7 +162,10 @@ pub fn ios_sample_sysdiagnose(dir: &Path) -> PathBuf {
     let log = ShutdownLog::new()
         .notice(0.41, &[(81, &with_uuid("/usr/libexec/mobileassetd"))])
         .sigterm(1_715_900_000)
-        .notice(0.52, &[(312, &cryptex_webkit), (2044, &rolexd), (2051, &webkit)])
+        .notice(
+            0.52,
+            &[(312, &cryptex_webkit), (2044, &rolexd), (2051, &webkit)],
+        )
         .notice(1.53, &[(2044, &rolexd), (2051, &webkit)])
         .notice(2.54, &[(2044, &rolexd)])
         .sigterm(1_716_200_000)
