@@ -571,3 +571,167 @@ impl std::fmt::Display for MobileInstallationLog {
         f.write_str(&self.text)
     }
 }
+
+/// A large sysdiagnose for benchmarks, of about `mib` MiB uncompressed, shaped like a real one: most of
+/// the bytes in the unified log archive (incompressible `.tracev3` chunks, which no module reads), then
+/// the text artifacts the modules do read — a shutdown log of 2,000 reboots, 1,000 `.ips` reports, process
+/// lists of 600 processes (spindump padded with thread stacks), a mobile installation log of some
+/// 200,000 lines — and two planted traces (a Pegasus client in the shutdown log, a crash of `bh`).
+pub fn big_sysdiagnose(mib: usize) -> Sysdiagnose {
+    let mut rng = crate::rng::XorShift(0x5eed_5d1a);
+    let mut s = Sysdiagnose::new();
+    // Shutdown log: 2,000 reboots of ~8 clients.
+    let mut log = ShutdownLog::new();
+    let daemons: Vec<String> = (0..600)
+        .map(|i| match i % 4 {
+            0 => format!("/usr/libexec/daemon{i}"),
+            1 => format!("/System/Library/PrivateFrameworks/F{i}.framework/Support/agent{i}"),
+            2 => with_uuid(&format!(
+                "/private/preboot/Cryptexes/OS/System/Library/Frameworks/W{i}.framework/XPCServices/x{i}.xpc/x{i}"
+            )),
+            _ => format!(
+                "/private/var/containers/Bundle/Application/1A2B3C4D-0000-0000-0000-{i:012}/App {i}.app/App {i}"
+            ),
+        })
+        .collect();
+    for r in 0..2_000i64 {
+        let n = 1 + (r as usize % 4);
+        for k in 0..n {
+            let clients: Vec<(u32, &str)> = (0..8)
+                .map(|j| {
+                    let d = (r as usize * 7 + j * 13 + k) % daemons.len();
+                    (100 + d as u32, daemons[d].as_str())
+                })
+                .collect();
+            log = log.notice(0.5 + k as f64, &clients);
+        }
+        if r == 1_500 {
+            log = log.notice(
+                3.0,
+                &[(
+                    431,
+                    &with_uuid("/private/var/db/com.apple.xpc.roleaccountd.staging/rolexd"),
+                )],
+            );
+        }
+        log = log.sigterm(1_600_000_000 + r * 43_200);
+    }
+    s = s.shutdown_log(&log);
+    // 1,000 reports.
+    for i in 0..1_000 {
+        let name = &daemons[i % daemons.len()];
+        let text = match i % 3 {
+            0 => {
+                let names: Vec<&str> = daemons
+                    .iter()
+                    .take(300)
+                    .map(|d| d.rsplit('/').next().unwrap_or(d))
+                    .collect();
+                ips_jetsam("2024-05-20 10:11:12.00 -0700", &names)
+            }
+            1 => ips_crash(
+                name,
+                Some(&format!("com.example.app{i}")),
+                "2024-05-20 10:11:12.3456 -0700",
+                &[
+                    "/usr/lib/dyld",
+                    "/usr/lib/libobjc.A.dylib",
+                    "/System/Library/Frameworks/UIKit.framework/UIKit",
+                ],
+            ),
+            _ => ips_legacy(name, "2020-01-01 10:00:00.00 +0000"),
+        };
+        let sub = if i.is_multiple_of(10) { "Retired/" } else { "" };
+        s = s.ips(&format!("{sub}report{i:04}-2024-05-20-101112.ips"), &text);
+    }
+    s = s.ips(
+        "bh-2024-05-20-101112.ips",
+        &ips_crash(
+            "/private/var/db/com.apple.xpc.roleaccountd.staging/bh",
+            None,
+            "2024-05-20 10:11:12.3456 -0700",
+            &[],
+        ),
+    );
+    // Process lists.
+    let rows: Vec<(String, u32, String)> = daemons
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            (
+                "mobile".to_string(),
+                100 + i as u32,
+                format!("{d} -launchd"),
+            )
+        })
+        .collect();
+    let ps_rows: Vec<(&str, u32, u32, &str)> = rows
+        .iter()
+        .map(|(u, p, c)| (u.as_str(), *p, 1, c.as_str()))
+        .collect();
+    s = s.file(PS, ps_txt(&ps_rows).as_bytes());
+    let th: Vec<(&str, u32, &str)> = rows
+        .iter()
+        .flat_map(|(u, p, c)| std::iter::repeat_n((u.as_str(), *p, c.as_str()), 10))
+        .collect();
+    s = s.file(PS_THREAD, ps_thread_txt(&th).as_bytes());
+    let tasks: Vec<(&str, u32)> = daemons
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.rsplit('/').next().unwrap_or(d), 100 + i as u32))
+        .collect();
+    s = s.file(TASKINFO, taskinfo_txt(&tasks).as_bytes());
+    let mut spin = spindump_txt(
+        &daemons
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                (
+                    d.rsplit('/').next().unwrap_or(d),
+                    100 + i as u32,
+                    d.as_str(),
+                )
+            })
+            .collect::<Vec<_>>(),
+    );
+    while spin.len() < 30 << 20 {
+        let _ = writeln!(
+            spin,
+            "  Thread 0x{:x}    10 samples (1-10)    priority 31 (base 31)\n    10  ??? (libsystem_kernel.dylib + 4660) [0x1bd8b9414]",
+            rng.next_u64() & 0xffff_ffff
+        );
+    }
+    s = s.file(SPINDUMP, spin.as_bytes());
+    // Installation log, four rotations of ~10 MB.
+    for part in 0..4 {
+        let mut l = MobileInstallationLog::new();
+        let mut n = 0usize;
+        while l.text.len() < 10 << 20 {
+            let id = format!("com.example.app{}", n % 5_000);
+            l = if n.is_multiple_of(2) {
+                l.install("Fri May 24 10:00:00 2024", &id)
+            } else {
+                l.other("Fri May 24 10:00:01 2024", &format!("Made container live for {id} at /private/var/containers/Bundle/Application/X"))
+            };
+            n += 1;
+        }
+        s = s.file(
+            &format!("logs/MobileInstallation/mobile_installation.log.{part}"),
+            l.to_string().as_bytes(),
+        );
+    }
+    // The unified log archive makes up the rest, in 8 MiB chunks.
+    let used: usize = s.files.values().map(Vec::len).sum();
+    let mut rest = (mib << 20).saturating_sub(used);
+    let mut k = 0;
+    while rest > 0 {
+        let n = rest.min(8 << 20);
+        s = s.file(
+            &format!("system_logs.logarchive/Persist/{k:016x}.tracev3"),
+            &rng.bytes(n),
+        );
+        rest -= n;
+        k += 1;
+    }
+    s
+}

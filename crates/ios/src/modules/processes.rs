@@ -18,8 +18,11 @@ use crate::device_paths::{
 use crate::parsers::ps::{self, Proc};
 use crate::util::dedup_matches;
 
+/// A process-list parser.
+pub type Parser = fn(&str) -> Vec<Proc>;
+
 /// The process lists and their parsers.
-pub const SOURCES: [(&str, fn(&str) -> Vec<Proc>); 4] = [
+pub const SOURCES: [(&str, Parser); 4] = [
     ("ps.txt", ps::parse_ps),
     ("ps_thread.txt", ps::parse_ps),
     ("taskinfo.txt", ps::parse_taskinfo),

@@ -70,11 +70,10 @@ pub fn top_folder<'a>(paths: impl IntoIterator<Item = &'a str>) -> Result<Option
             continue;
         }
         match p.split_once('/') {
-            Some((top, _)) if top.starts_with("sysdiagnose_") => {
-                if !tops.contains(&top) {
-                    tops.push(top);
-                }
+            Some((top, _)) if top.starts_with("sysdiagnose_") && !tops.contains(&top) => {
+                tops.push(top)
             }
+            Some((top, _)) if top.starts_with("sysdiagnose_") => {}
             Some(_) => other = true,
             None => {}
         }
