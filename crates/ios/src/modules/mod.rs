@@ -1,6 +1,9 @@
-//! The iOS backup modules: one file per artifact. Logical paths are `<domain>/<relativePath>` as listed in
-//! the backup's Manifest.db (e.g. `HomeDomain/Library/SMS/sms.db`); the backup's own files are at the root
-//! (`Info.plist`, `Manifest.plist`, `Status.plist`, `Manifest.db`).
+//! The iOS modules: one file per artifact. For a backup, logical paths are `<domain>/<relativePath>` as
+//! listed in the backup's Manifest.db (e.g. `HomeDomain/Library/SMS/sms.db`); the backup's own files are at
+//! the root (`Info.plist`, `Manifest.plist`, `Status.plist`, `Manifest.db`). [`all`] is the backup's list;
+//! the sysdiagnose kind's list is `crate::sysdiagnose::modules` (`sysdiagnose_info`, `shutdown_log`,
+//! `crash_reports`, `processes`, `mobile_installation`, and `tcc`/`configuration_profiles` at the
+//! sysdiagnose's paths). `shutdown_log` and `crash_reports` also cover filesystem-dump paths.
 
 use telltale_core::Module;
 
