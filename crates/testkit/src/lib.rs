@@ -11,3 +11,4 @@ pub mod ios_web;
 pub mod rng;
 pub mod samples;
 pub mod sqlite_vtab;
+pub mod sysdiagnose;
