@@ -3,7 +3,10 @@
 use telltale_core::AcquisitionKind;
 
 pub fn all() -> Vec<Box<dyn AcquisitionKind>> {
-    let mut v: Vec<Box<dyn AcquisitionKind>> = vec![Box::new(telltale_ios::IosBackupKind)];
+    let mut v: Vec<Box<dyn AcquisitionKind>> = vec![
+        Box::new(telltale_ios::IosBackupKind),
+        Box::new(telltale_ios::IosSysdiagnoseKind),
+    ];
     v.extend(telltale_android::kinds());
     v
 }

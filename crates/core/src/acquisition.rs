@@ -74,6 +74,12 @@ pub trait Acquisition: Send + Sync {
     fn read_warnings(&self) -> Vec<String> {
         Vec::new()
     }
+    /// What the acquisition holds that could not be checked, or lacks (e.g. "the system volume is not in
+    /// the dump", "traffic to 3 hosts was encrypted"): coverage facts for the summary, info.json and
+    /// report.html. Called after the modules ran (an acquisition parsed lazily knows more by then).
+    fn coverage(&self) -> Vec<String> {
+        Vec::new()
+    }
     /// The device's time zone when known.
     fn timezone(&self) -> Option<String> {
         None

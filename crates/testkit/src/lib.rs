@@ -10,3 +10,5 @@ pub mod ios_dbs;
 pub mod ios_web;
 pub mod rng;
 pub mod samples;
+pub mod sqlite_vtab;
+pub mod sysdiagnose;
