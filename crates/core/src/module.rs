@@ -220,4 +220,105 @@ impl<'a> Emitter<'a> {
     pub fn no_data(&mut self, why: impl Into<String>) {
         self.no_data = Some(why.into());
     }
+
+    /// Runs `f` with an emitter whose findings say where they come from (e.g. a sysdiagnose archive
+    /// found inside a filesystem dump): `context`'s fields are added to every record and alert event,
+    /// `prefix` starts every alert message and timeline description. What `f` emits is counted here;
+    /// its warnings and coverage facts are kept (prefixed too), its "no data" is dropped.
+    pub fn with_context<R>(
+        &mut self,
+        context: &Record,
+        prefix: &str,
+        f: impl FnOnce(&mut Emitter<'_>) -> R,
+    ) -> R {
+        let tagged = ContextOutput {
+            inner: self.output,
+            context,
+            prefix,
+        };
+        let mut inner = Emitter::new(self.module, &tagged);
+        let r = f(&mut inner);
+        self.records += inner.records;
+        for (a, b) in self.alerts.iter_mut().zip(&inner.alerts) {
+            *a += b;
+        }
+        self.warnings
+            .extend(inner.warnings.iter().map(|w| format!("{prefix}{w}")));
+        for n in &inner.not_checked {
+            self.not_checked(format!("{prefix}{n}"));
+        }
+        r
+    }
+}
+
+/// The [`Output`] of [`Emitter::with_context`].
+struct ContextOutput<'a> {
+    inner: &'a dyn Output,
+    context: &'a Record,
+    prefix: &'a str,
+}
+
+impl ContextOutput<'_> {
+    fn tag(&self, rec: &Record) -> Record {
+        let mut r = rec.clone();
+        for (k, v) in self.context {
+            r.insert(k.clone(), v.clone());
+        }
+        r
+    }
+}
+
+impl Output for ContextOutput<'_> {
+    fn record(&self, module: &str, rec: &Record) {
+        self.inner.record(module, &self.tag(rec));
+    }
+    fn extra_record(&self, output: &str, rec: &Record) {
+        self.inner.extra_record(output, &self.tag(rec));
+    }
+    fn detected(&self, module: &str, rec: &Record) {
+        self.inner.detected(module, &self.tag(rec));
+    }
+    fn timeline(&self, mut event: TimelineEvent) {
+        event.description = format!("{}{}", self.prefix, event.description);
+        self.inner.timeline(event);
+    }
+    fn alert(&self, alert: &Alert) {
+        let mut a = alert.clone();
+        a.message = format!("{}{}", self.prefix, a.message);
+        if let serde_json::Value::Object(ev) = &a.event {
+            a.event = serde_json::Value::Object(self.tag(ev));
+        }
+        self.inner.alert(&a);
+    }
+}
+
+#[cfg(test)]
+mod context_tests {
+    use super::*;
+    use crate::engine::MemoryOutput;
+    use crate::record;
+
+    #[test]
+    fn findings_of_a_nested_acquisition_carry_their_context() {
+        let out = MemoryOutput::default();
+        let mut em = Emitter::new("nested", &out);
+        let ctx = record! { "source" => "inner.tar.gz" };
+        em.with_context(&ctx, "In inner.tar.gz: ", |e| {
+            let rec = record! { "a" => 1 };
+            e.record(&rec);
+            e.alert(Level::High, "bad", None, &rec, None);
+            e.timeline(Some(Timestamp::UNIX_EPOCH), "x", "happened");
+            e.warn("odd");
+            e.no_data("nothing");
+        });
+        assert_eq!(em.records, 1);
+        assert_eq!(em.alerts[Level::High as usize], 1);
+        assert_eq!(em.warnings, vec!["In inner.tar.gz: odd"]);
+        assert!(em.no_data.is_none());
+        let (records, alerts, timeline) = out.into_parts();
+        assert_eq!(records[0]["source"], "inner.tar.gz");
+        assert_eq!(alerts[0].message, "In inner.tar.gz: bad");
+        assert_eq!(alerts[0].event["source"], "inner.tar.gz");
+        assert_eq!(timeline[0].description, "In inner.tar.gz: happened");
+    }
 }
