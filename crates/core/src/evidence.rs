@@ -127,6 +127,8 @@ pub struct WalkEntry<'a> {
     pub time_source: Option<TimeSource>,
     /// The target of a symbolic link, as stored.
     pub link_target: Option<&'a str>,
+    /// Unix permission bits (`0o7777`) when the container records them.
+    pub mode: Option<u32>,
 }
 
 /// Read-only access to an acquisition's files.
@@ -194,6 +196,7 @@ pub trait Evidence: Send + Sync {
                 modified: self.modified(&e.path),
                 time_source: None,
                 link_target: None,
+                mode: None,
             });
         }
         Ok(())
@@ -241,6 +244,17 @@ pub fn glob_match(pattern: &str, path: &str) -> bool {
         p[pi..].iter().all(|&c| c == b'*')
     }
     rec(pattern.as_bytes(), path.as_bytes())
+}
+
+#[cfg(unix)]
+fn unix_mode(md: &fs::Metadata) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    Some(md.permissions().mode() & 0o7777)
+}
+
+#[cfg(not(unix))]
+fn unix_mode(_md: &fs::Metadata) -> Option<u32> {
+    None
 }
 
 /// Checks that a logical path stays inside its root: relative, no `..`, no empty or `.` components.
@@ -523,6 +537,7 @@ impl Evidence for FolderEvidence {
                         .and_then(|m| jiff::Timestamp::try_from(m).ok()),
                     time_source: Some(TimeSource::FileSystem),
                     link_target: target.as_deref(),
+                    mode: unix_mode(&md),
                 });
                 if kind == EntryKind::Dir && descend && depth < 256 {
                     subdirs.push((ent.path(), path, depth + 1));

@@ -123,6 +123,8 @@ struct Member {
     kind: u8,
     sparse: bool,
     has_time: bool,
+    /// Permission bits.
+    mode: u16,
     size: u64,
     /// Start of the member's data in the (decompressed) tar stream.
     offset: u64,
@@ -138,6 +140,7 @@ impl Member {
             kind: K_IMPLICIT_DIR,
             sparse: false,
             has_time: false,
+            mode: 0,
             size: 0,
             offset: 0,
             mtime: 0,
@@ -791,10 +794,14 @@ impl<'a> Indexer<'a> {
             }
             _ => K_FILE,
         };
+        let mode = parse_num(&h[100..108])
+            .map(|v| (v & 0o7777) as u16)
+            .unwrap_or(0);
         let mut m = Member {
             kind,
             sparse,
             has_time: true,
+            mode,
             size: if kind == K_FILE { size } else { 0 },
             offset: data_at,
             mtime,
@@ -1298,6 +1305,7 @@ impl Evidence for TarEvidence {
                 link_target: (kind == EntryKind::Symlink)
                     .then(|| self.links.get(m.aux as usize).map(|s| &**s))
                     .flatten(),
+                mode: (m.kind != K_IMPLICIT_DIR).then_some(m.mode as u32),
             })
         });
         Ok(())

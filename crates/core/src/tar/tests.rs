@@ -506,6 +506,11 @@ fn nested_archive_and_temp_cleanup() {
 }
 
 #[test]
+fn member_records_stay_small() {
+    assert!(std::mem::size_of::<Member>() <= 40);
+}
+
+#[test]
 fn many_members_index_compactly() {
     // 100,000 members in a few hundred folders: the index stays small.
     let mut b = tar::Builder::new(Vec::new());
