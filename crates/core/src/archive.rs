@@ -24,7 +24,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use zip::ZipArchive;
 
-use crate::evidence::{Entry, Evidence, EvidenceError, LocalFile, glob_match};
+use crate::evidence::{
+    Entry, EntryKind, Evidence, EvidenceError, LocalFile, TimeSource, WalkEntry, glob_match,
+};
 
 /// Bounds applied when reading an archive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -208,6 +210,71 @@ struct ZipItem {
     index: usize,
     size: u64,
     modified: Option<jiff::civil::DateTime>,
+    /// The extended-timestamp extra field's modification time (Unix seconds, UTC), when present.
+    ext_mtime: Option<i64>,
+    mode: Option<u32>,
+}
+
+/// How a zip archive is opened.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ZipOptions {
+    pub limits: ArchiveLimits,
+    /// Absolute member names (`/private/var/…`, as some filesystem-dump tools write them) are made
+    /// relative ([`normalize_member_name`]) instead of refused.
+    pub absolute_names: bool,
+}
+
+/// The modification times of the extended-timestamp extra fields (0x5455) of central directory records
+/// at the given offsets, as `(entry index, Unix seconds)` sorted by index. Reads the records in offset
+/// order through one buffered reader; a record that does not parse ends the pass.
+fn extended_mtimes(file: &SharedFile, centrals: &mut [(u64, usize)]) -> Vec<(usize, i64)> {
+    centrals.sort_unstable();
+    let mut out = Vec::new();
+    let Some(&(first, _)) = centrals.first() else {
+        return out;
+    };
+    let mut f = file.clone();
+    f.pos = first;
+    let mut r = io::BufReader::with_capacity(256 << 10, f);
+    let mut pos = first;
+    let mut fixed = [0u8; 46];
+    let mut var = Vec::new();
+    for &(off, index) in centrals.iter() {
+        if off < pos {
+            return out;
+        }
+        if off > pos {
+            if r.seek_relative((off - pos) as i64).is_err() {
+                return out;
+            }
+            pos = off;
+        }
+        if r.read_exact(&mut fixed).is_err() || fixed[..4] != *b"PK\x01\x02" {
+            return out;
+        }
+        let le = |i: usize| u16::from_le_bytes([fixed[i], fixed[i + 1]]) as usize;
+        let (n, e, c) = (le(28), le(30), le(32));
+        var.resize(n + e + c, 0);
+        if r.read_exact(&mut var).is_err() {
+            return out;
+        }
+        pos += 46 + (n + e + c) as u64;
+        let mut extra = &var[n..n + e];
+        while extra.len() >= 4 {
+            let id = u16::from_le_bytes([extra[0], extra[1]]);
+            let len = u16::from_le_bytes([extra[2], extra[3]]) as usize;
+            let Some(data) = extra.get(4..4 + len) else {
+                break;
+            };
+            if id == 0x5455 && data.len() >= 5 && data[0] & 1 == 1 {
+                let t = u32::from_le_bytes([data[1], data[2], data[3], data[4]]);
+                out.push((index, t as i64));
+            }
+            extra = &extra[4 + len..];
+        }
+    }
+    out.sort_unstable();
+    out
 }
 
 /// A zip archive as evidence. See the module documentation for what is refused and bounded.
@@ -247,6 +314,18 @@ impl ZipEvidence {
         Self::open_at_depth(path, path.display().to_string(), limits, 0, None)
     }
 
+    /// Opens a zip file with the given options (e.g. absolute member names accepted).
+    pub fn open_with_options(path: &Path, opts: &ZipOptions) -> Result<Self, EvidenceError> {
+        Self::open_full(
+            path,
+            path.display().to_string(),
+            opts.limits,
+            0,
+            None,
+            opts.absolute_names,
+        )
+    }
+
     /// Opens the zip stored at logical `path` of `parent` (itself at nesting level `parent_depth`) through
     /// a private copy. Refused past [`ArchiveLimits::max_depth`].
     pub fn open_nested(
@@ -280,6 +359,17 @@ impl ZipEvidence {
         depth: u32,
         backing: Option<LocalFile>,
     ) -> Result<Self, EvidenceError> {
+        Self::open_full(path, label, limits, depth, backing, false)
+    }
+
+    fn open_full(
+        path: &Path,
+        label: String,
+        limits: ArchiveLimits,
+        depth: u32,
+        backing: Option<LocalFile>,
+        absolute_names: bool,
+    ) -> Result<Self, EvidenceError> {
         let file = File::open(path).map_err(|e| EvidenceError::io(label.clone(), e))?;
         let len = file
             .metadata()
@@ -290,6 +380,7 @@ impl ZipEvidence {
             pos: 0,
             len,
         };
+        let shared_for_cd = shared.clone();
         let archive = ZipArchive::new(shared).map_err(|e| EvidenceError::Other {
             path: label.clone(),
             message: format!("not a readable zip archive (truncated or corrupt?): {e}"),
@@ -308,6 +399,7 @@ impl ZipEvidence {
         let mut items = BTreeMap::new();
         let mut warnings = Vec::new();
         let mut declared_total: u64 = 0;
+        let mut centrals: Vec<(u64, usize)> = Vec::new();
         for i in 0..meta.len() {
             let entry = meta.entry(i).map_err(|e| zip_err(&label, e))?;
             let raw = match entry.name() {
@@ -321,7 +413,12 @@ impl ZipEvidence {
                 warnings.push(format!("{label}: entry {raw:?} refused: symbolic link"));
                 continue;
             }
-            let name = match normalize_entry_name(&raw) {
+            let normalized = if absolute_names {
+                normalize_member_name(&raw)
+            } else {
+                normalize_entry_name(&raw)
+            };
+            let name = match normalized {
                 Ok(n) => n,
                 Err(why) => {
                     warnings.push(format!("{label}: entry {raw:?} refused: {why}"));
@@ -359,14 +456,19 @@ impl ZipEvidence {
                 ));
                 continue;
             }
+            let mode = entry.unix_mode().map(|m| m & 0o7777);
+            let central = entry.central_header_start();
             items.insert(
                 name,
                 ZipItem {
                     index: i,
                     size,
                     modified,
+                    ext_mtime: None,
+                    mode,
                 },
             );
+            centrals.push((central, i));
         }
         if declared_total > limits.max_total_size {
             return Err(EvidenceError::TooLarge {
@@ -374,6 +476,15 @@ impl ZipEvidence {
                 size: declared_total,
                 limit: limits.max_total_size,
             });
+        }
+        // Extended timestamps (0x5455) of the central directory, read in one sequential pass.
+        let ext = extended_mtimes(&shared_for_cd, &mut centrals);
+        if !ext.is_empty() {
+            for item in items.values_mut() {
+                if let Ok(k) = ext.binary_search_by_key(&item.index, |(i, _)| *i) {
+                    item.ext_mtime = Some(ext[k].1);
+                }
+            }
         }
         Ok(ZipEvidence {
             label,
@@ -501,9 +612,15 @@ impl Evidence for ZipEvidence {
         self.items.contains_key(path)
     }
     fn find(&self, pattern: &str) -> Result<Vec<Entry>, EvidenceError> {
+        // Only the entries that start with the pattern's literal prefix can match.
+        let literal = &pattern[..pattern.find(['*', '?']).unwrap_or(pattern.len())];
         Ok(self
             .items
-            .iter()
+            .range::<str, _>((
+                std::ops::Bound::Included(literal),
+                std::ops::Bound::Unbounded,
+            ))
+            .take_while(|(p, _)| p.starts_with(literal))
             .filter(|(p, _)| glob_match(pattern, p))
             .map(|(p, i)| Entry {
                 path: p.clone(),
@@ -546,12 +663,101 @@ impl Evidence for ZipEvidence {
         self.extract_to_temp(path)
     }
     fn modified(&self, path: &str) -> Option<jiff::Timestamp> {
-        jiff::tz::TimeZone::UTC
-            .to_timestamp(self.modified_naive(path)?)
-            .ok()
+        let item = self.items.get(path)?;
+        item_time(item).0
     }
     fn modified_local(&self, path: &str) -> Option<jiff::civil::DateTime> {
         self.modified_naive(path)
+    }
+    fn walk(
+        &self,
+        folder: &str,
+        visit: &mut dyn FnMut(&WalkEntry<'_>) -> bool,
+    ) -> Result<(), EvidenceError> {
+        let folder = folder.trim_matches('/');
+        let base = if folder.is_empty() {
+            String::new()
+        } else {
+            format!("{folder}/")
+        };
+        // Folders are implied by the sorted entry names (the zip's own folder entries are not kept).
+        let mut open_dirs: Vec<String> = Vec::new();
+        let mut skip: Option<String> = None;
+        for (path, item) in self
+            .items
+            .range::<str, _>((
+                std::ops::Bound::Included(base.as_str()),
+                std::ops::Bound::Unbounded,
+            ))
+            .take_while(|(p, _)| p.starts_with(&base))
+        {
+            if let Some(s) = &skip {
+                if path.starts_with(s.as_str()) {
+                    continue;
+                }
+                skip = None;
+            }
+            // Folders between `base` and the entry that were not visited yet.
+            let rel = &path[base.len()..];
+            let mut dir = base.clone();
+            let comps: Vec<&str> = rel.split('/').collect();
+            let mut skipped = false;
+            for c in &comps[..comps.len() - 1] {
+                dir.push_str(c);
+                let d = dir.clone();
+                dir.push('/');
+                if open_dirs.iter().any(|o| o == &d) {
+                    continue;
+                }
+                open_dirs.retain(|o| d.starts_with(&format!("{o}/")));
+                open_dirs.push(d.clone());
+                let descend = visit(&WalkEntry {
+                    path: &d,
+                    kind: EntryKind::Dir,
+                    size: None,
+                    modified: None,
+                    time_source: None,
+                    link_target: None,
+                    mode: None,
+                });
+                if !descend {
+                    skip = Some(dir.clone());
+                    skipped = true;
+                    break;
+                }
+            }
+            if skipped {
+                continue;
+            }
+            let (modified, source) = item_time(item);
+            visit(&WalkEntry {
+                path,
+                kind: EntryKind::File,
+                size: Some(item.size),
+                modified,
+                time_source: source,
+                link_target: None,
+                mode: item.mode,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// An entry's time and where it comes from: the extended timestamp (UTC) when present, else the DOS
+/// time taken as UTC.
+fn item_time(item: &ZipItem) -> (Option<jiff::Timestamp>, Option<TimeSource>) {
+    if let Some(t) = item.ext_mtime
+        && let Ok(ts) = jiff::Timestamp::from_second(t)
+    {
+        return (Some(ts), Some(TimeSource::ZipExtendedTimestamp));
+    }
+    match item
+        .modified
+        .and_then(|d| jiff::tz::TimeZone::UTC.to_timestamp(d).ok())
+    {
+        Some(ts) => (Some(ts), Some(TimeSource::ZipDosLocal)),
+        None => (None, None),
     }
 }
 
@@ -849,6 +1055,83 @@ mod tests {
     }
 
     #[test]
+    fn dump_options_times_and_walk() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("dump.zip");
+        {
+            let mut w = zip::ZipWriter::new(File::create(&p).unwrap());
+            let dos = SimpleFileOptions::default()
+                .last_modified_time(
+                    zip::DateTime::from_date_and_time(2021, 7, 1, 10, 0, 0).unwrap(),
+                )
+                .unix_permissions(0o755);
+            w.start_file("/private/var/tmp/abs.bin", dos).unwrap();
+            w.write_all(b"abs").unwrap();
+            let ext = zip::write::FullFileOptions::default()
+                .with_extended_timestamp(Some(1_600_000_000), None, None)
+                .unwrap();
+            w.start_file("private/var/mobile/x.txt", ext).unwrap();
+            w.write_all(b"x").unwrap();
+            w.start_file("private/var/mobile/Library/y.txt", dos)
+                .unwrap();
+            w.write_all(b"y").unwrap();
+            w.finish().unwrap();
+        }
+        // By default absolute names are refused; dumps accept them, made relative.
+        let plain = ZipEvidence::open(&p).unwrap();
+        assert!(!plain.exists("private/var/tmp/abs.bin"));
+        let z = ZipEvidence::open_with_options(
+            &p,
+            &ZipOptions {
+                absolute_names: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(z.read("private/var/tmp/abs.bin").unwrap(), b"abs");
+        assert_eq!(
+            z.modified("private/var/mobile/x.txt").unwrap().as_second(),
+            1_600_000_000
+        );
+        assert_eq!(
+            z.modified("private/var/tmp/abs.bin").unwrap().to_string(),
+            "2021-07-01T10:00:00Z"
+        );
+        let mut seen = Vec::new();
+        z.walk("", &mut |e| {
+            seen.push((e.path.to_string(), e.kind, e.time_source, e.mode));
+            true
+        })
+        .unwrap();
+        let paths: Vec<&str> = seen.iter().map(|s| s.0.as_str()).collect();
+        assert_eq!(
+            paths,
+            vec![
+                "private",
+                "private/var",
+                "private/var/mobile",
+                "private/var/mobile/Library",
+                "private/var/mobile/Library/y.txt",
+                "private/var/mobile/x.txt",
+                "private/var/tmp",
+                "private/var/tmp/abs.bin"
+            ]
+        );
+        assert_eq!(seen[5].2, Some(TimeSource::ZipExtendedTimestamp));
+        assert_eq!(seen[7].2, Some(TimeSource::ZipDosLocal));
+        assert_eq!(seen[7].3, Some(0o755));
+        // Skipping a folder's contents.
+        let mut n = 0;
+        z.walk("private/var", &mut |e| {
+            n += 1;
+            e.path != "private/var/mobile"
+        })
+        .unwrap();
+        assert_eq!(n, 3, "mobile, tmp, tmp/abs.bin");
+        assert_eq!(z.find("private/var/mobile/**").unwrap().len(), 2);
+    }
+
+    #[test]
     fn entry_name_normalisation() {
         assert_eq!(normalize_entry_name("a\\b//c").unwrap(), "a/b/c");
         assert_eq!(normalize_entry_name("./a/./b").unwrap(), "a/b");
@@ -856,5 +1139,12 @@ mod tests {
         assert!(normalize_entry_name("/a").is_err());
         assert!(normalize_entry_name("c:\\a").is_err());
         assert!(normalize_entry_name("a\0b").is_err());
+        assert_eq!(
+            normalize_member_name("/private/var").unwrap(),
+            "private/var"
+        );
+        assert_eq!(normalize_member_name("\\a\\b").unwrap(), "a/b");
+        assert!(normalize_member_name("/../etc").is_err());
+        assert!(normalize_member_name("/").is_err());
     }
 }
