@@ -12,6 +12,7 @@ pub mod alert;
 pub mod archive;
 pub mod engine;
 pub mod evidence;
+pub mod indexed;
 pub mod module;
 pub mod record;
 pub mod sqlite;
@@ -27,6 +28,7 @@ pub use engine::{MemoryOutput, ModuleOutcome, ModuleStatus, Output, RunSummary, 
 pub use evidence::{
     Entry, EntryKind, Evidence, EvidenceError, FolderEvidence, LocalFile, TimeSource, WalkEntry,
 };
+pub use indexed::IndexedFolder;
 pub use module::{Emitter, Module, ModuleContext, ModuleError, RunOptions};
 pub use record::{Record, TimelineEvent};
 pub use telltale_ioc as ioc;
