@@ -6,6 +6,7 @@ pub fn all() -> Vec<Box<dyn AcquisitionKind>> {
     let mut v: Vec<Box<dyn AcquisitionKind>> = vec![
         Box::new(telltale_ios::IosBackupKind),
         Box::new(telltale_ios::IosSysdiagnoseKind),
+        Box::new(telltale_ios::IosFsKind),
     ];
     v.extend(telltale_android::kinds());
     v

@@ -8,6 +8,7 @@
 pub mod backup;
 pub mod crypto;
 pub mod device_paths;
+pub mod ffs;
 pub mod modules;
 pub mod nska;
 pub mod parsers;
@@ -15,5 +16,6 @@ pub mod sysdiagnose;
 pub mod util;
 
 pub use backup::{BackupAcquisition, BackupEvidence, IosBackupKind, file_id};
+pub use ffs::{FsAcquisition, IosFsKind};
 pub use nska::{MbFile, plist_to_json};
 pub use sysdiagnose::{IosSysdiagnoseKind, SysdiagnoseAcquisition};

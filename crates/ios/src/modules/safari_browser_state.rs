@@ -9,9 +9,12 @@ use crate::util::{each_artifact, open_db, sql_f64, sql_string};
 
 pub struct SafariBrowserState;
 
+/// The home folder (backups), and app data containers (Safari's, on a filesystem dump of iOS 13+).
 const PATTERNS: &[&str] = &[
     "HomeDomain/Library/Safari/BrowserState.db",
     "HomeDomain/Library/Safari/Profiles/*/BrowserState.db",
+    "AppDomain-*/Library/Safari/BrowserState.db",
+    "AppDomain-*/Library/Safari/Profiles/*/BrowserState.db",
 ];
 
 /// Session blobs larger than this are not decoded.

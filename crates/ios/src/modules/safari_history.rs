@@ -12,9 +12,12 @@ use crate::util::{
 
 pub struct SafariHistory;
 
+/// The home folder (backups), and app data containers (Safari's, on a filesystem dump of iOS 13+).
 const PATTERNS: &[&str] = &[
     "HomeDomain/Library/Safari/History.db",
     "HomeDomain/Library/Safari/Profiles/*/History.db",
+    "AppDomain-*/Library/Safari/History.db",
+    "AppDomain-*/Library/Safari/Profiles/*/History.db",
 ];
 
 struct Visit {
