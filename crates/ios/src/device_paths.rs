@@ -49,7 +49,7 @@ pub fn canonical(path: &str) -> Cow<'_, str> {
 
 /// The ways indicators write the same file: as given, canonical (`/private/var/tmp/x`) and through the
 /// links (`/var/tmp/x`, `/tmp/x`).
-fn spellings(path: &str) -> Vec<String> {
+pub fn spellings(path: &str) -> Vec<String> {
     let c = canonical(path).into_owned();
     let mut out = vec![path.to_string()];
     let mut push = |s: String| {

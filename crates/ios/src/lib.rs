@@ -13,7 +13,9 @@ pub mod modules;
 pub mod nska;
 pub mod parsers;
 pub mod sysdiagnose;
+pub mod usage_db;
 pub mod util;
+pub mod webkit_folders;
 
 pub use backup::{BackupAcquisition, BackupEvidence, IosBackupKind, file_id};
 pub use ffs::{FsAcquisition, IosFsKind};

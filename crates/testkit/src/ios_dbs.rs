@@ -1000,17 +1000,38 @@ pub struct DataUsageDb {
     /// (process Z_PK, timestamp, wifi in, wifi out, wwan in, wwan out)
     usage: Vec<(i64, f64, f64, f64, f64, f64)>,
     deleted: Vec<i64>,
+    /// `Z_PRIMARYKEY.Z_MAX` of the Process entity (default: the number of processes added).
+    z_max: Option<i64>,
+    /// The `netusage.sqlite` layout (networkd's copy of the model).
+    netusage: bool,
 }
 
 impl DataUsageDb {
     pub const PATH: &'static str = "WirelessDomain/Library/Databases/DataUsage.sqlite";
+    /// networkd's store on a filesystem dump (older iOS: `private/var/networkd/netusage.sqlite`).
+    pub const NETUSAGE_PATH: &'static str = "private/var/networkd/db/netusage.sqlite";
     pub fn new(version: IosVersion) -> Self {
         DataUsageDb {
             version,
             processes: Vec::new(),
             usage: Vec::new(),
             deleted: Vec::new(),
+            z_max: None,
+            netusage: false,
         }
+    }
+    /// `netusage.sqlite`'s layout (plaso's schema: ZLIVEUSAGE with Wi-Fi, wired, cellular and `X` byte
+    /// counters, ZNETWORKATTACHMENT, ZLIVEROUTEPERF).
+    pub fn netusage() -> Self {
+        DataUsageDb {
+            netusage: true,
+            ..DataUsageDb::new(IosVersion::V13)
+        }
+    }
+    /// Sets `Z_PRIMARYKEY.Z_MAX` of the Process entity (ids Core Data handed out).
+    pub fn z_max(mut self, n: i64) -> Self {
+        self.z_max = Some(n);
+        self
     }
     /// A process (ZPROCNAME, ZBUNDLENAME) first seen at `first` and last at `last`; its Z_PK is its 1-based
     /// position.
@@ -1044,18 +1065,35 @@ impl DataUsageDb {
         self.version.major() <= 14
     }
     pub fn to_bytes(&self) -> Vec<u8> {
-        let wifi = self.has_wifi();
+        let wifi = self.has_wifi() || self.netusage;
         let wifi_cols = if wifi {
             "ZWIFIIN FLOAT, ZWIFIOUT FLOAT, "
         } else {
             ""
         };
+        let live = if self.netusage {
+            "CREATE TABLE ZLIVEUSAGE (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZKIND INTEGER, \
+             ZMETADATA INTEGER, ZTAG INTEGER, ZHASPROCESS INTEGER, Z15_HASPROCESS INTEGER, ZALLFLOWS FLOAT, \
+             ZBILLCYCLEEND TIMESTAMP, ZJUMBOFLOWS FLOAT, ZTIMESTAMP TIMESTAMP, ZWIFIIN FLOAT, ZWIFIOUT FLOAT, \
+             ZWIREDIN FLOAT, ZWIREDOUT FLOAT, ZWWANIN FLOAT, ZWWANOUT FLOAT, ZXIN FLOAT, ZXOUT FLOAT);
+             CREATE TABLE ZNETWORKATTACHMENT (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, \
+             ZKIND INTEGER, ZFIRSTTIMESTAMP TIMESTAMP, ZTIMESTAMP TIMESTAMP, ZIDENTIFIER VARCHAR, \
+             ZNETSIGNATURE BLOB);
+             CREATE TABLE ZLIVEROUTEPERF (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, \
+             ZHASNETWORKATTACHMENT INTEGER, ZBYTESIN FLOAT, ZBYTESOUT FLOAT, ZCONNATTEMPTS FLOAT, \
+             ZCONNSUCCESSES FLOAT, ZPACKETSIN FLOAT, ZPACKETSOUT FLOAT, ZRTTAVG FLOAT, ZTIMESTAMP TIMESTAMP);"
+                .to_string()
+        } else {
+            format!(
+                "CREATE TABLE ZLIVEUSAGE (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZKIND INTEGER, \
+                 ZMETADATA INTEGER, ZTAG INTEGER, ZHASPROCESS INTEGER, ZBILLCYCLEEND TIMESTAMP, ZTIMESTAMP TIMESTAMP, \
+                 {wifi_cols}ZWWANIN FLOAT, ZWWANOUT FLOAT);"
+            )
+        };
         let schema = format!(
             "CREATE TABLE ZPROCESS (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, \
              ZFIRSTTIMESTAMP TIMESTAMP, ZTIMESTAMP TIMESTAMP, ZBUNDLENAME VARCHAR, ZPROCNAME VARCHAR);
-             CREATE TABLE ZLIVEUSAGE (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZKIND INTEGER, \
-             ZMETADATA INTEGER, ZTAG INTEGER, ZHASPROCESS INTEGER, ZBILLCYCLEEND TIMESTAMP, ZTIMESTAMP TIMESTAMP, \
-             {wifi_cols}ZWWANIN FLOAT, ZWWANOUT FLOAT);
+             {live}
              CREATE INDEX ZLIVEUSAGE_ZHASPROCESS_INDEX ON ZLIVEUSAGE (ZHASPROCESS);
              CREATE TABLE ZPLANUSAGE (Z_PK INTEGER PRIMARY KEY, Z_ENT INTEGER, Z_OPT INTEGER, ZTIMESTAMP TIMESTAMP);
              CREATE TABLE Z_PRIMARYKEY (Z_ENT INTEGER PRIMARY KEY, Z_NAME VARCHAR, Z_SUPER INTEGER, Z_MAX INTEGER);
@@ -1094,6 +1132,12 @@ impl DataUsageDb {
             for pk in &self.deleted {
                 tx.execute("DELETE FROM ZPROCESS WHERE Z_PK = ?1", [pk])?;
             }
+            let z_max = self.z_max.unwrap_or(self.processes.len() as i64);
+            tx.execute(
+                "INSERT INTO Z_PRIMARYKEY (Z_ENT, Z_NAME, Z_SUPER, Z_MAX) VALUES (3, 'LiveUsage', 0, ?1), \
+                 (5, 'Process', 0, ?2)",
+                params![self.usage.len() as i64, z_max],
+            )?;
             Ok(())
         })
     }

@@ -200,7 +200,18 @@ fn device_zone(ev: &DumpEvidence) -> Option<String> {
 
 /// The modules of a dump.
 pub fn all_modules() -> Vec<Box<dyn Module>> {
-    let mut v: Vec<Box<dyn Module>> = Vec::new();
+    let mut v: Vec<Box<dyn Module>> = vec![
+        Box::new(modules::filesystem::Filesystem),
+        Box::new(modules::cache_files::CacheFiles),
+        Box::new(modules::netusage::Netusage),
+        Box::new(modules::analytics::Analytics),
+        Box::new(modules::analytics_ios_versions::AnalyticsIosVersions),
+        Box::new(modules::safari_favicon::SafariFavicon),
+        Box::new(modules::ios_version_history::IosVersionHistory),
+        Box::new(modules::webkit_indexeddb::WebkitIndexedDb),
+        Box::new(modules::webkit_local_storage::WebkitLocalStorage),
+        Box::new(modules::webkit_safari_view_service::WebkitSafariViewService),
+    ];
     // The backup modules MVT also runs on a dump, reading it through backup paths.
     for m in modules::all() {
         if !matches!(m.name(), "backup_info" | "manifest") {
