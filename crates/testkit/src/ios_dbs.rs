@@ -58,7 +58,7 @@ impl IosVersion {
 }
 
 /// Builds an in-memory database from a schema and a filler run inside one transaction; returns its bytes.
-fn build(
+pub(crate) fn build(
     schema: &str,
     fill: impl FnOnce(&rusqlite::Transaction<'_>) -> rusqlite::Result<()>,
 ) -> Vec<u8> {

@@ -8,6 +8,7 @@ pub mod ios_backup;
 pub mod ios_crypto;
 pub mod ios_dbs;
 pub mod ios_fs;
+pub mod ios_fs_dbs;
 pub mod ios_web;
 pub mod rng;
 pub mod samples;
