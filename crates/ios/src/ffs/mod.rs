@@ -91,6 +91,8 @@ pub struct Summary {
 /// An opened dump.
 pub struct FsAcquisition {
     evidence: Arc<DumpEvidence>,
+    /// The archive of a `.tar`/`.tar.gz` dump (its read statistics).
+    tar: Option<Arc<TarEvidence>>,
     container: Container,
     label: String,
     warnings: Vec<String>,
@@ -132,6 +134,7 @@ impl FsAcquisition {
         let timezone = opts.timezone.clone().or_else(|| device_zone(&evidence));
         FsAcquisition {
             evidence,
+            tar: None,
             container,
             label,
             warnings,
@@ -147,6 +150,12 @@ impl FsAcquisition {
 
     pub fn container(&self) -> Container {
         self.container
+    }
+
+    /// For a `.tar.gz` dump: how many member reads had to decompress the archive again (members the
+    /// single pass did not keep; see [`artifacts::keep`]).
+    pub fn restreams(&self) -> Option<u64> {
+        self.tar.as_ref().map(|t| t.restreams())
     }
 
     /// Whether the system volume is in the dump.
@@ -224,6 +233,7 @@ pub fn all_modules() -> Vec<Box<dyn Module>> {
     v.push(Box::new(
         modules::crash_reports::CrashReports::with_patterns(DUMP_CRASH_PATTERNS),
     ));
+    v.push(Box::new(modules::nested_sysdiagnose::NestedSysdiagnose));
     v
 }
 
@@ -358,66 +368,22 @@ fn system_version(ev: &dyn Evidence) -> Option<String> {
     None
 }
 
-/// An opened container: its evidence, what it is, and its warnings (refused members …).
-type Opened = (Arc<dyn Evidence>, Container, Vec<String>);
+/// An opened container: its evidence, what it is, its warnings (refused members …), and the tar
+/// archive when it is one.
+type Opened = (
+    Arc<dyn Evidence>,
+    Container,
+    Vec<String>,
+    Option<Arc<TarEvidence>>,
+);
 
 impl IosFsKind {
-    /// Opens the container of `path`: `Ok(None)` when it is none telltale reads as a dump container.
-    fn container(path: &Path) -> Result<Option<Opened>, AcquisitionError> {
-        if path.is_dir() {
-            let ev = FolderEvidence::new(path)?;
-            return Ok(Some((Arc::new(ev), Container::Folder, Vec::new())));
-        }
-        if !path.is_file() {
-            return Ok(None);
-        }
-        if let Some(c) = tar_compression(path) {
-            let opts = TarOptions {
-                keep: Some(Arc::new(artifacts::keep)),
-                ..Default::default()
-            };
-            return match TarEvidence::open_with(path, &opts) {
-                Ok(t) => {
-                    let w = t.warnings().to_vec();
-                    let kind = match c {
-                        telltale_core::tar::TarCompression::None => Container::Tar,
-                        telltale_core::tar::TarCompression::Gzip => Container::TarGz,
-                    };
-                    Ok(Some((Arc::new(t), kind, w)))
-                }
-                Err(_) => Ok(None),
-            };
-        }
-        if looks_like_zip(path) {
-            let opts = ZipOptions {
-                absolute_names: true,
-                ..Default::default()
-            };
-            return match ZipEvidence::open_with_options(path, &opts) {
-                Ok(z) => {
-                    let w = z.warnings().to_vec();
-                    Ok(Some((Arc::new(z), Container::Zip, w)))
-                }
-                Err(_) => Ok(None),
-            };
-        }
-        Ok(None)
-    }
-}
-
-impl AcquisitionKind for IosFsKind {
-    fn name(&self) -> &'static str {
-        "ios-fs"
-    }
-    fn description(&self) -> &'static str {
-        "iOS full-filesystem dump: a folder, .tar, .tar.gz/.tgz or .zip holding private/var/ (any wrapper), or a dump of /private/var alone"
-    }
-    fn open(
-        &self,
+    /// Opens the dump at `path` (folder, `.tar`, `.tar.gz`, `.zip`): `Ok(None)` when there is none.
+    pub fn open_dump(
         path: &Path,
         opts: &OpenOptions,
-    ) -> Result<Option<Box<dyn Acquisition>>, AcquisitionError> {
-        let Some((inner, container, warnings)) = Self::container(path)? else {
+    ) -> Result<Option<FsAcquisition>, AcquisitionError> {
+        let Some((inner, container, warnings, tar)) = Self::container(path)? else {
             return Ok(None);
         };
         let label = path.display().to_string();
@@ -444,9 +410,68 @@ impl AcquisitionKind for IosFsKind {
         } else {
             (inner, layout)
         };
-        Ok(Some(Box::new(FsAcquisition::with_layout(
-            inner, layout, container, label, warnings, opts,
-        ))))
+        let mut acq = FsAcquisition::with_layout(inner, layout, container, label, warnings, opts);
+        acq.tar = tar;
+        Ok(Some(acq))
+    }
+
+    /// Opens the container of `path`: `Ok(None)` when it is none telltale reads as a dump container.
+    fn container(path: &Path) -> Result<Option<Opened>, AcquisitionError> {
+        if path.is_dir() {
+            let ev = FolderEvidence::new(path)?;
+            return Ok(Some((Arc::new(ev), Container::Folder, Vec::new(), None)));
+        }
+        if !path.is_file() {
+            return Ok(None);
+        }
+        if let Some(c) = tar_compression(path) {
+            let opts = TarOptions {
+                keep: Some(Arc::new(artifacts::keep)),
+                ..Default::default()
+            };
+            return match TarEvidence::open_with(path, &opts) {
+                Ok(t) => {
+                    let w = t.warnings().to_vec();
+                    let kind = match c {
+                        telltale_core::tar::TarCompression::None => Container::Tar,
+                        telltale_core::tar::TarCompression::Gzip => Container::TarGz,
+                    };
+                    let t = Arc::new(t);
+                    Ok(Some((t.clone(), kind, w, Some(t))))
+                }
+                Err(_) => Ok(None),
+            };
+        }
+        if looks_like_zip(path) {
+            let opts = ZipOptions {
+                absolute_names: true,
+                ..Default::default()
+            };
+            return match ZipEvidence::open_with_options(path, &opts) {
+                Ok(z) => {
+                    let w = z.warnings().to_vec();
+                    Ok(Some((Arc::new(z), Container::Zip, w, None)))
+                }
+                Err(_) => Ok(None),
+            };
+        }
+        Ok(None)
+    }
+}
+
+impl AcquisitionKind for IosFsKind {
+    fn name(&self) -> &'static str {
+        "ios-fs"
+    }
+    fn description(&self) -> &'static str {
+        "iOS full-filesystem dump: a folder, .tar, .tar.gz/.tgz or .zip holding private/var/ (any wrapper), or a dump of /private/var alone"
+    }
+    fn open(
+        &self,
+        path: &Path,
+        opts: &OpenOptions,
+    ) -> Result<Option<Box<dyn Acquisition>>, AcquisitionError> {
+        Ok(Self::open_dump(path, opts)?.map(|a| Box::new(a) as Box<dyn Acquisition>))
     }
     fn all_modules(&self) -> Vec<Box<dyn Module>> {
         all_modules()
