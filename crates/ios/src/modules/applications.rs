@@ -129,7 +129,7 @@ fn emit_app(
             g("sourceApp")
         ),
     );
-    let mut m = ctx.iocs.match_app_id(&id);
+    let mut m = ctx.iocs.match_app_id(id);
     let bundle = g("softwareVersionBundleId");
     if !bundle.is_empty() && bundle != id {
         m.extend(ctx.iocs.match_app_id(&bundle));
