@@ -392,3 +392,29 @@ fn files_from_disk() {
         .to_string();
     assert!(e.contains("missing.stix2"), "{e}");
 }
+
+#[test]
+fn folder_indicators_have_path_segment_semantics() {
+    // Predator's `/private/var/tmp/l/`: the folder and what it holds, never a sibling that only starts
+    // with the same letters.
+    let i = IocIndex::from_values(
+        &[
+            (K::FilePath, "/private/var/tmp/l/"),
+            (K::FilePath, "/private/var/tmp/UserEventAgent"),
+        ],
+        "Predator",
+    );
+    assert!(i.match_file_path("/private/var/tmp/l10n-cache.plist").is_empty());
+    assert!(i.match_file_path("/private/var/tmp/l10n/x").is_empty());
+    assert!(i.match_file_path("/private/var/tmp/lx/").is_empty());
+    assert_eq!(i.match_file_path("/private/var/tmp/l").len(), 1);
+    assert_eq!(i.match_file_path("/private/var/tmp/l/").len(), 1);
+    assert_eq!(i.match_file_path("/private/var/tmp/l/payload").len(), 1);
+    assert_eq!(i.match_file_path("/private/var/tmp/l/a/b/c").len(), 1);
+    // A path indicator is a path: a system daemon of the same name elsewhere is not it.
+    assert!(i.match_file_path("/usr/libexec/UserEventAgent").is_empty());
+    assert_eq!(i.match_file_path("/private/var/tmp/UserEventAgent").len(), 1);
+    assert!(i.match_file_path("/private/var/tmp/UserEventAgent2").is_empty());
+    // Relative paths (as MVT compares them) never match absolute indicators.
+    assert!(i.match_file_path("private/var/tmp/l/payload").is_empty());
+}
