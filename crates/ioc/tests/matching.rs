@@ -404,7 +404,10 @@ fn folder_indicators_have_path_segment_semantics() {
         ],
         "Predator",
     );
-    assert!(i.match_file_path("/private/var/tmp/l10n-cache.plist").is_empty());
+    assert!(
+        i.match_file_path("/private/var/tmp/l10n-cache.plist")
+            .is_empty()
+    );
     assert!(i.match_file_path("/private/var/tmp/l10n/x").is_empty());
     assert!(i.match_file_path("/private/var/tmp/lx/").is_empty());
     assert_eq!(i.match_file_path("/private/var/tmp/l").len(), 1);
@@ -413,8 +416,14 @@ fn folder_indicators_have_path_segment_semantics() {
     assert_eq!(i.match_file_path("/private/var/tmp/l/a/b/c").len(), 1);
     // A path indicator is a path: a system daemon of the same name elsewhere is not it.
     assert!(i.match_file_path("/usr/libexec/UserEventAgent").is_empty());
-    assert_eq!(i.match_file_path("/private/var/tmp/UserEventAgent").len(), 1);
-    assert!(i.match_file_path("/private/var/tmp/UserEventAgent2").is_empty());
+    assert_eq!(
+        i.match_file_path("/private/var/tmp/UserEventAgent").len(),
+        1
+    );
+    assert!(
+        i.match_file_path("/private/var/tmp/UserEventAgent2")
+            .is_empty()
+    );
     // Relative paths (as MVT compares them) never match absolute indicators.
     assert!(i.match_file_path("private/var/tmp/l/payload").is_empty());
 }

@@ -270,14 +270,18 @@ pub fn check(
         && z_max > last
     {
         let missing = if z_max == last + 1 {
-            format!("{z_max} is")
+            format!("entry {z_max} is")
         } else {
-            format!("{} to {z_max} are", last + 1)
+            format!("entries {} to {z_max} are", last + 1)
         };
         let (first, name) = by_id.get(&last).cloned().unwrap_or((None, String::new()));
         let rec = record! {
             "proc_id" => last + 1,
-            "missing_proc_ids" => missing.split(' ').next().unwrap_or(""),
+            "missing_proc_ids" => if z_max == last + 1 {
+                z_max.to_string()
+            } else {
+                format!("{} to {z_max}", last + 1)
+            },
             "z_max" => z_max,
             "last_proc_id" => last,
             "last_proc_name" => name,
@@ -285,7 +289,7 @@ pub fn check(
         out.alert(
                 Level::Low,
                 format!(
-                    "Process entry {missing} missing from the end of the network usage database: Core Data \
+                    "Process {missing} missing from the end of the network usage database: Core Data \
                      recorded {z_max} as the last process id handed out (Z_PRIMARYKEY.Z_MAX) but the last \
                      process entry is {last}: the newest entries were deleted, which may be routine cleanup or \
                      an attempt to hide a process"

@@ -331,6 +331,31 @@ impl Acquisition for FsAcquisition {
                     .to_string(),
             );
         }
+        let s = self.summary();
+        out.push(format!(
+            "Dump: {} and {} walked by filesystem ({})",
+            count(s.files, "file", "files"),
+            count(s.dirs, "folder", "folders"),
+            self.evidence.layout().describe()
+        ));
+        let missing: Vec<String> = ARTIFACTS
+            .iter()
+            .filter(|(_, _, patterns)| {
+                !patterns.iter().any(|p| {
+                    self.evidence
+                        .find(p)
+                        .map(|v| !v.is_empty())
+                        .unwrap_or(false)
+                })
+            })
+            .map(|(what, modules, _)| format!("{what} ({modules})"))
+            .collect();
+        if !missing.is_empty() {
+            out.push(format!(
+                "Not in the dump, so not checked: {}",
+                missing.join("; ")
+            ));
+        }
         if self.warnings.iter().any(|w| w.contains("not indexed")) {
             out.push(format!(
                 "{}: the archive could not be read to its end; members after the damage were not checked",
@@ -343,6 +368,90 @@ impl Acquisition for FsAcquisition {
         self.timezone.clone()
     }
 }
+
+/// The system artifacts whose absence is said in the coverage: (what, modules, device patterns).
+const ARTIFACTS: &[(&str, &str, &[&str])] = &[
+    (
+        "sms.db",
+        "sms, sms_attachments",
+        &["private/var/mobile/Library/SMS/sms.db"],
+    ),
+    (
+        "CallHistory.storedata",
+        "calls",
+        &["private/var/mobile/Library/CallHistoryDB/CallHistory.storedata"],
+    ),
+    (
+        "AddressBook.sqlitedb",
+        "contacts",
+        &["private/var/mobile/Library/AddressBook/AddressBook.sqlitedb"],
+    ),
+    (
+        "interactionC.db",
+        "interaction_c",
+        &["private/var/mobile/Library/CoreDuet/People/interactionC.db"],
+    ),
+    ("TCC.db", "tcc", &["private/var/mobile/Library/TCC/TCC.db"]),
+    (
+        "Calendar.sqlitedb",
+        "calendar",
+        &["private/var/mobile/Library/Calendar/Calendar.sqlitedb"],
+    ),
+    (
+        "DataUsage.sqlite",
+        "datausage",
+        &["private/var/wireless/Library/Databases/DataUsage.sqlite"],
+    ),
+    (
+        "netusage.sqlite",
+        "netusage",
+        &[
+            "private/var/networkd/netusage.sqlite",
+            "private/var/networkd/db/netusage.sqlite",
+        ],
+    ),
+    (
+        "Safari History.db",
+        "safari_history",
+        &[
+            "private/var/mobile/Library/Safari/History.db",
+            "private/var/mobile/Containers/Data/Application/*/Library/Safari/History.db",
+        ],
+    ),
+    (
+        "Safari Favicons.db",
+        "safari_favicon",
+        &[
+            "private/var/mobile/Library/Image Cache/Favicons/Favicons.db",
+            "private/var/mobile/Containers/Data/Application/*/Library/Image Cache/Favicons/Favicons.db",
+        ],
+    ),
+    (
+        "SFAnalytics databases",
+        "analytics, analytics_ios_versions",
+        &["private/var/Keychains/Analytics/*.db"],
+    ),
+    (
+        "analytics journals",
+        "ios_version_history",
+        &["private/var/db/analyticsd/Analytics-Journal-*.ips"],
+    ),
+    (
+        "shutdown logs",
+        "shutdown_log",
+        &["private/var/db/diagnostics/shutdown*.log"],
+    ),
+    (
+        "crash reports",
+        "crash_reports",
+        &["private/var/mobile/Library/Logs/CrashReporter/**.ips"],
+    ),
+    (
+        "locationd clients.plist",
+        "locationd_clients",
+        &["private/var/root/Library/Caches/locationd/clients.plist"],
+    ),
+];
 
 /// `ProductVersion (ProductBuildVersion)` of the system volume's SystemVersion.plist.
 fn system_version(ev: &dyn Evidence) -> Option<String> {
