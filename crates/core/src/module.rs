@@ -13,7 +13,7 @@ use telltale_ioc::{IocIndex, Match};
 use crate::alert::{Alert, Level, MatchedIndicator};
 use crate::engine::Output;
 use crate::evidence::{Evidence, EvidenceError};
-use crate::record::Record;
+use crate::record::{Record, TimelineEvent};
 use crate::time;
 
 /// Why a module failed. The engine reports it as that module's failure; the run goes on.
@@ -287,6 +287,10 @@ impl Output for ContextOutput<'_> {
     fn timeline(&self, mut event: TimelineEvent) {
         event.description = format!("{}{}", self.prefix, event.description);
         self.inner.timeline(event);
+    }
+    fn timeline_row(&self, timestamp: &str, module: &str, event: &str, description: &str) {
+        let d = format!("{}{}", self.prefix, description);
+        self.inner.timeline_row(timestamp, module, event, &d);
     }
     fn alert(&self, alert: &Alert) {
         let mut a = alert.clone();
