@@ -8,70 +8,9 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
 
-/// Peak resident memory allowed to one check of a hostile input.
-const MAX_RSS_MB: u64 = 1024;
-/// Longer than any of these checks should ever take, even on a loaded 2-core machine.
-const HANG_GUARD: Duration = Duration::from_secs(300);
-
-struct Outcome {
-    code: Option<i32>,
-    elapsed: Duration,
-    peak_rss_mb: u64,
-    stderr: String,
-}
-
-fn vm_hwm_kb(pid: u32) -> Option<u64> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// Runs `telltale args…`, returns its exit code and its peak RSS.
-fn run_measured(args: &[&std::ffi::OsStr], data: &Path) -> Outcome {
-    let err_path = data.join("stderr.txt");
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("telltale"))
-        .args(args)
-        .env("TELLTALE_DATA_DIR", data)
-        .env_remove("TELLTALE_BACKUP_PASSWORD")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(&err_path).unwrap())
-        .spawn()
-        .expect("spawn telltale");
-    let start = Instant::now();
-    let mut peak_kb = 0;
-    let status = loop {
-        if let Some(st) = child.try_wait().unwrap() {
-            break st;
-        }
-        if let Some(kb) = vm_hwm_kb(child.id()) {
-            peak_kb = peak_kb.max(kb);
-        }
-        if start.elapsed() > HANG_GUARD {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("still running after {HANG_GUARD:?}: killed");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    Outcome {
-        code: status.code(),
-        elapsed: start.elapsed(),
-        peak_rss_mb: peak_kb / 1024,
-        stderr: std::fs::read_to_string(&err_path).unwrap_or_default(),
-    }
-}
-
-fn check(input: &Path, out: &Path, extra: &[&str], data: &Path) -> Outcome {
-    let mut args: Vec<&std::ffi::OsStr> = vec!["check".as_ref(), "-q".as_ref()];
-    args.extend(extra.iter().map(|s| std::ffi::OsStr::new(*s)));
-    args.push("-o".as_ref());
-    args.push(out.as_os_str());
-    args.push(input.as_os_str());
-    run_measured(&args, data)
-}
+mod common;
+use common::measure::{MAX_RSS_MB, check};
 
 fn zip_of(path: &Path, entries: &mut dyn FnMut(&mut zip::ZipWriter<std::fs::File>)) {
     let mut z = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
