@@ -47,6 +47,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("shutdown_log", shutdown_log),
     ("ips", ips),
     ("ps_lists", ps_lists),
+    ("tar_dump", tar_dump),
+    ("zip_dump", zip_dump),
 ];
 
 /// Looks up a target by name.
@@ -614,4 +616,88 @@ pub fn ps_lists(data: &[u8]) {
         &[Box::new(telltale_ios::modules::processes::Processes)],
         &ev,
     );
+}
+
+/// Limits that keep one fuzz execution small.
+fn dump_limits() -> ArchiveLimits {
+    ArchiveLimits {
+        max_entry_size: 1 << 20,
+        max_total_size: 8 << 20,
+        max_entries: 5000,
+        max_depth: 2,
+        memory_threshold: 64 << 10,
+    }
+}
+
+/// A container opened from fuzz bytes: finds the dump in it (root detection), then walks it, looks up
+/// backup paths and runs every filesystem-dump module over it.
+fn dump_in(container: Arc<dyn Evidence>) {
+    use telltale_ios::ffs::{DumpEvidence, root};
+    let _ = root::children(container.as_ref(), "");
+    let Ok(Some(layout)) = root::detect(container.as_ref()) else {
+        let _ = container.walk("", &mut |_| true);
+        return;
+    };
+    for p in [
+        "private/var/mobile/x",
+        "private/var",
+        "System/Library/x",
+        "var/x",
+    ] {
+        if let Some(inner) = layout.to_inner(p) {
+            let _ = layout.to_device(&inner);
+        }
+    }
+    let ev = DumpEvidence::new(container, layout);
+    let _ = ev.walk("", &mut |e| {
+        let _ = ev.exists(e.path);
+        true
+    });
+    let _ = ev.find("AppDomain-*/Library/**");
+    let _ = ev.find("*/Library/Preferences/*.plist");
+    let _ = ev.exists("HomeDomain/Library/SMS/sms.db");
+    run_modules_raw(&telltale_ios::ffs::all_modules(), &ev);
+}
+
+/// A filesystem dump as a `.tar` (or `.tar.gz` when the bytes are gzip): the bounded header parser,
+/// root detection and every dump module.
+pub fn tar_dump(data: &[u8]) {
+    use telltale_core::tar::{TarEvidence, TarOptions};
+    let parent = MemEvidence::new([("d.tar".to_string(), data.to_vec())]);
+    let opts = TarOptions {
+        limits: dump_limits(),
+        keep: Some(Arc::new(telltale_ios::ffs::artifacts::keep)),
+        keep_memory_budget: 1 << 20,
+        keep_disk_budget: 4 << 20,
+        max_name_len: 1024,
+        ..Default::default()
+    };
+    let Ok(t) = TarEvidence::open_nested(&parent, "d.tar", 0, &opts) else {
+        return;
+    };
+    let _ = t.warnings();
+    let _ = t.stats();
+    for e in t.entries().into_iter().take(50) {
+        let _ = t.read_limited(&e.path, 1 << 20);
+        let _ = t.modified(&e.path);
+    }
+    dump_in(Arc::new(t));
+}
+
+/// A filesystem dump as a `.zip` with absolute member names accepted: root detection, extended
+/// timestamps and every dump module.
+pub fn zip_dump(data: &[u8]) {
+    let parent = MemEvidence::new([("d.zip".to_string(), data.to_vec())]);
+    let Ok(local) = parent.local_file("d.zip") else {
+        return;
+    };
+    let opts = telltale_core::archive::ZipOptions {
+        limits: dump_limits(),
+        absolute_names: true,
+    };
+    let Ok(z) = ZipEvidence::open_with_options(local.path(), &opts) else {
+        return;
+    };
+    let _ = z.warnings();
+    dump_in(Arc::new(z));
 }

@@ -71,6 +71,8 @@ replay_tests!(
     shutdown_log,
     ips,
     ps_lists,
+    tar_dump,
+    zip_dump,
 );
 
 /// Found by the `match_text` target in its first 40 executions: a whitespace-separated word starting with

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use plist::{Dictionary, Value};
-use telltale_testkit::{android_backup, androidqf, bugreport, ios_backup, ios_crypto};
+use telltale_testkit::{android_backup, androidqf, bugreport, ios_backup, ios_crypto, ios_dbs};
 
 fn write(target: &str, name: &str, data: impl AsRef<[u8]>) {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -433,4 +433,55 @@ fn write_sysdiagnose_seeds() {
     let mut sp = vec![3u8];
     sp.extend(sd::spindump_txt(&[("bh", 7, &format!("{staging}/bh"))]).as_bytes());
     write("ps_lists", "spindump", sp);
+}
+
+/// The seeds of `tar_dump` and `zip_dump` alone:
+/// `cargo test -p telltale-fuzz-targets --test seeds write_dump_seeds -- --ignored`.
+#[test]
+#[ignore = "writes fuzz/corpus; run by hand"]
+fn write_dump_seeds() {
+    // tar_dump, zip_dump: small dumps with an artifact of each kind of module, in several layouts.
+    use telltale_testkit::ios_fs::{Dump, DumpLayout};
+    let dump = Dump::new()
+        .system_volume("17.5.1", "21F90")
+        .backup_path(
+            ios_dbs::SmsDb::PATH,
+            &ios_dbs::SmsDb::new(ios_dbs::IosVersion::V17)
+                .message("+15555550100", "https://evil.com/x", 7e8)
+                .to_bytes(),
+        )
+        .file(
+            "private/var/networkd/netusage.sqlite",
+            &ios_dbs::DataUsageDb::netusage()
+                .process("bh", None, 7e8, 7e8)
+                .to_bytes(),
+        )
+        .app_file(
+            "com.example.app",
+            "Library/Caches/com.example.app/Cache.db",
+            &telltale_testkit::ios_fs_dbs::CacheDb::new()
+                .response("https://evil.com/a", "2021-07-01 10:00:00")
+                .to_bytes(),
+        )
+        .file("private/var/tmp/l/x", &telltale_testkit::ios_fs::macho())
+        .file(
+            "private/var/db/diagnostics/shutdown.log",
+            b"remaining client pid: 1 (/private/var/tmp/bh)\nSIGTERM: [1650000000]\n",
+        );
+    for (name, layout) in [
+        ("plain", DumpLayout::Plain),
+        ("ufed", DumpLayout::Ufed),
+        ("absolute", DumpLayout::Absolute),
+        ("var-only", DumpLayout::VarOnly),
+    ] {
+        write("tar_dump", name, dump.tar_bytes(&layout));
+        let dir = tempfile::tempdir().unwrap();
+        let z = dir.path().join("d.zip");
+        dump.write_zip(&z, &layout, name == "plain").unwrap();
+        write("zip_dump", name, std::fs::read(&z).unwrap());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let g = dir.path().join("d.tar.gz");
+    dump.write_tar_gz(&g, &DumpLayout::VarAlias).unwrap();
+    write("tar_dump", "var-alias-gz", std::fs::read(&g).unwrap());
 }

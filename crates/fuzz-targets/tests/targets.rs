@@ -32,6 +32,8 @@ fn every_seed_of_the_module_targets_yields_records() {
         "shutdown_log",
         "ips",
         "ps_lists",
+        "tar_dump",
+        "zip_dump",
     ] {
         let f = telltale_fuzz_targets::target(t).unwrap();
         let mut seeds: Vec<_> = std::fs::read_dir(root.join(t))

@@ -46,7 +46,8 @@ impl DumpLayout {
             DumpLayout::Wrapper(w) => Some(format!("{w}/{dev}")),
             DumpLayout::Absolute => Some(format!("/{dev}")),
             DumpLayout::VarAlias => {
-                if dev == "private/var" || dev == "private" {
+                // `var/` holds /private/var: the device's `var` link has no place.
+                if dev == "private/var" || dev == "private" || dev == "var" {
                     return None;
                 }
                 match dev.strip_prefix("private/var/") {
