@@ -142,6 +142,39 @@ fn ios_backup(dir: &Path) -> PathBuf {
         .write(&dir.join("backup"))
 }
 
+/// A filesystem dump whose sms.db link lives only in its WAL (as on a phone in use).
+fn ios_dump() -> telltale_testkit::ios_fs::Dump {
+    let sms = SmsDb::new(IosVersion::V17)
+        .message("+15555550100", "ordinary text", 700_000_000.0)
+        .to_bytes();
+    let (sms, wal, shm) = wal_database_from(
+        &sms,
+        "UPDATE message SET text = 'open https://evil.com/x now' WHERE ROWID = 1",
+    );
+    let p = "private/var/mobile/Library/SMS/sms.db";
+    telltale_testkit::ios_fs::Dump::new()
+        .file(p, &sms)
+        .file(&format!("{p}-wal"), &wal)
+        .file(&format!("{p}-shm"), &shm)
+}
+
+fn ios_dump_folder(dir: &Path) -> PathBuf {
+    ios_dump()
+        .write_dir(
+            &dir.join("dump"),
+            &telltale_testkit::ios_fs::DumpLayout::Ufed,
+        )
+        .unwrap()
+}
+
+fn ios_dump_tgz(dir: &Path) -> PathBuf {
+    let p = dir.join("dump.tar.gz");
+    ios_dump()
+        .write_tar_gz(&p, &telltale_testkit::ios_fs::DumpLayout::Absolute)
+        .unwrap();
+    p
+}
+
 fn ios_encrypted(dir: &Path) -> PathBuf {
     let root = ios_backup(dir);
     encrypt_backup_in_place(&root, &EncryptOptions::new(PASSWORD));
@@ -241,6 +274,16 @@ const KINDS: &[Kind] = &[
         name: "ios-backup, encrypted (databases with -wal/-shm)",
         build: ios_encrypted,
         expect: ("datausage", "evilproc"),
+    },
+    Kind {
+        name: "ios-fs folder (sms.db with -wal/-shm)",
+        build: ios_dump_folder,
+        expect: ("sms", "evil.com"),
+    },
+    Kind {
+        name: "ios-fs tar.gz (sms.db with -wal/-shm)",
+        build: ios_dump_tgz,
+        expect: ("sms", "evil.com"),
     },
     Kind {
         name: "androidqf folder",

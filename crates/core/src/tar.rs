@@ -203,6 +203,62 @@ pub fn tar_compression(path: &Path) -> Option<TarCompression> {
     (ok && header_checksum_ok(&header)).then_some(compression)
 }
 
+/// The normalised name of the first member of a tar archive (plain or gzip), read without indexing the
+/// archive: for kinds that recognise an archive by its first member (a sysdiagnose's top folder) before
+/// paying for a whole pass. `None` when the file is not a readable tar.
+pub fn first_member_name(path: &Path) -> Option<String> {
+    let f = File::open(path).ok()?;
+    let mut r: Box<dyn Read> = if looks_like_gzip(path) {
+        Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(f)))
+    } else {
+        Box::new(BufReader::new(f))
+    };
+    let mut long: Option<Vec<u8>> = None;
+    let mut pax = Pax::default();
+    for _ in 0..16 {
+        let mut h = [0u8; 512];
+        if read_full(r.as_mut(), &mut h).ok()? < 512 || !header_checksum_ok(&h) {
+            return None;
+        }
+        let size = u64::try_from(parse_num(&h[124..136]).ok()?).ok()?;
+        let padded = round_up(size)?;
+        match h[156] {
+            b'L' | b'x' | b'g' | b'K' => {
+                if size > MAX_EXTENSION {
+                    return None;
+                }
+                let mut d = vec![0u8; padded as usize];
+                if read_full(r.as_mut(), &mut d).ok()? < d.len() {
+                    return None;
+                }
+                d.truncate(size as usize);
+                match h[156] {
+                    b'L' => long = Some(cstr(&d).to_vec()),
+                    b'x' => parse_pax(&d, &mut pax),
+                    _ => {}
+                }
+            }
+            _ => {
+                let raw = match (pax.path, long) {
+                    (Some(p), _) => p,
+                    (None, Some(l)) => l,
+                    (None, None) => {
+                        let name = cstr(&h[0..100]);
+                        let prefix = cstr(&h[345..500]);
+                        if &h[257..263] == b"ustar\0" && !prefix.is_empty() {
+                            [prefix, b"/", name].concat()
+                        } else {
+                            name.to_vec()
+                        }
+                    }
+                };
+                return normalize_member_name(&String::from_utf8_lossy(&raw)).ok();
+            }
+        }
+    }
+    None
+}
+
 /// Whether the file at `path` is a gzip stream (by its magic bytes).
 pub fn looks_like_gzip(path: &Path) -> bool {
     let mut magic = [0u8; 2];

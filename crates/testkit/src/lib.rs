@@ -3,6 +3,7 @@
 
 pub mod android_backup;
 pub mod androidqf;
+pub mod big_dump;
 pub mod bugreport;
 pub mod ios_backup;
 pub mod ios_crypto;

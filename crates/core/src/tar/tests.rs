@@ -541,3 +541,28 @@ fn many_members_index_compactly() {
         1
     );
 }
+
+#[test]
+fn first_member_without_indexing() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = format!("sysdiagnose_x/{}", "d".repeat(150));
+    let mut ext = pax_record("path", &long);
+    ext.extend(pax_record("mtime", "1.5"));
+    let t = raw_tar(&[
+        (
+            header(b"PaxHeaders/x", b'x', ext.len() as u64, 0, false),
+            &ext,
+        ),
+        (header(b"short", b'0', 1, 5, false), b"x"),
+        (header(b"second", b'0', 1, 5, false), b"y"),
+    ]);
+    let p = write(dir.path(), "a.tar.gz", &gz(&t));
+    assert_eq!(first_member_name(&p).as_deref(), Some(long.as_str()));
+    let p = write(dir.path(), "b.tar", &sample_tar());
+    assert_eq!(
+        first_member_name(&p).as_deref(),
+        Some("private/var/mobile/Library/SMS/sms.db")
+    );
+    let p = write(dir.path(), "junk", b"junk");
+    assert_eq!(first_member_name(&p), None);
+}
