@@ -144,6 +144,21 @@ fn unrecognised_hint(path: &Path) -> Option<String> {
                 .into(),
         );
     }
+    if let Some(c) = telltale_core::tar::tar_compression(path) {
+        let what = match c {
+            telltale_core::tar::TarCompression::None => "a tar archive",
+            telltale_core::tar::TarCompression::Gzip => "a gzip-compressed tar archive",
+        };
+        return Some(format!(
+            "It is {what} that holds none of these (an iOS filesystem dump needs a private/var/ folder, a \
+             sysdiagnose one top folder sysdiagnose_…)."
+        ));
+    }
+    if head[..n].starts_with(&[0x1f, 0x8b]) {
+        return Some(
+            "It is gzip-compressed but not a readable tar archive (truncated or corrupt?).".into(),
+        );
+    }
     if path.extension().is_some_and(|e| e == "age") {
         return Some(
             "It looks encrypted with age (as AndroidQF can encrypt its acquisitions): decrypt it with \

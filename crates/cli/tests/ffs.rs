@@ -150,6 +150,9 @@ fn unrecognised_archives_and_folders_exit_2() {
             input.display()
         );
         assert!(!out.join("alerts.json").exists(), "no clean report");
+        if input.extension().is_some_and(|e| e == "tar" || e == "gz") {
+            assert!(stderr.contains("tar archive that holds none"), "{stderr}");
+        }
     }
     // Garbage named like an archive.
     let junk = dir.path().join("dump.tar.gz");
