@@ -91,7 +91,53 @@ pub fn open_db(
     for w in warnings {
         out.warn(w);
     }
+    utf8_column_names(&db, path)?;
     Ok(db)
+}
+
+/// Refuses a database with a table or column name that is not UTF-8 text: rusqlite panics on such a
+/// name when a `SELECT table.*` reads the column names (found by the `tar_dump` fuzz target). Hostile
+/// or damaged; the module fails with a clear error instead.
+fn utf8_column_names(db: &sqlite::ForensicDb, path: &str) -> Result<(), ModuleError> {
+    let conn = db.conn();
+    let Ok(mut st) = conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table'") else {
+        return Ok(());
+    };
+    let Ok(mut rows) = st.query([]) else {
+        return Ok(());
+    };
+    let mut tables: Vec<Vec<u8>> = Vec::new();
+    while let Ok(Some(r)) = rows.next() {
+        if let Ok(ValueRef::Text(t)) = r.get_ref(0) {
+            tables.push(t.to_vec());
+        }
+    }
+    let bad = || {
+        ModuleError::parse(
+            path,
+            "a table or column name is not UTF-8 text (damaged or forged database)",
+        )
+    };
+    for t in tables {
+        let Ok(name) = std::str::from_utf8(&t) else {
+            return Err(bad());
+        };
+        let q = format!("PRAGMA table_info(\"{}\")", name.replace('"', "\"\""));
+        let Ok(mut st) = conn.prepare(&q) else {
+            continue;
+        };
+        let Ok(mut rows) = st.query([]) else {
+            continue;
+        };
+        while let Ok(Some(r)) = rows.next() {
+            if let Ok(ValueRef::Text(c)) = r.get_ref(1)
+                && std::str::from_utf8(c).is_err()
+            {
+                return Err(bad());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// [`open_db`] for a database at a fixed path: `Ok(None)` (after `no_data`) when it is absent.
