@@ -26,6 +26,8 @@ pub struct OutputOptions {
     pub timesketch: bool,
     /// Timeline rows held in memory before a sorted chunk is spilled to a temporary file.
     pub chunk_rows: usize,
+    /// Write `observables.parquet` for this case (see [`crate::observables`]).
+    pub observables: Option<crate::observables::CaseIds>,
 }
 
 impl Default for OutputOptions {
@@ -33,6 +35,7 @@ impl Default for OutputOptions {
         OutputOptions {
             timesketch: false,
             chunk_rows: DEFAULT_CHUNK_ROWS,
+            observables: None,
         }
     }
 }
@@ -69,6 +72,7 @@ pub struct OutputDir {
     alerts_timeline: ExternalSorter,
     error: Mutex<Option<ReportError>>,
     finished: AtomicBool,
+    observables: Option<crate::observables::ObservablesWriter>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -100,7 +104,11 @@ impl OutputDir {
     pub fn create(dir: &Path, opts: OutputOptions) -> Result<Self, ReportError> {
         std::fs::create_dir_all(dir).map_err(|e| ReportError::io(dir, e))?;
         let log = Arc::new(CommandLog::open(dir)?);
-        Ok(Self::with_log(dir, opts, log))
+        let mut out = Self::with_log(dir, opts, log);
+        if let Some(ids) = &out.opts.observables {
+            out.observables = Some(crate::observables::ObservablesWriter::create(dir, ids)?);
+        }
+        Ok(out)
     }
 
     /// Like [`create`](OutputDir::create) with a log the caller already opened (the folder must exist).
@@ -117,6 +125,7 @@ impl OutputDir {
             alerts_timeline: ExternalSorter::new(dir, "alerts-timeline", opts.chunk_rows),
             error: Mutex::new(None),
             finished: AtomicBool::new(false),
+            observables: None,
             opts,
         }
     }
@@ -196,6 +205,14 @@ impl OutputDir {
         }
         let r = lock(&self.alerts).close(true);
         self.check(r);
+        if let Some(o) = &self.observables {
+            match o.finish() {
+                Ok(rows) => self
+                    .log
+                    .info(format!("observables.parquet: {rows} match-key rows")),
+                Err(e) => self.fail(e),
+            }
+        }
 
         let mut stats = FinishStats {
             alerts: self.alert_count.load(Ordering::SeqCst),
@@ -323,6 +340,9 @@ impl Output for OutputDir {
 
     fn record(&self, module: &str, rec: &Record) {
         self.write_record(module, false, rec);
+        if let Some(o) = &self.observables {
+            o.record(module, rec);
+        }
     }
 
     fn detected(&self, module: &str, rec: &Record) {

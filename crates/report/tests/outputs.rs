@@ -262,6 +262,7 @@ fn concurrent_modules_write_valid_json_arrays() {
         OutputOptions {
             chunk_rows: 500,
             timesketch: true,
+            observables: None,
         },
     )
     .unwrap();
@@ -344,6 +345,7 @@ fn timeline_sorted_across_many_spilled_chunks() {
         OutputOptions {
             chunk_rows: 1_000,
             timesketch: false,
+            observables: None,
         },
     )
     .unwrap();
