@@ -180,6 +180,7 @@ fn observe_value(module: &str, key: &Key, value: &str, out: &mut dyn FnMut(Obser
         "application",
         "installer",
     ]) || key.word(&["app", "identifier", "pkg"])
+        || (key.word(&["name"]) && module.contains("package"))
     {
         out(Observed::AppId, v);
     }
@@ -405,6 +406,11 @@ mod tests {
         assert!(fields("contacts", &rec).is_empty());
         let rec = record! { "name" => "persist.spy.enabled", "value" => "1" };
         assert_eq!(fields("aqf_get_prop", &rec).len(), 1);
+        // The package lists of AndroidQF and bugreports name apps in `name`.
+        let rec = record! { "name" => "com.spy.app", "uid" => 10100 };
+        assert_eq!(fields("aqf_packages", &rec), [("name".into(), "com.spy.app".into())]);
+        assert_eq!(fields("dumpsys_packages", &rec).len(), 1);
+        assert!(fields("contacts", &rec).is_empty());
     }
 
     #[test]
