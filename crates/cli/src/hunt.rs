@@ -365,12 +365,13 @@ pub fn run(args: HuntArgs) -> anyhow::Result<u8> {
         }
     );
     if !matches.is_empty() {
+        let new_alerts: usize = recorded.values().map(|(_, n)| n).sum();
         eprintln!(
             "Indicators of compromise were found in earlier cases: have an expert review them{}.",
-            if args.dry_run {
-                ""
+            if new_alerts > 0 {
+                " (the new alerts are marked \"recheck\" in each case's alerts.json)"
             } else {
-                " (new alerts are marked \"recheck\" in each case's alerts.json)"
+                ""
             }
         );
         return Ok(1);
