@@ -78,7 +78,8 @@ fn is_case_dir(p: &Path) -> bool {
 /// `YYYY-MM-DD` or RFC 3339 → µs since the epoch, UTC.
 fn parse_since(s: &str) -> anyhow::Result<i64> {
     if let Ok(d) = s.trim().parse::<jiff::civil::Date>() {
-        let ts = jiff::tz::TimeZone::UTC.to_timestamp(d.to_datetime(jiff::civil::Time::midnight()))?;
+        let ts =
+            jiff::tz::TimeZone::UTC.to_timestamp(d.to_datetime(jiff::civil::Time::midnight()))?;
         return Ok(ts.as_microsecond());
     }
     match telltale_core::time::parse(s) {
@@ -162,7 +163,9 @@ pub fn run(args: HuntArgs) -> anyhow::Result<u8> {
             }
         },
         None if args.sources.is_empty() => {
-            eprintln!("telltale: no user data folder on this system; use --case-db or name folders");
+            eprintln!(
+                "telltale: no user data folder on this system; use --case-db or name folders"
+            );
             return Ok(EXIT_ERROR);
         }
         _ => None,
@@ -221,7 +224,9 @@ pub fn run(args: HuntArgs) -> anyhow::Result<u8> {
         if args.json {
             println!(
                 "{}",
-                serde_json::to_string_pretty(&serde_json::json!({"format": "telltale-hunt", "version": 1, "matches": []}))?
+                serde_json::to_string_pretty(
+                    &serde_json::json!({"format": "telltale-hunt", "version": 1, "matches": []})
+                )?
             );
         } else {
             println!("Nothing to hunt.");
@@ -232,8 +237,10 @@ pub fn run(args: HuntArgs) -> anyhow::Result<u8> {
     let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
         let b = ProgressBar::new(sources.len() as u64);
         b.set_style(
-            ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} observables files {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "{spinner} [{bar:30}] {pos}/{len} observables files {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         b
     });
@@ -298,7 +305,10 @@ pub fn run(args: HuntArgs) -> anyhow::Result<u8> {
             let found = match hunt::alerts_for_hits(dir, &iocs.index, &refs) {
                 Ok(f) => f,
                 Err(e) => {
-                    errors.push((dir.display().to_string(), format!("alerts not recorded: {e}")));
+                    errors.push((
+                        dir.display().to_string(),
+                        format!("alerts not recorded: {e}"),
+                    ));
                     continue;
                 }
             };
@@ -322,11 +332,16 @@ pub fn run(args: HuntArgs) -> anyhow::Result<u8> {
                             Some(&format!("hunt: {}", iocs.description)),
                             &rep.new_counts(),
                         ) {
-                            eprintln!("telltale: warning: hunt not recorded in the case index: {e}");
+                            eprintln!(
+                                "telltale: warning: hunt not recorded in the case index: {e}"
+                            );
                         }
                     }
                 }
-                Err(e) => errors.push((dir.display().to_string(), format!("alerts not recorded: {e}"))),
+                Err(e) => errors.push((
+                    dir.display().to_string(),
+                    format!("alerts not recorded: {e}"),
+                )),
             }
         }
     }
@@ -347,7 +362,8 @@ pub fn run(args: HuntArgs) -> anyhow::Result<u8> {
     for (what, e) in &errors {
         eprintln!("telltale: {what}: not hunted: {e}");
     }
-    let cases: std::collections::BTreeSet<&str> = matches.iter().map(|m| m.case_id.as_str()).collect();
+    let cases: std::collections::BTreeSet<&str> =
+        matches.iter().map(|m| m.case_id.as_str()).collect();
     eprintln!();
     eprintln!(
         "{} observables file(s), {} rows ({} row groups, {} skipped by statistics, {} by dictionary): \
@@ -396,11 +412,7 @@ fn print_text(
         for h in hits {
             origin.entry(h.case_id.as_str()).or_insert_with(|| {
                 let s = &sources[*i];
-                s.case_dir
-                    .as_ref()
-                    .unwrap_or(&s.file)
-                    .display()
-                    .to_string()
+                s.case_dir.as_ref().unwrap_or(&s.file).display().to_string()
             });
         }
     }
@@ -412,7 +424,10 @@ fn print_text(
             println!(
                 "Case {} ({}), acquisition {}",
                 m.case_id,
-                origin.get(m.case_id.as_str()).map(String::as_str).unwrap_or("?"),
+                origin
+                    .get(m.case_id.as_str())
+                    .map(String::as_str)
+                    .unwrap_or("?"),
                 &m.acquisition_id[..m.acquisition_id.len().min(16)]
             );
             match recorded.get(&m.case_id) {

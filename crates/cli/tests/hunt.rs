@@ -133,7 +133,8 @@ fn lab() -> Lab {
     // An MVT output folder (no observables.parquet, MVT's info.json), not in the case index.
     let mvt = root.join("results").join("mvt-planted");
     std::fs::create_dir_all(&mvt).unwrap();
-    let w = |n: &str, v: Value| std::fs::write(mvt.join(n), serde_json::to_vec(&v).unwrap()).unwrap();
+    let w =
+        |n: &str, v: Value| std::fs::write(mvt.join(n), serde_json::to_vec(&v).unwrap()).unwrap();
     w(
         "info.json",
         json!({"target_path": "/evidence/iphone", "mvt_version": "2.6.1", "date": "2023-11-20 10:00:00.000000", "ioc_files": [], "hashes": []}),
@@ -264,7 +265,10 @@ fn a_new_indicator_file_finds_exactly_the_planted_cases() {
     let mvt_dir = lab.dir("mvt-planted").to_str().unwrap().to_string();
     let (code, out, err) = lab.hunt(&["--json", "--dry-run", &mvt_dir]);
     assert_eq!(code, 1, "{err}");
-    assert_eq!(cases_of(&matches(&out)), [lab.case_id("mvt-planted")].into());
+    assert_eq!(
+        cases_of(&matches(&out)),
+        [lab.case_id("mvt-planted")].into()
+    );
     let (code, _, err) = lab.hunt(&[&mvt_dir]);
     assert_eq!(code, 1, "{err}");
     for (name, dir) in &lab.cases {
@@ -279,8 +283,9 @@ fn a_new_indicator_file_finds_exactly_the_planted_cases() {
             assert!(!new.is_empty(), "{name}: no alert recorded");
             assert!(dir.join("alerts.original.json").is_file(), "{name}");
             assert!(
-                new.iter()
-                    .all(|a| a["matched_indicator"]["name"] == "NewCampaign" && a["level"] == "HIGH"),
+                new.iter().all(
+                    |a| a["matched_indicator"]["name"] == "NewCampaign" && a["level"] == "HIGH"
+                ),
                 "{name}: {new:?}"
             );
         } else {
@@ -332,7 +337,11 @@ fn corrupt_observables_are_an_error_and_the_others_are_still_hunted() {
     publish(&lab, &dataset);
     let bad = dataset.join("acq_month=2024-01/case=badbadbadbadbad0");
     std::fs::create_dir_all(&bad).unwrap();
-    std::fs::write(bad.join("part-0.parquet"), b"PAR1 garbage, not a parquet file PAR1").unwrap();
+    std::fs::write(
+        bad.join("part-0.parquet"),
+        b"PAR1 garbage, not a parquet file PAR1",
+    )
+    .unwrap();
     let (code, out, err) = lab.hunt(&["--json", dataset.to_str().unwrap()]);
     assert_eq!(code, 1, "matches found elsewhere still exit 1: {err}");
     assert!(
@@ -367,7 +376,10 @@ fn iocs_export_writes_the_indicator_table() {
         .arg("--parquet")
         .arg(&out));
     assert_eq!(code, 0, "{err}");
-    assert!(stdout.contains("4 indicator(s), 4 match key(s)"), "{stdout}");
+    assert!(
+        stdout.contains("4 indicator(s), 4 match key(s)"),
+        "{stdout}"
+    );
     // The built-in sets export too (every set, every key).
     let all = lab.root.join("all.parquet");
     let (code, stdout, err) = run(telltale(&lab.data)
@@ -382,14 +394,18 @@ fn iocs_export_writes_the_indicator_table() {
 fn spark_available() -> bool {
     let java = std::process::Command::new("java").arg("-version").output();
     if !java.map(|o| o.status.success()).unwrap_or(false) {
-        eprintln!("SKIPPED: the Spark comparison needs Java 17 (`java` not found); .ci/run installs it");
+        eprintln!(
+            "SKIPPED: the Spark comparison needs Java 17 (`java` not found); .ci/run installs it"
+        );
         return false;
     }
     let py = std::process::Command::new("python3")
         .args(["-c", "import pyspark"])
         .output();
     if !py.map(|o| o.status.success()).unwrap_or(false) {
-        eprintln!("SKIPPED: the Spark comparison needs PySpark (`python3 -c 'import pyspark'` failed); .ci/run installs it");
+        eprintln!(
+            "SKIPPED: the Spark comparison needs PySpark (`python3 -c 'import pyspark'` failed); .ci/run installs it"
+        );
         return false;
     }
     true
@@ -439,4 +455,3 @@ fn the_spark_job_gives_the_same_rows_as_telltale_hunt() {
         assert_eq!(a, b, "row differs");
     }
 }
-

@@ -18,7 +18,9 @@ pub mod pattern;
 pub mod stix;
 pub mod update;
 
-pub use index::{ExportedKey, IndexBuilder, IndexStats, IocIndex, SetOrigin, SetStats, UnsupportedPattern};
+pub use index::{
+    ExportedKey, IndexBuilder, IndexStats, IocIndex, SetOrigin, SetStats, UnsupportedPattern,
+};
 pub use keys::{KeyKind, Observed};
 pub use stix::{DEFAULT_COLLECTION, LoadProblem};
 pub use update::{ActiveSnapshot, SnapshotKind, UpdateError, UpdateReport};

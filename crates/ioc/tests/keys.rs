@@ -34,17 +34,17 @@ fn join(index: &IocIndex, how: Observed, value: &str) -> BTreeSet<(String, K, St
 fn check(index: &IocIndex, how: Observed, value: &str) -> Result<(), TestCaseError> {
     let direct: BTreeSet<_> = index.match_observed(how, value).iter().map(ident).collect();
     let joined = join(index, how, value);
-    prop_assert_eq!(
-        &direct,
-        &joined,
-        "{:?} {:?}: matcher vs join",
-        how,
-        value
-    );
+    prop_assert_eq!(&direct, &joined, "{:?} {:?}: matcher vs join", how, value);
     let mut ks = Vec::new();
     keys::observed_keys(how, value, &mut ks);
     let via_keys: BTreeSet<_> = index.match_keys(&ks).iter().map(ident).collect();
-    prop_assert_eq!(&direct, &via_keys, "{:?} {:?}: matcher vs match_keys", how, value);
+    prop_assert_eq!(
+        &direct,
+        &via_keys,
+        "{:?} {:?}: matcher vs match_keys",
+        how,
+        value
+    );
     Ok(())
 }
 

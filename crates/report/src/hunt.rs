@@ -301,7 +301,9 @@ fn scan_file_inner(
         Some(v) => {
             return Err(ReportError::other(
                 path,
-                format!("observables schema version {v} is not supported (this telltale reads {SCHEMA_VERSION})"),
+                format!(
+                    "observables schema version {v} is not supported (this telltale reads {SCHEMA_VERSION})"
+                ),
             ));
         }
         None => {
@@ -631,7 +633,8 @@ const INDICATOR_SCHEMA: &str = "message telltale_indicators {
 /// Writes every match key of every indicator of `index` to `path` (Parquet; see docs/observables.md).
 /// Returns the rows written.
 pub fn export_indicators(index: &IocIndex, path: &Path) -> Result<u64, ReportError> {
-    let e = |err: parquet::errors::ParquetError| ReportError::other(path, format!("parquet: {err}"));
+    let e =
+        |err: parquet::errors::ParquetError| ReportError::other(path, format!("parquet: {err}"));
     let keys = index.export_keys();
     let origins: HashMap<&str, (Option<String>, Option<String>)> = index
         .stats()
@@ -641,10 +644,7 @@ pub fn export_indicators(index: &IocIndex, path: &Path) -> Result<u64, ReportErr
             let o = s.origin.as_ref();
             (
                 s.source.as_str(),
-                (
-                    o.map(|o| o.name.clone()),
-                    o.and_then(|o| o.licence.clone()),
-                ),
+                (o.map(|o| o.name.clone()), o.and_then(|o| o.licence.clone())),
             )
         })
         .collect();
@@ -657,7 +657,10 @@ pub fn export_indicators(index: &IocIndex, path: &Path) -> Result<u64, ReportErr
         let Some(m) = index.entry(k.entry) else {
             continue;
         };
-        let opt = |cols: &mut Vec<Vec<ByteArray>>, defs: &mut Vec<Vec<i16>>, i: usize, v: Option<&str>| {
+        let opt = |cols: &mut Vec<Vec<ByteArray>>,
+                   defs: &mut Vec<Vec<i16>>,
+                   i: usize,
+                   v: Option<&str>| {
             match v {
                 Some(v) => {
                     cols[i].push(b(v));

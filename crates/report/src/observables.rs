@@ -125,7 +125,8 @@ impl CaseIds {
             }
         };
         let checked_at = s("date").to_string();
-        let case_id = hex_sha256(&format!("telltale-case-v1\n{acquisition_id}\n{checked_at}"))[..16]
+        let case_id = hex_sha256(&format!("telltale-case-v1\n{acquisition_id}\n{checked_at}"))
+            [..16]
             .to_string();
         CaseIds {
             acquisition_id,
@@ -340,7 +341,8 @@ impl ObservablesWriter {
             c.kind.push(self.kinds[&r.kind].clone());
             c.key.push(ByteArray::from(r.key.into_bytes()));
             c.value.push(ByteArray::from(r.value.into_bytes()));
-            c.normalized.push(ByteArray::from(r.normalized.into_bytes()));
+            c.normalized
+                .push(ByteArray::from(r.normalized.into_bytes()));
             c.field.push(ByteArray::from(r.field.into_bytes()));
             c.module.push(m.clone());
             c.source_file.push(f.clone());
@@ -391,16 +393,18 @@ impl ObservablesWriter {
                 .map_err(e)?;
             col.close().map_err(e)?;
         }
-        let mut col = rg.next_column().map_err(e)?.ok_or_else(|| {
-            ReportError::other(&self.tmp, "observables schema has fewer columns")
-        })?;
+        let mut col = rg
+            .next_column()
+            .map_err(e)?
+            .ok_or_else(|| ReportError::other(&self.tmp, "observables schema has fewer columns"))?;
         col.typed::<Int64Type>()
             .write_batch(&c.record_index, None, None)
             .map_err(e)?;
         col.close().map_err(e)?;
-        let mut col = rg.next_column().map_err(e)?.ok_or_else(|| {
-            ReportError::other(&self.tmp, "observables schema has fewer columns")
-        })?;
+        let mut col = rg
+            .next_column()
+            .map_err(e)?
+            .ok_or_else(|| ReportError::other(&self.tmp, "observables schema has fewer columns"))?;
         col.typed::<Int64Type>()
             .write_batch(&c.time, Some(&c.time_def), None)
             .map_err(e)?;

@@ -209,7 +209,10 @@ pub fn record_found_alerts(
             if keys.insert(alert_key(&a)) {
                 let c = canonical(&Value::Object(rec.clone()));
                 if det_seen.insert((module.clone(), c)) {
-                    detected.entry(module.clone()).or_default().push(rec.clone());
+                    detected
+                        .entry(module.clone())
+                        .or_default()
+                        .push(rec.clone());
                 }
                 report.new_alerts.push(a);
             }

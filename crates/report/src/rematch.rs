@@ -203,7 +203,14 @@ fn observe_value(module: &str, key: &Key, value: &str, out: &mut dyn FnMut(Obser
     }
 }
 
-fn walk(module: &str, path: &str, key: &Key, v: &Value, depth: usize, out: &mut dyn FnMut(Observed, &str, &str)) {
+fn walk(
+    module: &str,
+    path: &str,
+    key: &Key,
+    v: &Value,
+    depth: usize,
+    out: &mut dyn FnMut(Observed, &str, &str),
+) {
     match v {
         Value::String(s) => observe_value(module, key, s, &mut |how, x| out(how, x, path)),
         Value::Array(a) if depth < MAX_DEPTH => {
@@ -408,7 +415,10 @@ mod tests {
         assert_eq!(fields("aqf_get_prop", &rec).len(), 1);
         // The package lists of AndroidQF and bugreports name apps in `name`.
         let rec = record! { "name" => "com.spy.app", "uid" => 10100 };
-        assert_eq!(fields("aqf_packages", &rec), [("name".into(), "com.spy.app".into())]);
+        assert_eq!(
+            fields("aqf_packages", &rec),
+            [("name".into(), "com.spy.app".into())]
+        );
         assert_eq!(fields("dumpsys_packages", &rec).len(), 1);
         assert!(fields("contacts", &rec).is_empty());
     }

@@ -58,13 +58,31 @@ fn records() -> Vec<(&'static str, Record)> {
             "datausage",
             record! {"isodate" => "2024-05-05 00:00:00.000000", "proc_name" => "averyveryverylo"},
         ),
-        ("sms", record! {"text" => "hi see evil.com/a and write bad@Evil-Mail.org", "isodate" => "2024-01-01 00:00:00.000000"}),
-        ("sms", record! {"text" => "nothing here", "isodate" => "2024-01-02 00:00:00.000000"}),
-        ("applications", record! {"bundleIdentifier" => "com.spy.app"}),
-        ("files", record! {"file_path" => "/private/var/db/spy/x.plist", "sha256" => "A".repeat(64)}),
+        (
+            "sms",
+            record! {"text" => "hi see evil.com/a and write bad@Evil-Mail.org", "isodate" => "2024-01-01 00:00:00.000000"},
+        ),
+        (
+            "sms",
+            record! {"text" => "nothing here", "isodate" => "2024-01-02 00:00:00.000000"},
+        ),
+        (
+            "applications",
+            record! {"bundleIdentifier" => "com.spy.app"},
+        ),
+        (
+            "files",
+            record! {"file_path" => "/private/var/db/spy/x.plist", "sha256" => "A".repeat(64)},
+        ),
         ("files", record! {"relative_path" => "Library/spy.dylib"}),
-        ("netusage", record! {"remote" => "203.0.113.7", "nested" => json!({"deep": {"host": "www.EVIL.com."}})}),
-        ("urls", record! {"url" => "https://evil.com/only-in-urls-json"}),
+        (
+            "netusage",
+            record! {"remote" => "203.0.113.7", "nested" => json!({"deep": {"host": "www.EVIL.com."}})},
+        ),
+        (
+            "urls",
+            record! {"url" => "https://evil.com/only-in-urls-json"},
+        ),
     ]
 }
 
@@ -123,8 +141,14 @@ fn hunting_the_written_file_finds_what_rematch_finds() {
     let evil = agg.iter().find(|m| m.indicator == "evil.com").unwrap();
     assert_eq!(evil.case_id, ids().case_id);
     assert_eq!(evil.observations, 3, "{evil:?}");
-    assert_eq!(evil.first_seen.as_deref(), Some("2024-01-01 00:00:00.000000"));
-    assert_eq!(evil.last_seen.as_deref(), Some("2024-05-03 10:00:00.000000"));
+    assert_eq!(
+        evil.first_seen.as_deref(),
+        Some("2024-01-01 00:00:00.000000")
+    );
+    assert_eq!(
+        evil.last_seen.as_deref(),
+        Some("2024-05-03 10:00:00.000000")
+    );
     assert_eq!(evil.modules, ["netusage", "safari_history", "sms"]);
     assert_eq!(evil.collections, ["Pegasus"]);
     let proc_ = agg
@@ -149,9 +173,13 @@ fn hunting_the_written_file_finds_what_rematch_finds() {
         .collect();
     assert_eq!(
         found,
-        ["averyveryverylongname", "evil.com", "https://files.example.org/payload"]
-            .map(String::from)
-            .into()
+        [
+            "averyveryverylongname",
+            "evil.com",
+            "https://files.example.org/payload"
+        ]
+        .map(String::from)
+        .into()
     );
 }
 
@@ -171,7 +199,11 @@ fn row_groups_without_indicator_keys_are_skipped_unread() {
     let table = IndicatorTable::new(&index);
     let (hits, stats) = hunt::scan_file(&path, &table, &ScanFilter::default()).unwrap();
     assert!(stats.row_groups >= 4, "{stats:?}");
-    assert_eq!(stats.skipped_by_dictionary, stats.row_groups - 1, "{stats:?}");
+    assert_eq!(
+        stats.skipped_by_dictionary,
+        stats.row_groups - 1,
+        "{stats:?}"
+    );
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].record_index, n as i64);
     // An indicator set of kinds the file has none of: skipped by the kind statistics.
@@ -231,7 +263,8 @@ fn the_check_writer_streams_observables_with_record_indexes() {
             .collect::<Vec<_>>()
     );
     // The index points at the right record of <module>.json.
-    let found = hunt::alerts_for_hits(dir.path(), &index, &hits.iter().collect::<Vec<_>>()).unwrap();
+    let found =
+        hunt::alerts_for_hits(dir.path(), &index, &hits.iter().collect::<Vec<_>>()).unwrap();
     assert_eq!(found.len(), 4);
     for (m, rec, alerts) in &found {
         let t: i64 = m[4..].parse().unwrap();
@@ -239,7 +272,9 @@ fn the_check_writer_streams_observables_with_record_indexes() {
         assert_eq!(alerts.len(), 1);
         assert_eq!(
             alerts[0].message,
-            format!("field domain of a {m} record matches indicator evil.com (domain-name:value) of Pegasus")
+            format!(
+                "field domain of a {m} record matches indicator evil.com (domain-name:value) of Pegasus"
+            )
         );
     }
 }
@@ -270,8 +305,12 @@ fn an_mvt_folder_gets_observables_and_the_ids_follow_info_json() {
     assert_eq!(ids, CaseIds::from_output_dir(d));
     let index = index();
     let table = IndicatorTable::new(&index);
-    let (hits, _) =
-        hunt::scan_file(&d.join("observables.parquet"), &table, &ScanFilter::default()).unwrap();
+    let (hits, _) = hunt::scan_file(
+        &d.join("observables.parquet"),
+        &table,
+        &ScanFilter::default(),
+    )
+    .unwrap();
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].case_id, ids.case_id);
     // With --hashes, the acquisition id is the manifest's hash.
@@ -292,7 +331,10 @@ fn corrupt_and_foreign_files_are_clear_errors() {
     let e = hunt::scan_file(&bad, &table, &ScanFilter::default())
         .unwrap_err()
         .to_string();
-    assert!(e.contains("bad.parquet") && e.contains("not a readable observables file"), "{e}");
+    assert!(
+        e.contains("bad.parquet") && e.contains("not a readable observables file"),
+        "{e}"
+    );
     // A truncated real file.
     let good = dir.path().join("good.parquet");
     let w = ObservablesWriter::create_at(&good, &ids()).unwrap();

@@ -22,7 +22,11 @@ fn shared_host(r: &mut XorShift, pool: u64) -> String {
 
 /// A host only this case sees.
 fn own_host(r: &mut XorShift, case: u64) -> String {
-    format!("h{}.c{case}.example{}.org", r.next_u64() % 100_000, r.next_u64() % 50)
+    format!(
+        "h{}.c{case}.example{}.org",
+        r.next_u64() % 100_000,
+        r.next_u64() % 50
+    )
 }
 
 /// The ids written in a case's info.json: the check's date (months spread over 2021–2026).
@@ -64,7 +68,10 @@ pub fn case_records(case: u64, records: usize) -> Vec<(&'static str, Map<String,
                 } else {
                     shared_host(&mut r, 20_000)
                 };
-                m.insert("url".into(), format!("https://{host}/p/{}", r.next_u64() % 1000).into());
+                m.insert(
+                    "url".into(),
+                    format!("https://{host}/p/{}", r.next_u64() % 1000).into(),
+                );
                 m.insert("isodate".into(), time.into());
                 "safari_history"
             }
@@ -78,15 +85,22 @@ pub fn case_records(case: u64, records: usize) -> Vec<(&'static str, Map<String,
                 "sms"
             }
             6 => {
-                m.insert("proc_name".into(), format!("daemon{}", r.next_u64() % 3000).into());
+                m.insert(
+                    "proc_name".into(),
+                    format!("daemon{}", r.next_u64() % 3000).into(),
+                );
                 m.insert("isodate".into(), time.into());
                 "datausage"
             }
             7 => {
                 m.insert(
                     "relative_path".into(),
-                    format!("Library/Caches/com.app{}/f{}.db", r.next_u64() % 500, r.next_u64() % 50)
-                        .into(),
+                    format!(
+                        "Library/Caches/com.app{}/f{}.db",
+                        r.next_u64() % 500,
+                        r.next_u64() % 50
+                    )
+                    .into(),
                 );
                 "manifest"
             }

@@ -61,7 +61,10 @@ fn main() -> std::io::Result<()> {
                 by_module.entry(m).or_default().push(r.into());
             }
             for (m, recs) in by_module {
-                std::fs::write(d.join(format!("{m}.json")), serde_json::to_vec_pretty(&recs)?)?;
+                std::fs::write(
+                    d.join(format!("{m}.json")),
+                    serde_json::to_vec_pretty(&recs)?,
+                )?;
             }
             std::fs::write(d.join("alerts.json"), b"[]")?;
             std::fs::write(
