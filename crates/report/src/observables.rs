@@ -16,7 +16,8 @@ use std::sync::{Arc, Mutex};
 use parquet::basic::Compression;
 use parquet::data_type::{ByteArray, ByteArrayType, Int64Type};
 use parquet::file::metadata::KeyValue;
-use parquet::file::properties::{WriterProperties, WriterVersion};
+use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
+use parquet::schema::types::ColumnPath;
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::Type;
 use serde_json::Value;
@@ -175,18 +176,20 @@ impl Columns {
     fn len(&self) -> usize {
         self.kind.len()
     }
-    fn clear(&mut self) {
-        *self = Columns::default();
-    }
 }
 
-/// One extracted row before it is buffered.
+/// One extracted row before it is buffered (the value, normalised value and field of one observable
+/// are shared by its key rows).
 struct Row {
     kind: KeyKind,
-    key: String,
-    value: String,
-    normalized: String,
-    field: String,
+    key: ByteArray,
+    value: ByteArray,
+    normalized: ByteArray,
+    field: ByteArray,
+}
+
+fn bytes(s: &str) -> ByteArray {
+    ByteArray::from(s.as_bytes().to_vec())
 }
 
 /// The rows of one record, extracted without any lock held.
@@ -201,14 +204,15 @@ fn extract(module: &str, rec: &Record) -> Vec<Row> {
         }
         ks.sort();
         ks.dedup();
-        let normalized = keys::normalized(how, value).unwrap_or_default();
+        let normalized = bytes(&keys::normalized(how, value).unwrap_or_default());
+        let (value, field) = (bytes(value), bytes(field));
         for (kind, key) in ks.drain(..) {
             rows.push(Row {
                 kind,
-                key,
-                value: value.to_string(),
+                key: ByteArray::from(key.into_bytes()),
+                value: value.clone(),
                 normalized: normalized.clone(),
-                field: field.to_string(),
+                field: field.clone(),
             });
         }
     });
@@ -222,7 +226,8 @@ fn record_micros(rec: &Record) -> Option<i64> {
 }
 
 struct Inner {
-    writer: Option<SerializedFileWriter<BufWriter<File>>>,
+    /// Cleared when the file is closed (or given up).
+    open: bool,
     cols: Columns,
     /// Per module: records seen (the next record's index in `<module>.json`), and the interned module
     /// and file names.
@@ -239,6 +244,8 @@ pub struct ObservablesWriter {
     ids: [ByteArray; 2],
     kinds: HashMap<KeyKind, ByteArray>,
     inner: Mutex<Inner>,
+    /// The file; row groups are encoded under this lock only, so modules go on extracting meanwhile.
+    file: Mutex<Option<SerializedFileWriter<BufWriter<File>>>>,
 }
 
 fn perr(path: &Path, e: parquet::errors::ParquetError) -> ReportError {
@@ -253,6 +260,11 @@ pub fn writer_properties() -> Arc<WriterProperties> {
             .set_compression(Compression::SNAPPY)
             .set_dictionary_enabled(true)
             .set_dictionary_page_size_limit(8 << 20)
+            // Statistics only where the hunt uses them (min/max of long strings cost more than the
+            // rest of the encoding).
+            .set_statistics_enabled(EnabledStatistics::None)
+            .set_column_statistics_enabled(ColumnPath::from("kind"), EnabledStatistics::Chunk)
+            .set_column_statistics_enabled(ColumnPath::from("event_time"), EnabledStatistics::Chunk)
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .set_created_by(format!("telltale {}", env!("CARGO_PKG_VERSION")))
             .set_key_value_metadata(Some(vec![
@@ -291,12 +303,13 @@ impl ObservablesWriter {
                 .map(|k| (k, ByteArray::from(k.as_str().as_bytes().to_vec())))
                 .collect(),
             inner: Mutex::new(Inner {
-                writer: Some(writer),
+                open: true,
                 cols: Columns::default(),
                 modules: HashMap::new(),
                 rows: 0,
                 error: None,
             }),
+            file: Mutex::new(Some(writer)),
         })
     }
 
@@ -339,11 +352,10 @@ impl ObservablesWriter {
         let c = &mut inner.cols;
         for r in rows {
             c.kind.push(self.kinds[&r.kind].clone());
-            c.key.push(ByteArray::from(r.key.into_bytes()));
-            c.value.push(ByteArray::from(r.value.into_bytes()));
-            c.normalized
-                .push(ByteArray::from(r.normalized.into_bytes()));
-            c.field.push(ByteArray::from(r.field.into_bytes()));
+            c.key.push(r.key);
+            c.value.push(r.value);
+            c.normalized.push(r.normalized);
+            c.field.push(r.field);
             c.module.push(m.clone());
             c.source_file.push(f.clone());
             c.record_index.push(index);
@@ -355,24 +367,29 @@ impl ObservablesWriter {
                 None => c.time_def.push(0),
             }
         }
-        if inner.cols.len() >= ROW_GROUP_ROWS
-            && let Err(e) = self.flush(inner)
-            && inner.error.is_none()
-        {
-            inner.error = Some(e);
+        if inner.cols.len() >= ROW_GROUP_ROWS {
+            let cols = std::mem::take(&mut inner.cols);
+            inner.rows += cols.len() as u64;
+            drop(g);
+            if let Err(e) = self.write_group(&cols) {
+                let mut g = self.lock();
+                if g.error.is_none() {
+                    g.error = Some(e);
+                }
+            }
         }
     }
 
-    fn flush(&self, inner: &mut Inner) -> Result<(), ReportError> {
-        let n = inner.cols.len();
+    fn write_group(&self, c: &Columns) -> Result<(), ReportError> {
+        let n = c.len();
         if n == 0 {
             return Ok(());
         }
-        let Some(w) = inner.writer.as_mut() else {
+        let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(w) = file.as_mut() else {
             return Ok(());
         };
         let e = |err| perr(&self.tmp, err);
-        let c = &inner.cols;
         let ids: Vec<Vec<ByteArray>> = self.ids.iter().map(|v| vec![v.clone(); n]).collect();
         let mut rg = w.next_row_group().map_err(e)?;
         let strings: [&[ByteArray]; 7] = [
@@ -393,18 +410,16 @@ impl ObservablesWriter {
                 .map_err(e)?;
             col.close().map_err(e)?;
         }
-        let mut col = rg
-            .next_column()
-            .map_err(e)?
-            .ok_or_else(|| ReportError::other(&self.tmp, "observables schema has fewer columns"))?;
+        let mut col = rg.next_column().map_err(e)?.ok_or_else(|| {
+            ReportError::other(&self.tmp, "observables schema has fewer columns")
+        })?;
         col.typed::<Int64Type>()
             .write_batch(&c.record_index, None, None)
             .map_err(e)?;
         col.close().map_err(e)?;
-        let mut col = rg
-            .next_column()
-            .map_err(e)?
-            .ok_or_else(|| ReportError::other(&self.tmp, "observables schema has fewer columns"))?;
+        let mut col = rg.next_column().map_err(e)?.ok_or_else(|| {
+            ReportError::other(&self.tmp, "observables schema has fewer columns")
+        })?;
         col.typed::<Int64Type>()
             .write_batch(&c.time, Some(&c.time_def), None)
             .map_err(e)?;
@@ -419,39 +434,48 @@ impl ObservablesWriter {
             col.close().map_err(e)?;
         }
         rg.close().map_err(e)?;
-        inner.rows += n as u64;
-        inner.cols.clear();
         Ok(())
     }
 
     /// Flushes the last row group, closes the file and gives it its name. Returns the rows written.
     pub fn finish(&self) -> Result<u64, ReportError> {
-        let mut g = self.lock();
-        let inner = &mut *g;
-        if let Some(e) = inner.error.take() {
-            inner.writer = None;
+        let (cols, err, rows) = {
+            let mut g = self.lock();
+            if !g.open {
+                return Ok(g.rows);
+            }
+            g.open = false;
+            let cols = std::mem::take(&mut g.cols);
+            g.rows += cols.len() as u64;
+            (cols, g.error.take(), g.rows)
+        };
+        let give_up = |e: ReportError| {
+            *self.file.lock().unwrap_or_else(|p| p.into_inner()) = None;
             let _ = std::fs::remove_file(&self.tmp);
-            return Err(e);
+            Err(e)
+        };
+        if let Some(e) = err {
+            return give_up(e);
         }
-        if inner.writer.is_none() {
-            return Ok(inner.rows);
+        if let Err(e) = self.write_group(&cols) {
+            return give_up(e);
         }
-        if let Err(e) = self.flush(inner) {
-            inner.writer = None;
-            let _ = std::fs::remove_file(&self.tmp);
-            return Err(e);
-        }
-        let w = inner.writer.take().expect("checked above");
+        let w = self
+            .file
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .ok_or_else(|| ReportError::other(&self.tmp, "observables file already closed"))?;
         w.close().map_err(|e| perr(&self.tmp, e))?;
         std::fs::rename(&self.tmp, &self.path).map_err(|e| ReportError::io(&self.path, e))?;
-        Ok(inner.rows)
+        Ok(rows)
     }
 }
 
 impl Drop for ObservablesWriter {
     fn drop(&mut self) {
         // Not finished: leave no half-written temporary file behind.
-        if self.lock().writer.is_some() {
+        if self.lock().open {
             let _ = std::fs::remove_file(&self.tmp);
         }
     }

@@ -7,7 +7,7 @@
 //! values that equal (or, for hosts, are under) an indicator, so checking one field more costs time, not
 //! false alerts.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 use telltale_core::ioc::keys::{self, Observed};
@@ -102,8 +102,100 @@ pub struct Observation {
     pub field: String,
 }
 
-/// The observables a string value of field `key` holds, by the field's kind, in matcher order.
-fn observe_value(module: &str, key: &Key, value: &str, out: &mut dyn FnMut(Observed, &str)) {
+/// What a field's name (in a module) says about how its string values are matched: computed once per
+/// (module, field name), as the same names come back in every record.
+#[derive(Debug, Clone, Copy, Default)]
+struct FieldClass {
+    long_text: bool,
+    url: bool,
+    host: bool,
+    process: bool,
+    text: bool,
+    app: bool,
+    path: bool,
+    hash_name: bool,
+    cert: bool,
+    profile: bool,
+    property: bool,
+}
+
+impl FieldClass {
+    fn new(module: &str, key: &Key) -> Self {
+        let module = module.to_lowercase();
+        FieldClass {
+            long_text: key.has(&["text", "body", "message", "content", "description"]),
+            url: key.has(&["url", "link", "href", "referr", "referer", "redirect"])
+                || key.word(&["uri", "src", "origin"]),
+            host: key.has(&["host", "domain", "server", "fqdn"]) || key.word(&["sni", "site"]),
+            process: key.has(&[
+                "process",
+                "procname",
+                "proc_name",
+                "executable",
+                "binary",
+                "cmdline",
+            ]) || key.word(&["proc", "exec", "command", "cmd", "comm"])
+                || (key.word(&["name", "client", "path"])
+                    && PROCESS_MODULES.iter().any(|p| module.contains(p))),
+            text: key.has(&[
+                "text",
+                "body",
+                "message",
+                "description",
+                "content",
+                "title",
+                "subject",
+                "note",
+                "summary",
+                "snippet",
+                "caption",
+                "comment",
+            ]) || key.word(&["msg"]),
+            app: key.has(&[
+                "package",
+                "bundle",
+                "appid",
+                "app_id",
+                "application",
+                "installer",
+            ]) || key.word(&["app", "identifier", "pkg"])
+                || (key.word(&["name"]) && module.contains("package")),
+            path: key.has(&["path", "file", "folder", "directory"]) || key.word(&["dir"]),
+            hash_name: key.has(&["sha256", "sha1", "md5", "hash", "digest"]),
+            cert: key.has(&["cert", "signature", "signing", "signer"]),
+            profile: key.has(&["profile", "payload"])
+                && (key.has(&["identifier", "uuid"]) || key.word(&["id"])),
+            property: module.contains("prop") && key.word(&["name", "property", "key"]),
+        }
+    }
+
+    /// The class of field `key` of a `module` record, from a per-thread cache.
+    fn of(module: &str, key: &str) -> FieldClass {
+        type Cache = HashMap<String, HashMap<String, FieldClass>>;
+        thread_local! {
+            static CACHE: std::cell::RefCell<Cache> = std::cell::RefCell::new(HashMap::new());
+        }
+        CACHE.with(|c| {
+            let mut c = c.borrow_mut();
+            if let Some(f) = c.get(module).and_then(|m| m.get(key)) {
+                return *f;
+            }
+            let f = FieldClass::new(module, &Key::new(key));
+            if c.len() > 1_000 {
+                c.clear();
+            }
+            let m = c.entry(module.to_string()).or_default();
+            if m.len() > 10_000 {
+                m.clear();
+            }
+            m.insert(key.to_string(), f);
+            f
+        })
+    }
+}
+
+/// The observables a string value of a field of class `fc` holds, in matcher order.
+fn observe_value(fc: &FieldClass, value: &str, out: &mut dyn FnMut(Observed, &str)) {
     let v = value.trim();
     if v.is_empty() {
         return;
@@ -115,7 +207,7 @@ fn observe_value(module: &str, key: &Key, value: &str, out: &mut dyn FnMut(Obser
     };
     if v.len() > MAX_VALUE {
         // Only free text is worth a look when this long.
-        if key.has(&["text", "body", "message", "content", "description"]) {
+        if fc.long_text {
             let mut end = MAX_VALUE;
             while !v.is_char_boundary(end) {
                 end -= 1;
@@ -124,81 +216,42 @@ fn observe_value(module: &str, key: &Key, value: &str, out: &mut dyn FnMut(Obser
         }
         return;
     }
-    let module = module.to_lowercase();
-
-    let urlish = key.has(&["url", "link", "href", "referr", "referer", "redirect"])
-        || key.word(&["uri", "src", "origin"])
-        || v.starts_with("http://")
-        || v.starts_with("https://");
-    if urlish {
+    if fc.url || v.starts_with("http://") || v.starts_with("https://") {
         out(Observed::Url, v);
     }
-    if key.has(&["host", "domain", "server", "fqdn"]) || key.word(&["sni", "site"]) {
+    if fc.host {
         out(Observed::Host, v);
     }
     if v.parse::<std::net::IpAddr>().is_ok() {
         out(Observed::Ip, v);
     }
-    if key.has(&[
-        "process",
-        "procname",
-        "proc_name",
-        "executable",
-        "binary",
-        "cmdline",
-    ]) || key.word(&["proc", "exec", "command", "cmd", "comm"])
-        || (key.word(&["name", "client", "path"])
-            && PROCESS_MODULES.iter().any(|p| module.contains(p)))
-    {
+    if fc.process {
         out(Observed::Process, v);
     }
     if looks_like_email(v) {
         out(Observed::Email, v.trim_start_matches("mailto:"));
     }
-    if key.has(&[
-        "text",
-        "body",
-        "message",
-        "description",
-        "content",
-        "title",
-        "subject",
-        "note",
-        "summary",
-        "snippet",
-        "caption",
-        "comment",
-    ]) || key.word(&["msg"])
-    {
+    if fc.text {
         text(out, v);
     }
-    if key.has(&[
-        "package",
-        "bundle",
-        "appid",
-        "app_id",
-        "application",
-        "installer",
-    ]) || key.word(&["app", "identifier", "pkg"])
-        || (key.word(&["name"]) && module.contains("package"))
-    {
+    if fc.app {
         out(Observed::AppId, v);
     }
-    if key.has(&["path", "file", "folder", "directory"]) || key.word(&["dir"]) {
+    if fc.path {
         out(Observed::FilePath, v);
         out(Observed::FileName, v);
     }
-    if looks_like_hash(v) || key.has(&["sha256", "sha1", "md5", "hash", "digest"]) {
-        if key.has(&["cert", "signature", "signing", "signer"]) {
+    if looks_like_hash(v) || fc.hash_name {
+        if fc.cert {
             out(Observed::CertHash, v);
         } else {
             out(Observed::FileHash, v);
         }
     }
-    if key.has(&["profile", "payload"]) && (key.has(&["identifier", "uuid"]) || key.word(&["id"])) {
+    if fc.profile {
         out(Observed::ProfileId, v);
     }
-    if module.contains("prop") && (key.word(&["name", "property", "key"])) {
+    if fc.property {
         out(Observed::AndroidProperty, v);
     }
 }
@@ -206,22 +259,22 @@ fn observe_value(module: &str, key: &Key, value: &str, out: &mut dyn FnMut(Obser
 fn walk(
     module: &str,
     path: &str,
-    key: &Key,
+    fc: &FieldClass,
     v: &Value,
     depth: usize,
     out: &mut dyn FnMut(Observed, &str, &str),
 ) {
     match v {
-        Value::String(s) => observe_value(module, key, s, &mut |how, x| out(how, x, path)),
+        Value::String(s) => observe_value(fc, s, &mut |how, x| out(how, x, path)),
         Value::Array(a) if depth < MAX_DEPTH => {
             for e in a {
-                walk(module, path, key, e, depth + 1, out);
+                walk(module, path, fc, e, depth + 1, out);
             }
         }
         Value::Object(o) if depth < MAX_DEPTH => {
             for (k, e) in o {
                 let p = format!("{path}.{k}");
-                walk(module, &p, &Key::new(k), e, depth + 1, out);
+                walk(module, &p, &FieldClass::of(module, k), e, depth + 1, out);
             }
         }
         _ => {}
@@ -233,7 +286,7 @@ fn walk(
 /// and a join over `observables.parquet` look at the same values with the same keys.
 pub fn each_observation(module: &str, rec: &Record, f: &mut dyn FnMut(Observed, &str, &str)) {
     for (k, v) in rec {
-        walk(module, k, &Key::new(k), v, 0, f);
+        walk(module, k, &FieldClass::of(module, k), v, 0, f);
     }
 }
 
