@@ -188,13 +188,20 @@ struct Row {
     field: ByteArray,
 }
 
-fn bytes(s: &str) -> ByteArray {
-    ByteArray::from(s.as_bytes().to_vec())
+/// Appends `s` to `arena`, returning where it is.
+fn push(arena: &mut Vec<u8>, s: &str) -> std::ops::Range<usize> {
+    let start = arena.len();
+    arena.extend_from_slice(s.as_bytes());
+    start..arena.len()
 }
 
-/// The rows of one record, extracted without any lock held.
+/// The rows of one record, extracted without any lock held. Every string of the record's rows lives in
+/// one buffer (the rows' values are slices of it): two allocations per record rather than several
+/// per row.
 fn extract(module: &str, rec: &Record) -> Vec<Row> {
-    let mut rows = Vec::new();
+    type Span = std::ops::Range<usize>;
+    let mut arena: Vec<u8> = Vec::new();
+    let mut spans: Vec<(KeyKind, Span, Span, Span, Span)> = Vec::new();
     let mut ks = Vec::new();
     crate::rematch::each_observation(module, rec, &mut |how, value, field| {
         ks.clear();
@@ -204,19 +211,26 @@ fn extract(module: &str, rec: &Record) -> Vec<Row> {
         }
         ks.sort();
         ks.dedup();
-        let normalized = bytes(&keys::normalized(how, value).unwrap_or_default());
-        let (value, field) = (bytes(value), bytes(field));
+        let normalized = keys::normalized(how, value).unwrap_or_default();
+        let v = push(&mut arena, value);
+        let n = push(&mut arena, &normalized);
+        let f = push(&mut arena, field);
         for (kind, key) in ks.drain(..) {
-            rows.push(Row {
-                kind,
-                key: ByteArray::from(key.into_bytes()),
-                value: value.clone(),
-                normalized: normalized.clone(),
-                field: field.clone(),
-            });
+            let k = push(&mut arena, &key);
+            spans.push((kind, k, v.clone(), n.clone(), f.clone()));
         }
     });
-    rows
+    let buf = bytes::Bytes::from(arena);
+    spans
+        .into_iter()
+        .map(|(kind, k, v, n, f)| Row {
+            kind,
+            key: ByteArray::from(buf.slice(k)),
+            value: ByteArray::from(buf.slice(v)),
+            normalized: ByteArray::from(buf.slice(n)),
+            field: ByteArray::from(buf.slice(f)),
+        })
+        .collect()
 }
 
 fn record_micros(rec: &Record) -> Option<i64> {
