@@ -382,7 +382,11 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         .with_context(|| format!("writing outputs to {}", out_dir.display()))?;
     telltale_report::write_info(&out_dir, &info)
         .with_context(|| format!("writing {}", out_dir.join("info.json").display()))?;
-    match telltale_report::write_html_report(&out_dir) {
+    match telltale_report::write_html_report_digest(
+        &out_dir,
+        &Default::default(),
+        writer.take_timeline_digest(),
+    ) {
         Ok(p) => log.info(format!("report: {}", p.display())),
         Err(e) => {
             log.warn(format!("report.html not written: {e}"));

@@ -25,7 +25,10 @@ pub mod timesketch;
 pub mod writer;
 
 pub use error::ReportError;
-pub use html::{HtmlOptions, render_html_report, write_html_report, write_html_report_with};
+pub use html::{
+    HtmlOptions, TimelineDigest, render_html_report, write_html_report, write_html_report_digest,
+    write_html_report_with,
+};
 pub use info::{
     AlertCounts, FileHash, IndicatorSetInfo, ModuleInfo, RunInfo, now_iso8601, write_info,
 };

@@ -68,6 +68,8 @@ pub struct OutputDir {
     alert_count: AtomicU64,
     /// (module, event time) → most severe alert, to tag Timesketch events of detected records.
     alert_levels: Mutex<HashMap<(String, String), AlertTag>>,
+    /// The page's view of the timeline, computed while writing timeline.csv.
+    digest: Mutex<Option<crate::html::TimelineDigest>>,
     timeline: ExternalSorter,
     alerts_timeline: ExternalSorter,
     error: Mutex<Option<ReportError>>,
@@ -121,6 +123,7 @@ impl OutputDir {
             alerts: Mutex::new(JsonArrayWriter::new(dir.join("alerts.json"))),
             alert_count: AtomicU64::new(0),
             alert_levels: Mutex::new(HashMap::new()),
+            digest: Mutex::new(None),
             timeline: ExternalSorter::new(dir, "timeline", opts.chunk_rows),
             alerts_timeline: ExternalSorter::new(dir, "alerts-timeline", opts.chunk_rows),
             error: Mutex::new(None),
@@ -132,6 +135,12 @@ impl OutputDir {
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The page's view of the timeline computed by [`finish`](OutputDir::finish), for
+    /// [`crate::write_html_report_digest`] (so that report.html does not read timeline.csv again).
+    pub fn take_timeline_digest(&self) -> Option<crate::html::TimelineDigest> {
+        lock(&self.digest).take()
     }
 
     /// The run's `command.log`, shared with the CLI.
@@ -246,8 +255,14 @@ impl OutputDir {
         let jsonl_path = self.dir.join("timeline.jsonl");
         let mut csv = LazyCsv::new(self.dir.join("timeline.csv"), TIMELINE_HEADER);
         let mut row: Row = Default::default();
+        // The page's view of the timeline, computed on the way (alerts.json is complete by now).
+        let alerts = crate::html::read_alert_values(&self.dir).unwrap_or_default();
+        let mut scanner = crate::html::TimelineScanner::new(&alerts);
+        drop(alerts);
         let timeline = self.timeline.drain_sorted_encoded(|bytes| {
-            csv.write_encoded(bytes)?;
+            let f = crate::sorter::encoded_fields(bytes);
+            csv.write_fields(&f)?;
+            scanner.feed([&f[0], &f[1], &f[2], &f[3]]);
             if self.opts.timesketch {
                 crate::sorter::decode_into(bytes, &mut row);
                 let row = &row;
@@ -265,6 +280,7 @@ impl OutputDir {
             Ok(())
         })?;
         csv.finish()?;
+        *lock(&self.digest) = Some(scanner.finish());
         if let Some(mut w) = jsonl {
             w.flush().map_err(|e| ReportError::io(&jsonl_path, e))?;
         }
@@ -306,8 +322,11 @@ impl LazyCsv {
         Ok(())
     }
 
-    /// Writes a row given in the sorter's encoded form, field bytes as they are (no decoding to text).
-    fn write_encoded(&mut self, bytes: &[u8]) -> Result<(), ReportError> {
+    /// Writes a row given as field bytes (the sorter's encoded rows, not decoded to text).
+    fn write_fields(
+        &mut self,
+        fields: &[std::borrow::Cow<'_, [u8]>; 4],
+    ) -> Result<(), ReportError> {
         if self.writer.is_none() {
             let f = File::create(&self.path).map_err(|e| ReportError::io(&self.path, e))?;
             let mut w = csv_writer(BufWriter::new(f));
@@ -316,7 +335,6 @@ impl LazyCsv {
             self.writer = Some(w);
         }
         if let Some(w) = self.writer.as_mut() {
-            let fields = crate::sorter::encoded_fields(bytes);
             w.write_record(fields.iter().map(|f| f.as_ref()))
                 .map_err(|e| ReportError::csv(&self.path, e))?;
         }

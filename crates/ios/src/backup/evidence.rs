@@ -397,7 +397,11 @@ fn load_files(
                 break;
             }
         };
-        let get = |i| row.get::<_, Option<String>>(i).ok().flatten();
+        // Borrowed text: one allocation per file (its logical path), one for its id.
+        let get = |i| match row.get_ref(i) {
+            Ok(rusqlite::types::ValueRef::Text(t)) => std::str::from_utf8(t).ok(),
+            _ => None,
+        };
         let (Some(id), Some(domain), Some(rel)) = (get(0), get(1), get(2)) else {
             bad += 1;
             continue;
@@ -406,7 +410,10 @@ fn load_files(
         if flags != 1 || rel.is_empty() || domain.is_empty() {
             continue;
         }
-        let logical = format!("{domain}/{rel}");
+        let mut logical = String::with_capacity(domain.len() + 1 + rel.len());
+        logical.push_str(domain);
+        logical.push('/');
+        logical.push_str(rel);
         files.push(ManifestFile {
             logical,
             file_id: id.to_ascii_lowercase(),
