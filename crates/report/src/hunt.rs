@@ -522,7 +522,8 @@ pub fn alerts_for_hits(
     hits: &[&Hit],
 ) -> Result<Vec<(String, Record, Vec<Alert>)>, ReportError> {
     // source file → record index → (module, [(entry, field)]).
-    let mut wanted: BTreeMap<&str, BTreeMap<i64, (&str, Vec<(u32, &str)>)>> = BTreeMap::new();
+    type ByRecord<'h> = BTreeMap<i64, (&'h str, Vec<(u32, &'h str)>)>;
+    let mut wanted: BTreeMap<&str, ByRecord<'_>> = BTreeMap::new();
     for h in hits {
         let r = wanted
             .entry(h.source_file.as_str())

@@ -17,8 +17,8 @@ use parquet::basic::Compression;
 use parquet::data_type::{ByteArray, ByteArrayType, Int64Type};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::{EnabledStatistics, WriterProperties, WriterVersion};
-use parquet::schema::types::ColumnPath;
 use parquet::file::writer::SerializedFileWriter;
+use parquet::schema::types::ColumnPath;
 use parquet::schema::types::Type;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -424,16 +424,18 @@ impl ObservablesWriter {
                 .map_err(e)?;
             col.close().map_err(e)?;
         }
-        let mut col = rg.next_column().map_err(e)?.ok_or_else(|| {
-            ReportError::other(&self.tmp, "observables schema has fewer columns")
-        })?;
+        let mut col = rg
+            .next_column()
+            .map_err(e)?
+            .ok_or_else(|| ReportError::other(&self.tmp, "observables schema has fewer columns"))?;
         col.typed::<Int64Type>()
             .write_batch(&c.record_index, None, None)
             .map_err(e)?;
         col.close().map_err(e)?;
-        let mut col = rg.next_column().map_err(e)?.ok_or_else(|| {
-            ReportError::other(&self.tmp, "observables schema has fewer columns")
-        })?;
+        let mut col = rg
+            .next_column()
+            .map_err(e)?
+            .ok_or_else(|| ReportError::other(&self.tmp, "observables schema has fewer columns"))?;
         col.typed::<Int64Type>()
             .write_batch(&c.time, Some(&c.time_def), None)
             .map_err(e)?;

@@ -54,12 +54,9 @@ pub fn case_records(case: u64, records: usize) -> Vec<(&'static str, Map<String,
     let mut out = Vec::with_capacity(records);
     for i in 0..records {
         let t = base + r.next_u64() % 2_000_000;
-        let time = format!(
-            "{}",
-            jiff::Timestamp::from_second(t as i64)
-                .map(|ts| ts.strftime("%Y-%m-%d %H:%M:%S.000000").to_string())
-                .unwrap_or_default()
-        );
+        let time = jiff::Timestamp::from_second(t as i64)
+            .map(|ts| ts.strftime("%Y-%m-%d %H:%M:%S.000000").to_string())
+            .unwrap_or_default();
         let mut m = Map::new();
         let module = match i % 10 {
             0..=3 => {
