@@ -12,12 +12,16 @@ use std::sync::Arc;
 pub mod builtin;
 mod fxhash;
 mod index;
+pub mod keys;
 pub mod normalize;
 pub mod pattern;
 pub mod stix;
 pub mod update;
 
-pub use index::{IndexBuilder, IndexStats, IocIndex, SetOrigin, SetStats, UnsupportedPattern};
+pub use index::{
+    ExportedKey, IndexBuilder, IndexStats, IocIndex, SetOrigin, SetStats, UnsupportedPattern,
+};
+pub use keys::{KeyKind, Observed};
 pub use stix::{DEFAULT_COLLECTION, LoadProblem};
 pub use update::{ActiveSnapshot, SnapshotKind, UpdateError, UpdateReport};
 
