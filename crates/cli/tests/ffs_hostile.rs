@@ -144,13 +144,25 @@ fn assert_bounded(name: &str, o: &Outcome, out: &Path) {
 fn hostile_dump_archives_stay_within_bounds() {
     let dir = tempfile::tempdir().unwrap();
     type Build = fn(&Path) -> PathBuf;
-    let cases: [(&str, Build, &[&str]); 4] = [
-        ("traversal and links", traversal, &["refused", "hard link"]),
-        ("gzip bomb", gzip_bomb, &["sms.db"]),
-        ("10 GiB sparse member", sparse, &["sparse member"]),
-        ("4 Mi entries", many_entries, &["more than 2000000 members"]),
+    // The 4 Mi-entry archive is indexed whole (bounded at 2,000,000 members) and checked by one module:
+    // the walk of every module would write gigabytes of records, which is not what is tested here.
+    let cases: [(&str, Build, &[&str], &[&str]); 4] = [
+        (
+            "traversal and links",
+            traversal,
+            &["refused", "hard link"],
+            &[],
+        ),
+        ("gzip bomb", gzip_bomb, &["sms.db"], &[]),
+        ("10 GiB sparse member", sparse, &["sparse member"], &[]),
+        (
+            "4 Mi entries",
+            many_entries,
+            &["more than 2000000 members"],
+            &["--module", "shutdown_log"],
+        ),
     ];
-    for (i, (name, build, expect)) in cases.iter().enumerate() {
+    for (i, (name, build, expect, extra)) in cases.iter().enumerate() {
         let case = dir.path().join(format!("case{i}"));
         std::fs::create_dir_all(&case).unwrap();
         let input = build(&case);
@@ -162,7 +174,9 @@ fn hostile_dump_archives_stay_within_bounds() {
         let out = dir.path().join(format!("out{i}"));
         let data = dir.path().join(format!("data{i}"));
         std::fs::create_dir_all(&data).unwrap();
-        let o = check(&input, &out, &["--no-builtin-iocs"], &data);
+        let mut args = vec!["--no-builtin-iocs"];
+        args.extend(extra.iter());
+        let o = check(&input, &out, &args, &data);
         assert_bounded(name, &o, &out);
         let log = std::fs::read_to_string(out.join("command.log")).unwrap_or_default();
         for e in *expect {
