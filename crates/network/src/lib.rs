@@ -1,0 +1,13 @@
+//! telltale-network: network captures (pcap, pcapng, Zeek and Suricata logs) checked against the
+//! indicators.
+
+pub mod cert;
+pub mod community_id;
+pub mod dns;
+pub mod engine;
+pub mod http;
+pub mod link;
+pub mod pcap;
+pub mod quic;
+pub mod records;
+pub mod tls;
