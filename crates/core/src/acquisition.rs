@@ -74,6 +74,11 @@ pub trait Acquisition: Send + Sync {
     fn read_warnings(&self) -> Vec<String> {
         Vec::new()
     }
+    /// Acquisition-level coverage facts (what could and could not be checked), read after modules
+    /// run.
+    fn coverage(&self) -> Vec<String> {
+        Vec::new()
+    }
     /// The device's time zone when known.
     fn timezone(&self) -> Option<String> {
         None

@@ -71,6 +71,7 @@ pub struct Emitter<'a> {
     pub(crate) alerts: Vec<u64>,
     pub(crate) warnings: Vec<String>,
     pub(crate) no_data: Option<String>,
+    pub(crate) not_checked: Vec<String>,
     detected: HashSet<u64>,
 }
 
@@ -83,6 +84,7 @@ impl<'a> Emitter<'a> {
             alerts: vec![0; 5],
             warnings: Vec::new(),
             no_data: None,
+            not_checked: Vec::new(),
             detected: HashSet::new(),
         }
     }
@@ -159,6 +161,12 @@ impl<'a> Emitter<'a> {
     /// A non-fatal problem (a file listed but absent, rows lost in a corrupt database …).
     pub fn warn(&mut self, message: impl Into<String>) {
         self.warnings.push(message.into());
+    }
+
+    /// Something this module could not check (encrypted traffic, a log it cannot read …): coverage,
+    /// never a failure.
+    pub fn not_checked(&mut self, what: impl Into<String>) {
+        self.not_checked.push(what.into());
     }
 
     /// The artifact this module reads is not in the acquisition.

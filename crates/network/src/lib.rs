@@ -11,3 +11,6 @@ pub mod pcap;
 pub mod quic;
 pub mod records;
 pub mod tls;
+pub mod eve;
+pub mod input;
+pub mod zeek;
