@@ -15,9 +15,12 @@ mod index;
 pub mod normalize;
 pub mod pattern;
 pub mod stix;
+pub mod tinycheck;
 pub mod update;
 
-pub use index::{IndexBuilder, IndexStats, IocIndex, SetOrigin, SetStats, UnsupportedPattern};
+pub use index::{
+    IndexBuilder, IndexStats, IocIndex, NetworkLists, SetOrigin, SetStats, UnsupportedPattern,
+};
 pub use stix::{DEFAULT_COLLECTION, LoadProblem};
 pub use update::{ActiveSnapshot, SnapshotKind, UpdateError, UpdateReport};
 
@@ -62,6 +65,10 @@ pub enum IndicatorKind {
     AppCertSha256,
     ConfigurationProfileId,
     AndroidProperty,
+    /// Hash of an X.509 certificate's DER (`x509-certificate:hashes`, TinyCheck's `sha1cert`).
+    X509Md5,
+    X509Sha1,
+    X509Sha256,
 }
 
 impl IndicatorKind {
@@ -85,6 +92,9 @@ impl IndicatorKind {
             IndicatorKind::AppCertSha256 => "app:cert.sha256",
             IndicatorKind::ConfigurationProfileId => "configuration-profile:id",
             IndicatorKind::AndroidProperty => "android-property:name",
+            IndicatorKind::X509Md5 => "x509-certificate:hashes.MD5",
+            IndicatorKind::X509Sha1 => "x509-certificate:hashes.'SHA-1'",
+            IndicatorKind::X509Sha256 => "x509-certificate:hashes.'SHA-256'",
         }
     }
 }
