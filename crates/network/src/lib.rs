@@ -14,3 +14,10 @@ pub mod tls;
 pub mod eve;
 pub mod input;
 pub mod zeek;
+pub mod allow;
+pub mod capture;
+pub mod coverage;
+pub mod kind;
+pub mod modules;
+
+pub use kind::NetworkCaptureKind;
