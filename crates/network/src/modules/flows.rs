@@ -1,0 +1,104 @@
+//! `network_flows`: connections by destination (protocol, address, port), the phone's side first.
+//! Records: connections, established ones, bytes each way, names seen on them or resolved to the
+//! address. Checks: the destination address against IP indicators, exact or CIDR (match_ip); a
+//! destination contacted without any name (LOW, TinyCheck PROTO-05); a host with several heuristic
+//! findings (MEDIUM, ADV-01 per-host summary). Timeline: `connection`.
+
+use std::collections::{BTreeMap, HashSet};
+
+use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError};
+
+use super::{Shared, allowed, heuristic, indicator_alerts, parsed};
+
+pub struct NetworkFlows(pub Shared);
+
+impl Module for NetworkFlows {
+    fn name(&self) -> &'static str {
+        "network_flows"
+    }
+    fn description(&self) -> &'static str {
+        "connections in a capture or logs: destination addresses, per-host summary"
+    }
+    fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
+        let p = parsed(&self.0, ctx)?;
+        let c = &p.capture.counters;
+        let unnamed = c.flows_considered.saturating_sub(c.flows_named);
+        if unnamed > 0 {
+            out.not_checked(crate::coverage::sentence(&p));
+        }
+        if p.capture.flows.items.is_empty() {
+            out.no_data("no connection in the capture");
+            return Ok(());
+        }
+        // Heuristic findings by host, for the per-host summary.
+        let mut by_host: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for r in &p.capture.flows.items {
+            let rec = r.to_record(p.input(r.prov.input));
+            let ts = r.prov.first_ts();
+            out.record(&rec);
+            let names = if r.names.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", r.names.join(", "))
+            };
+            out.timeline(
+                ts,
+                "connection",
+                format!(
+                    "{} {}:{}{} — {} connection(s), {} established",
+                    if r.proto == 6 { "TCP" } else { "UDP" },
+                    r.server,
+                    r.port,
+                    names,
+                    r.connections,
+                    r.established
+                ),
+            );
+            let ip = r.server.to_string();
+            let mut seen = HashSet::new();
+            indicator_alerts(out, &p, &mut seen, &ctx.iocs.match_ip(&ip), "connection to", &ip, ts, &rec);
+            let host = r.names.first().cloned().unwrap_or_else(|| ip.clone());
+            if allowed(&p, r.names.first().map(String::as_str), Some(r.server)) || r.server.is_multicast() {
+                continue;
+            }
+            if r.names.is_empty() && r.established > 0 {
+                heuristic(out, Level::Low, format!("connection to {ip}:{} without any name (no DNS answer, SNI or Host)", r.port), ts, &rec);
+                by_host.entry(host.clone()).or_default().push("contacted without a name".into());
+            }
+            for f in findings(&p, r) {
+                let v = by_host.entry(host.clone()).or_default();
+                if !v.contains(&f) {
+                    v.push(f);
+                }
+            }
+        }
+        for (host, f) in by_host {
+            if f.len() >= 3 {
+                let rec = telltale_core::record! { "host" => host, "findings" => f };
+                heuristic(out, Level::Medium, format!("{} heuristic findings on one host: check it", rec["findings"].as_array().map_or(0, |a| a.len())), None, &rec);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Heuristic findings about the destination of a flow record, from the other records.
+fn findings(p: &crate::capture::Parsed, r: &crate::records::FlowRec) -> Vec<String> {
+    let mut v = Vec::new();
+    for h in &p.capture.hellos.items {
+        if h.server == r.server && h.port == r.port && !h.quic && ![443, 465, 636, 853, 989, 990, 993, 995, 5223].contains(&h.port) {
+            v.push(format!("TLS on port {}", h.port));
+        }
+    }
+    for h in &p.capture.http.items {
+        if h.prov.tuple.is_some_and(|t| t.dst == r.server && t.dport == r.port) {
+            v.push(if h.port == 80 { "plain HTTP".to_string() } else { format!("HTTP on port {}", h.port) });
+        }
+    }
+    for c in &p.capture.certs.items {
+        if c.server == Some(r.server) && c.leaf && c.info.self_signed {
+            v.push("self-signed certificate".into());
+        }
+    }
+    v
+}
