@@ -8,5 +8,8 @@ pub mod ios_backup;
 pub mod ios_crypto;
 pub mod ios_dbs;
 pub mod ios_web;
+pub mod net;
+pub mod net_logs;
+pub mod net_proto;
 pub mod rng;
 pub mod samples;
