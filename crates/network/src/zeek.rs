@@ -126,7 +126,7 @@ pub fn read<R: Read>(engine: &mut Engine<'_>, name: &str, r: R, hint: Option<&st
                 Ok(o) => Some(json_row(o)),
                 Err(_) => None,
             }
-        } else if !fields.is_empty() {
+        } else if !fields.is_empty() && t.split(sep.as_str()).count() == fields.len() {
             let mut row = Row::new();
             for (f, v) in fields.iter().zip(t.split(sep.as_str())) {
                 if v == unset {
