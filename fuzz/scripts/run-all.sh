@@ -10,7 +10,7 @@ SECONDS_EACH=${1:-600}
 [ $# -gt 0 ] && shift
 cd "$(dirname "$0")/.."
 BIN=${FUZZ_BIN:-target/x86_64-unknown-linux-gnu/release}
-TARGETS=${*:-plist nska keybag stix_bundle stix_pattern match_text dumpsys ab_header androidqf_json tombstone ios_artifact ios_db_values zip_evidence intrusion_log androidqf_text results_folder ios_decrypt}
+TARGETS=${*:-plist nska keybag stix_bundle stix_pattern match_text dumpsys ab_header androidqf_json tombstone ios_artifact ios_db_values zip_evidence intrusion_log androidqf_text results_folder ios_decrypt shutdown_log ips ps_lists}
 mkdir -p logs
 for t in $TARGETS; do
   mkdir -p "artifacts/$t" "work/$t" "corpus/$t"

@@ -232,7 +232,7 @@ mod tests {
         let out = Collect::default();
         let s = run_modules(&acq.modules(), &ctx, &out);
         assert!(s.failed().next().is_none());
-        assert_eq!(s.alerts_at(telltale_core::Level::High), 2);
+        assert_eq!(s.alerts_at(telltale_core::Level::Critical), 2);
         // 09:00 in Tokyo is 00:00 UTC.
         let recs = out.records.lock().unwrap();
         assert!(

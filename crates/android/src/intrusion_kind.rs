@@ -226,7 +226,7 @@ mod tests {
             options: &opts,
         };
         let s = run_modules(&acq.modules(), &ctx, &Collect::default());
-        assert_eq!(s.alerts_at(telltale_core::Level::High), 3);
+        assert_eq!(s.alerts_at(telltale_core::Level::Critical), 3);
 
         let other = tempfile::tempdir().unwrap();
         std::fs::write(other.path().join("notes.txt"), "{\"hello\": 1}\n").unwrap();
@@ -273,7 +273,7 @@ mod tests {
             options: &opts,
         };
         let s = run_modules(&acq.modules(), &ctx, &Collect::default());
-        assert_eq!(s.alerts_at(telltale_core::Level::High), 1);
+        assert_eq!(s.alerts_at(telltale_core::Level::Critical), 1);
         let junk = dir.path().join("junk.bin");
         std::fs::write(&junk, b"garbage").unwrap();
         assert!(

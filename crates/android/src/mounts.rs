@@ -67,7 +67,7 @@ pub fn parse_line(line: &str) -> Option<Record> {
 
 /// The checks of one mount record: a system partition mounted read-write (HIGH: a sign of rooting or
 /// system modification), other unusual options on a system partition (MEDIUM; `noatime` alone is normal
-/// on some), the mount point and the device against path indicators (HIGH).
+/// on some), the mount point and the device against path indicators (CRITICAL).
 pub fn check(ctx: &ModuleContext<'_>, out: &mut Emitter<'_>, rec: &Record) {
     let s = |k: &str| rec.get(k).and_then(|v| v.as_str()).unwrap_or("");
     let b = |k: &str| rec.get(k).and_then(|v| v.as_bool()).unwrap_or(false);

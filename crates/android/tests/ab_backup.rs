@@ -112,7 +112,7 @@ fn versions_compression_and_encryption() {
                 // evil.com in the SMS and in the MMS; notevil.com does not match.
                 let alerts = out.alerts.lock().unwrap();
                 assert_eq!(alerts.len(), 2, "{alerts:?}");
-                assert!(alerts.iter().all(|a| a.level == Level::High));
+                assert!(alerts.iter().all(|a| a.level == Level::Critical));
                 if password.is_some() {
                     let err = AbEvidence::open(&p, Some("wrong")).err().unwrap();
                     assert!(matches!(err, AbError::WrongPassword), "v{version}: {err}");
@@ -273,13 +273,13 @@ fn androidqf_zip_with_encrypted_backup_end_to_end() {
         .expect("sms module from the nested backup");
     assert_eq!(sms.status, ModuleStatus::Ok);
     assert_eq!(sms.records, 3);
-    assert_eq!(sms.alerts_at(Level::High), 2);
+    assert_eq!(sms.alerts_at(Level::Critical), 2);
     let pk = summary
         .modules
         .iter()
         .find(|m| m.module == "aqf_packages")
         .unwrap();
-    assert_eq!(pk.alerts_at(Level::High), 1);
+    assert_eq!(pk.alerts_at(Level::Critical), 1);
     assert!(out.alerts.lock().unwrap().iter().any(|a| a.module == "sms"));
     assert_eq!(summary.failed().count(), 0, "{:?}", summary.modules);
 
@@ -300,7 +300,7 @@ fn androidqf_zip_with_encrypted_backup_end_to_end() {
         .iter()
         .find(|m| m.module == "aqf_packages")
         .unwrap();
-    assert_eq!(pk.alerts_at(Level::High), 1);
+    assert_eq!(pk.alerts_at(Level::Critical), 1);
 
     // Folder form, no password at all.
     let folder = dir.path().join("qf");
@@ -313,7 +313,7 @@ fn androidqf_zip_with_encrypted_backup_end_to_end() {
     let (summary, _) = run_acq(&folder, None);
     let sms = summary.modules.iter().find(|m| m.module == "sms").unwrap();
     assert!(matches!(&sms.status, ModuleStatus::NoData(m) if m.contains("no password")));
-    assert_eq!(summary.alerts_at(Level::High), 1);
+    assert_eq!(summary.alerts_at(Level::Critical), 1);
 }
 
 #[test]
@@ -327,9 +327,9 @@ fn hostile_nested_zip_never_stops_the_other_modules() {
         .iter()
         .find(|m| m.module == "aqf_packages")
         .unwrap();
-    assert_eq!(pk.alerts_at(Level::High), 1);
+    assert_eq!(pk.alerts_at(Level::Critical), 1);
     let sms = summary.modules.iter().find(|m| m.module == "sms").unwrap();
-    assert_eq!(sms.alerts_at(Level::High), 2);
+    assert_eq!(sms.alerts_at(Level::Critical), 2);
     // Bugreport modules (if any) report the unreadable nested zip as a warning.
     for m in summary
         .modules

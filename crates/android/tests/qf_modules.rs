@@ -83,7 +83,7 @@ fn packages_positive_negative_malformed() {
     assert_eq!(out.n_records(), 10);
     // app id, APK hash, certificate hash
     assert_eq!(
-        out.count(Level::High),
+        out.count(Level::Critical),
         3,
         "{:?}",
         out.alerts.lock().unwrap()
@@ -123,7 +123,7 @@ fn processes_header_driven() {
     let (o, out) = run(&qf::processes::Processes, &ev, &iocs());
     assert_eq!(o.status, ModuleStatus::Ok);
     assert_eq!(out.n_records(), 5);
-    assert_eq!(out.count(Level::High), 2);
+    assert_eq!(out.count(Level::Critical), 2);
     let recs = out.records.lock().unwrap();
     assert_eq!(recs[1].1["proc_name"], "bh");
     assert_eq!(recs[1].1["pid"], 5000);
@@ -147,7 +147,7 @@ fn processes_header_driven() {
     let json = br#"[{"pid": 7, "uid": 10001, "ppid": 1, "filename": "bh", "path": "/data/local/tmp/bh", "context": "u:r:su:s0", "command_line": ["bh"]}]"#;
     let (_d, ev) = folder(&AndroidQf::new().raw("processes.json", json));
     let (_, out) = run(&qf::processes::Processes, &ev, &iocs());
-    assert_eq!(out.count(Level::High), 1);
+    assert_eq!(out.count(Level::Critical), 1);
 }
 
 #[test]
@@ -161,7 +161,7 @@ fn getprop_patch_level_and_property_indicators() {
     let (_, out) = run(&qf::getprop::GetProp, &ev, &iocs());
     assert_eq!(out.n_records(), 3);
     assert_eq!(out.count(Level::Medium), 1);
-    assert_eq!(out.count(Level::High), 1);
+    assert_eq!(out.count(Level::Critical), 1);
 
     let (_d, ev) = folder(
         &AndroidQf::new()
@@ -218,10 +218,11 @@ fn files_tmp_hashes_and_json_lines() {
         let (o, out) = run(&qf::files::Files, &ev, &iocs());
         assert_eq!(o.status, ModuleStatus::Ok);
         assert_eq!(out.n_records(), 6);
-        // path indicator, tmp executable, hash, file name
+        // path indicator, hash, file name (CRITICAL), tmp executable (HIGH, as MVT)
+        assert_eq!(out.count(Level::High), 1);
         assert_eq!(
-            out.count(Level::High),
-            4,
+            out.count(Level::Critical),
+            3,
             "{:?}",
             out.alerts.lock().unwrap()
         );
@@ -272,10 +273,11 @@ fn root_binaries_and_mounts() {
     let (_d, ev) = folder(&acq);
     let (_, out) = run(&qf::mounts::Mounts, &ev, &iocs());
     assert_eq!(out.n_records(), 5);
-    // /system rw, plus the path indicator on a mount point
+    // /system rw (HIGH, as MVT), the path indicator on a mount point (CRITICAL)
+    assert_eq!(out.count(Level::High), 1);
     assert_eq!(
-        out.count(Level::High),
-        2,
+        out.count(Level::Critical),
+        1,
         "{:?}",
         out.alerts.lock().unwrap()
     );

@@ -227,6 +227,9 @@ impl Output for Progress<'_> {
     fn record(&self, module: &str, rec: &Record) {
         self.inner.record(module, rec);
     }
+    fn extra_record(&self, output: &str, rec: &Record) {
+        self.inner.extra_record(output, rec);
+    }
     fn detected(&self, module: &str, rec: &Record) {
         self.inner.detected(module, rec);
     }
@@ -375,6 +378,10 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
             .collect();
     }
     info.set_summary(&summary);
+    info.add_coverage(acq.coverage());
+    for c in &info.coverage {
+        log.info(format!("not checked: {c}"));
+    }
     info.indicator_sets = crate::report_cmd::indicator_sets(&iocs.index);
     for w in acq.read_warnings() {
         log.warn(&w);
@@ -402,11 +409,11 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         summary.alerts_at(Level::High) + summary.alerts_at(Level::Critical)
     ));
 
-    print_summary(&summary, &out_dir);
+    print_summary(&summary, &info.coverage, &out_dir);
     Ok(if summary.has_severe() { 1 } else { 0 })
 }
 
-fn print_summary(summary: &telltale_core::RunSummary, out_dir: &Path) {
+fn print_summary(summary: &telltale_core::RunSummary, coverage: &[String], out_dir: &Path) {
     let failed: Vec<_> = summary.failed().collect();
     eprintln!();
     eprintln!("Alerts by level:");
@@ -442,6 +449,7 @@ fn print_summary(summary: &telltale_core::RunSummary, out_dir: &Path) {
         }
     );
     print_warnings(summary);
+    print_coverage(coverage);
     eprintln!("Outputs: {}", out_dir.display());
     eprintln!("  report.html is a readable summary: open it in a browser.");
     eprintln!(
@@ -491,6 +499,41 @@ fn print_warnings(summary: &telltale_core::RunSummary) {
 }
 
 const MAX_SHOWN_WARNINGS: usize = 10;
+
+/// What could not be checked, before the result: the acquisition's coverage facts and the modules' (at
+/// most [`MAX_SHOWN_WARNINGS`] lines), then one line for the artifacts listed in the acquisition's index
+/// but absent. info.json and report.html have them all.
+fn print_coverage(coverage: &[String]) {
+    if coverage.is_empty() {
+        return;
+    }
+    let absent_suffix = format!(": {}", telltale_core::engine::ABSENT);
+    let (absent, other): (Vec<&String>, Vec<&String>) =
+        coverage.iter().partition(|c| c.ends_with(&absent_suffix));
+    eprintln!("Not checked (no alert about these does not mean they are clean):");
+    for c in other.iter().take(MAX_SHOWN_WARNINGS) {
+        eprintln!("  {c}");
+    }
+    if other.len() > MAX_SHOWN_WARNINGS {
+        eprintln!("  … and {} more", other.len() - MAX_SHOWN_WARNINGS);
+    }
+    if !absent.is_empty() {
+        // `module: path: listed …` → the modules, each once.
+        let mut modules: Vec<&str> = Vec::new();
+        for c in &absent {
+            let m = c.split(": ").next().unwrap_or("");
+            if !modules.contains(&m) {
+                modules.push(m);
+            }
+        }
+        eprintln!(
+            "  {} file(s) listed in the acquisition's index are not in it, so {} could not read them \
+             (info.json has the paths)",
+            absent.len(),
+            modules.join(", ")
+        );
+    }
+}
 
 /// The command line with secrets left out (password and key files are named, never read into the log).
 pub fn redacted_command_line() -> String {

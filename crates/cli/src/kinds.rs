@@ -9,7 +9,10 @@ pub fn all() -> Vec<Box<dyn AcquisitionKind>> {
 /// Every kind; network captures also take the user's allow-list files. Network captures come last:
 /// a folder another kind recognises is never read as a folder of captures.
 pub fn with_allow_lists(allow: &[std::path::PathBuf]) -> Vec<Box<dyn AcquisitionKind>> {
-    let mut v: Vec<Box<dyn AcquisitionKind>> = vec![Box::new(telltale_ios::IosBackupKind)];
+    let mut v: Vec<Box<dyn AcquisitionKind>> = vec![
+        Box::new(telltale_ios::IosBackupKind),
+        Box::new(telltale_ios::IosSysdiagnoseKind),
+    ];
     v.extend(telltale_android::kinds());
     v.push(Box::new(telltale_network::NetworkCaptureKind {
         allow_lists: allow.to_vec(),

@@ -43,11 +43,11 @@ struct Run {
 }
 
 impl Run {
-    /// A HIGH alert of `module` whose matched indicator is `value`.
+    /// A CRITICAL alert of `module` whose matched indicator is `value` (MVT's level for indicator matches).
     fn high(&self, module: &str, value: &str) -> bool {
         self.alerts.iter().any(|a| {
             a["module"] == module
-                && a["level"] == "HIGH"
+                && a["level"] == "CRITICAL"
                 && a["matched_indicator"]["value"]
                     .as_str()
                     .is_some_and(|v| v.eq_ignore_ascii_case(value))
@@ -57,7 +57,7 @@ impl Run {
     fn assert_high(&self, module: &str, value: &str, set: &str) {
         assert!(
             self.high(module, value),
-            "no HIGH alert of {module} on {value}; alerts: {:#?}\nstderr: {}",
+            "no CRITICAL alert of {module} on {value}; alerts: {:#?}\nstderr: {}",
             self.alerts,
             self.stderr
         );
@@ -281,7 +281,8 @@ fn assert_infected_intrusion(run: &Run) {
     assert!(
         !run.alerts
             .iter()
-            .any(|a| a["level"] == "HIGH" && a["event"].to_string().contains("wikipedia")),
+            .any(|a| (a["level"] == "HIGH" || a["level"] == "CRITICAL")
+                && a["event"].to_string().contains("wikipedia")),
         "{:#?}",
         run.alerts
     );

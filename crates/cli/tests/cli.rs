@@ -46,7 +46,7 @@ fn sample_backup_finds_pegasus_traces_and_exits_1() {
         .arg(&backup)
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("HIGH"))
+        .stderr(predicate::str::contains("CRITICAL"))
         .stderr(predicate::str::contains("no alert is not proof"));
     assert_eq!(
         before,
@@ -59,7 +59,8 @@ fn sample_backup_finds_pegasus_traces_and_exits_1() {
     let pegasus = |module: &str, value: &str| {
         alerts.iter().any(|a| {
             a["module"] == module
-                && a["level"] == "HIGH"
+                // MVT's levels: CRITICAL for indicator matches, HIGH in the manifest.
+                && a["level"] == if module == "manifest" { "HIGH" } else { "CRITICAL" }
                 && a["matched_indicator"]["value"] == value
                 && a["matched_indicator"]["name"]
                     .as_str()
@@ -240,6 +241,65 @@ fn a_corrupt_database_fails_its_module_only() {
         .find(|m| m["module"] == "datausage")
         .expect("datausage outcome");
     assert_eq!(du["status"], "ok");
+}
+
+/// Files listed in Manifest.db but absent from the backup folder (as in MVT's own test backup) are what
+/// could not be checked, shown once in the summary, info.json, command.log and report.html; no module is
+/// reported as failed for them.
+#[test]
+fn files_listed_but_absent_are_coverage_not_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let backup = sample(dir.path());
+    for (domain, rel) in [
+        ("HomeDomain", "Library/SMS/sms.db"),
+        ("HomeDomain", "Library/Safari/History.db"),
+    ] {
+        let id = telltale_ios::file_id(domain, rel);
+        std::fs::remove_file(backup.join(&id[..2]).join(&id)).unwrap();
+    }
+    let out = dir.path().join("out");
+    let assert = telltale()
+        .args(["check", "-q", "-o"])
+        .arg(&out)
+        .arg(&backup)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(", 0 failed"))
+        .stderr(predicate::str::contains("Not checked"));
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("sms, ") && stderr.contains("safari_history"),
+        "{stderr}"
+    );
+    let info = read_json(&out.join("info.json"));
+    for m in info["modules"].as_array().unwrap() {
+        assert!(m["status"] != "failed", "{m}");
+    }
+    let coverage: Vec<String> = info["coverage"]
+        .as_array()
+        .expect("coverage in info.json")
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        coverage
+            .iter()
+            .any(|c| c.starts_with("safari_history: HomeDomain/Library/Safari/History.db")),
+        "{coverage:?}"
+    );
+    assert!(
+        coverage
+            .iter()
+            .any(|c| c.starts_with("sms: HomeDomain/Library/SMS/sms.db"))
+    );
+    let log = std::fs::read_to_string(out.join("command.log")).unwrap();
+    assert!(log.contains("not checked: safari_history: HomeDomain/Library/Safari/History.db"));
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("What could not be checked"));
+    assert!(
+        html.contains("HomeDomain&#x2f;Library&#x2f;Safari&#x2f;History.db")
+            || html.contains("HomeDomain/Library/Safari/History.db")
+    );
 }
 
 #[test]

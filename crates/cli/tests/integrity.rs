@@ -99,7 +99,7 @@ fn read_only_prefix(dir: &Path, mnt: &Path) -> Vec<String> {
 struct Kind {
     name: &'static str,
     build: fn(&Path) -> PathBuf,
-    /// (module, matched value) that must be among the HIGH alerts.
+    /// (module, matched value) that must be among the CRITICAL alerts.
     expect: (&'static str, &'static str),
 }
 
@@ -308,8 +308,8 @@ fn every_kind_is_left_untouched_by_two_checks_with_identical_results() {
         assert!(
             results[0]
                 .iter()
-                .any(|(l, m, v)| l == "HIGH" && m == module && v == value),
-            "{}: no HIGH {module} alert on {value}: {:?}",
+                .any(|(l, m, v)| l == "CRITICAL" && m == module && v == value),
+            "{}: no CRITICAL {module} alert on {value}: {:?}",
             kind.name,
             results[0]
         );

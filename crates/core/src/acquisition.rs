@@ -74,8 +74,9 @@ pub trait Acquisition: Send + Sync {
     fn read_warnings(&self) -> Vec<String> {
         Vec::new()
     }
-    /// Acquisition-level coverage facts (what could and could not be checked), read after modules
-    /// run.
+    /// What the acquisition holds that could not be checked, or lacks (e.g. "the system volume is not in
+    /// the dump", "traffic to 3 hosts was encrypted"): coverage facts for the summary, info.json and
+    /// report.html. Called after the modules ran (an acquisition parsed lazily knows more by then).
     fn coverage(&self) -> Vec<String> {
         Vec::new()
     }

@@ -56,12 +56,15 @@ impl std::fmt::Display for Level {
     }
 }
 
-/// The indicator an alert matched, in MVT's shape (`value`, `type`, `name`, `stix2_file_name`).
+/// The indicator an alert matched, in MVT's shape (`value`, `type`, `name`, `stix2_file_name`), plus the
+/// STIX object path (`stix_type`) and indicator id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MatchedIndicator {
     /// The indicator's value as written in the STIX pattern.
     pub value: String,
-    /// The observable kind, e.g. `domain-name:value`, `process:name`.
+    /// MVT's name of the indicator list, e.g. `domains`, `processes` (see
+    /// [`telltale_ioc::IndicatorKind::mvt_type`]); results folders of earlier telltale versions hold the
+    /// STIX path here.
     #[serde(rename = "type")]
     pub kind: String,
     /// The collection(s) (malware names) the indicator belongs to, joined with ", ".
@@ -71,16 +74,20 @@ pub struct MatchedIndicator {
     /// The STIX id of the indicator object, when known (an extra over MVT).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// The STIX object path of the observable, e.g. `domain-name:value` (an extra over MVT).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stix_type: Option<String>,
 }
 
 impl From<&telltale_ioc::Match> for MatchedIndicator {
     fn from(m: &telltale_ioc::Match) -> Self {
         MatchedIndicator {
             value: m.value.to_string(),
-            kind: m.kind.as_stix().to_string(),
+            kind: m.kind.mvt_type().to_string(),
             name: m.collections.join(", "),
             stix2_file_name: m.source_file.to_string(),
             id: m.indicator_id.as_ref().map(|s| s.to_string()),
+            stix_type: Some(m.kind.as_stix().to_string()),
         }
     }
 }

@@ -15,6 +15,10 @@ use crate::record::{Record, TimelineEvent};
 pub trait Output: Send + Sync {
     fn module_started(&self, _module: &str) {}
     fn record(&self, module: &str, rec: &Record);
+    /// A record for an output shared by modules rather than the module's own (`urls` → `urls.json`).
+    fn extra_record(&self, output: &str, rec: &Record) {
+        self.record(output, rec);
+    }
     /// A record that caused at least one alert (`<module>_detected.json`).
     fn detected(&self, module: &str, rec: &Record);
     fn timeline(&self, event: TimelineEvent);
@@ -27,6 +31,8 @@ pub trait Output: Send + Sync {
 pub struct MemoryOutput {
     /// `(module, record)` in emission order.
     pub records: std::sync::Mutex<Vec<(String, Record)>>,
+    /// `(output, record)` of the records written to shared outputs (`urls`).
+    pub extra: std::sync::Mutex<Vec<(String, Record)>>,
     /// `(module, record)` of the records that caused alerts.
     pub detected: std::sync::Mutex<Vec<(String, Record)>>,
     pub alerts: std::sync::Mutex<Vec<Alert>>,
@@ -75,6 +81,9 @@ impl Output for MemoryOutput {
     fn record(&self, module: &str, rec: &Record) {
         lock(&self.records).push((module.to_string(), rec.clone()));
     }
+    fn extra_record(&self, output: &str, rec: &Record) {
+        lock(&self.extra).push((output.to_string(), rec.clone()));
+    }
     fn detected(&self, module: &str, rec: &Record) {
         lock(&self.detected).push((module.to_string(), rec.clone()));
     }
@@ -110,6 +119,9 @@ pub struct ModuleOutcome {
     /// Alerts by level, most severe first: CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL.
     pub alerts: [u64; 5],
     pub warnings: Vec<String>,
+    /// What the module could not check (coverage facts, see [`Emitter::not_checked`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_checked: Vec<String>,
     #[serde(serialize_with = "ser_ms")]
     pub duration: Duration,
 }
@@ -144,6 +156,17 @@ impl RunSummary {
     pub fn has_severe(&self) -> bool {
         self.alerts_at(Level::High) + self.alerts_at(Level::Critical) > 0
     }
+    /// Every coverage fact of the modules, `(module, what)`, in the modules' order.
+    pub fn not_checked(&self) -> Vec<(&str, &str)> {
+        self.modules
+            .iter()
+            .flat_map(|m| {
+                m.not_checked
+                    .iter()
+                    .map(|w| (m.module.as_str(), w.as_str()))
+            })
+            .collect()
+    }
     pub fn failed(&self) -> impl Iterator<Item = &ModuleOutcome> {
         self.modules.iter().filter(|m| {
             matches!(
@@ -164,6 +187,9 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
+/// How a file listed in the acquisition's index but absent is described.
+pub const ABSENT: &str = "listed in the acquisition's index but not in the acquisition";
+
 /// Runs one module, catching its errors and panics.
 pub fn run_one(module: &dyn Module, ctx: &ModuleContext<'_>, output: &dyn Output) -> ModuleOutcome {
     let name = module.name();
@@ -176,6 +202,17 @@ pub fn run_one(module: &dyn Module, ctx: &ModuleContext<'_>, output: &dyn Output
             Some(why) if em.records == 0 => ModuleStatus::NoData(why),
             _ => ModuleStatus::Ok,
         },
+        // An artifact listed in the acquisition's index but absent is a coverage fact, not a failure.
+        Ok(Err(e)) if e.absent_path().is_some() && em.records == 0 => {
+            let path = e.absent_path().unwrap_or_default().to_string();
+            em.not_checked(format!("{path}: {ABSENT}"));
+            ModuleStatus::NoData(format!("{path}: {ABSENT}"))
+        }
+        Ok(Err(e)) if e.absent_path().is_some() => {
+            let path = e.absent_path().unwrap_or_default().to_string();
+            em.not_checked(format!("{path}: {ABSENT}"));
+            ModuleStatus::Ok
+        }
         Ok(Err(e)) => ModuleStatus::Failed(e.to_string()),
         Err(p) => ModuleStatus::Panicked(panic_message(p.as_ref())),
     };
@@ -189,6 +226,7 @@ pub fn run_one(module: &dyn Module, ctx: &ModuleContext<'_>, output: &dyn Output
         records: em.records,
         alerts,
         warnings: std::mem::take(&mut em.warnings),
+        not_checked: std::mem::take(&mut em.not_checked),
         duration: start.elapsed(),
     };
     output.module_finished(&outcome);

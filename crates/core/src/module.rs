@@ -30,6 +30,18 @@ pub enum ModuleError {
 }
 
 impl ModuleError {
+    /// Whether the error says the artifact is listed in the acquisition (e.g. in a backup's Manifest.db)
+    /// but its data is not there: a coverage fact, not a failure.
+    pub fn absent_path(&self) -> Option<&str> {
+        match self {
+            ModuleError::Evidence(EvidenceError::Absent { path })
+            | ModuleError::Sqlite(crate::sqlite::SqliteError::Evidence(EvidenceError::Absent {
+                path,
+            })) => Some(path),
+            _ => None,
+        }
+    }
+
     pub fn parse(artifact: impl Into<String>, message: impl std::fmt::Display) -> Self {
         ModuleError::Parse {
             artifact: artifact.into(),
@@ -70,8 +82,8 @@ pub struct Emitter<'a> {
     pub(crate) records: u64,
     pub(crate) alerts: Vec<u64>,
     pub(crate) warnings: Vec<String>,
-    pub(crate) no_data: Option<String>,
     pub(crate) not_checked: Vec<String>,
+    pub(crate) no_data: Option<String>,
     detected: HashSet<u64>,
 }
 
@@ -83,8 +95,8 @@ impl<'a> Emitter<'a> {
             records: 0,
             alerts: vec![0; 5],
             warnings: Vec::new(),
-            no_data: None,
             not_checked: Vec::new(),
+            no_data: None,
             detected: HashSet::new(),
         }
     }
@@ -97,6 +109,23 @@ impl<'a> Emitter<'a> {
     pub fn record(&mut self, rec: &Record) {
         self.records += 1;
         self.output.record(self.module, rec);
+    }
+
+    /// Emits a record to another output than the module's own (`urls` for `urls.json`, MVT's list of the
+    /// links found in messages). Not counted as one of the module's records.
+    pub fn extra_record(&mut self, output: &'static str, rec: &Record) {
+        self.output.extra_record(output, rec);
+    }
+
+    /// Emits one link found in a message to `urls.json` (MVT's fields: `url`, `expanded_url` — always
+    /// null: telltale never contacts a link's host to expand it — `timestamp`, `source`).
+    pub fn url_found(&mut self, url: &str, ts: Option<Timestamp>, source: &str) {
+        let mut r = Record::new();
+        r.insert("url".into(), url.into());
+        r.insert("expanded_url".into(), serde_json::Value::Null);
+        r.insert("timestamp".into(), time::format_opt(ts).into());
+        r.insert("source".into(), source.into());
+        self.extra_record("urls", &r);
     }
 
     /// Emits one timeline event; events without a time are not put on the timeline.
@@ -139,9 +168,23 @@ impl<'a> Emitter<'a> {
         self.output.alert(&alert);
     }
 
-    /// Raises a HIGH alert for each indicator match, with a message naming what matched and where.
+    /// Raises a CRITICAL alert for each indicator match (MVT's level for indicator matches in most
+    /// modules), with a message naming what matched and where.
     pub fn ioc_alerts(
         &mut self,
+        matches: &[Match],
+        what: &str,
+        event_time: Option<Timestamp>,
+        event: &Record,
+    ) {
+        self.ioc_alerts_at(Level::Critical, matches, what, event_time, event);
+    }
+
+    /// [`Emitter::ioc_alerts`] at another level (where MVT rates the same check differently, e.g. HIGH
+    /// for file names in a backup's manifest).
+    pub fn ioc_alerts_at(
+        &mut self,
+        level: Level,
         matches: &[Match],
         what: &str,
         event_time: Option<Timestamp>,
@@ -154,7 +197,7 @@ impl<'a> Emitter<'a> {
                 m.kind.as_stix(),
                 m.collections.join(", ")
             );
-            self.alert(Level::High, message, event_time, event, Some(m));
+            self.alert(level, message, event_time, event, Some(m));
         }
     }
 
@@ -163,10 +206,14 @@ impl<'a> Emitter<'a> {
         self.warnings.push(message.into());
     }
 
-    /// Something this module could not check (encrypted traffic, a log it cannot read …): coverage,
-    /// never a failure.
+    /// Something this module could not check: an artifact listed in the acquisition's index but absent,
+    /// content that is encrypted, a log that is not analysed. A coverage fact shown in the summary,
+    /// info.json and report.html, so that no alert never reads as "clean"; never a failure.
     pub fn not_checked(&mut self, what: impl Into<String>) {
-        self.not_checked.push(what.into());
+        let what = what.into();
+        if !self.not_checked.contains(&what) {
+            self.not_checked.push(what);
+        }
     }
 
     /// The artifact this module reads is not in the acquisition.

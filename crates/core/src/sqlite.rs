@@ -178,8 +178,20 @@ pub fn open_for_module(
 ) -> Result<(ForensicDb, Vec<String>), SqliteError> {
     let db = open(evidence, path)?;
     match db.check_once() {
-        Ok(None) => Ok((db, Vec::new())),
-        Ok(Some(problem)) => {
+        Ok(Check {
+            problem: None,
+            unchecked,
+        }) => {
+            let warnings = unchecked
+                .map(|u| format!("{path}: {u}"))
+                .into_iter()
+                .collect();
+            Ok((db, warnings))
+        }
+        Ok(Check {
+            problem: Some(problem),
+            ..
+        }) => {
             let (rec, mut warnings) = db.recover()?;
             warnings.insert(
                 0,
@@ -208,6 +220,15 @@ pub fn open_for_module(
     }
 }
 
+/// The outcome of an integrity check.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Check {
+    /// The first problem found in the tables modules read (`None`: sound).
+    pub problem: Option<String>,
+    /// What the check could not cover (virtual tables made by iOS), to be reported as a warning.
+    pub unchecked: Option<String>,
+}
+
 /// Bound on probes spent skipping one damaged region of a table.
 const MAX_PROBES: usize = 256;
 
@@ -227,44 +248,114 @@ impl ForensicDb {
     /// `Ok(None)` when `PRAGMA quick_check` finds the database sound, `Ok(Some(problem))` when it reports
     /// damage, `Err` when the check itself fails (e.g. SQLITE_CORRUPT, SQLITE_NOTADB).
     pub fn check(&self) -> rusqlite::Result<Option<String>> {
-        let first: String = self
+        self.check_detailed().map(|c| c.problem)
+    }
+
+    /// [`check`](ForensicDb::check) with what could not be checked. Since SQLite 3.44 the integrity check
+    /// also checks virtual tables, which needs their module and tokenizer: a full-text table declared by
+    /// iOS with Apple's own tokenizer (`tokenize=ab_cf_tokenizer` in AddressBook.sqlitedb) cannot be
+    /// opened outside iOS and makes the whole check fail although nothing is damaged. When a database has
+    /// virtual tables and the whole check does not say "ok", each ordinary table (with its indexes) is
+    /// checked on its own; the virtual tables are left out and named in [`Check::unchecked`]. Modules never
+    /// read virtual tables, so only damage in ordinary tables calls for recovery.
+    pub fn check_detailed(&self) -> rusqlite::Result<Check> {
+        let whole = self
             .conn
-            .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))?;
-        Ok(if first.eq_ignore_ascii_case("ok") {
-            None
-        } else {
-            Some(first)
+            .query_row("PRAGMA quick_check(1)", [], |r| r.get::<_, String>(0));
+        let why = match &whole {
+            Ok(first) if first.eq_ignore_ascii_case("ok") => return Ok(Check::default()),
+            Ok(problem) => problem.clone(),
+            Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) => {
+                return whole.map(|_| Check::default());
+            }
+            Err(e) => e.to_string(),
+        };
+        let (virtual_tables, ordinary) = match self.tables_by_kind() {
+            Ok(t) if !t.0.is_empty() => t,
+            // No virtual table (or the schema is unreadable): the whole check's answer stands.
+            _ => {
+                return whole.map(|p| Check {
+                    problem: Some(p),
+                    unchecked: None,
+                });
+            }
+        };
+        for t in &ordinary {
+            let q = format!("PRAGMA quick_check({})", quote_ident(t));
+            let first: String = self.conn.query_row(&q, [], |r| r.get(0))?;
+            if !first.eq_ignore_ascii_case("ok") {
+                return Ok(Check {
+                    problem: Some(first),
+                    unchecked: None,
+                });
+            }
+        }
+        Ok(Check {
+            problem: None,
+            unchecked: Some(format!(
+                "the integrity check could not cover the virtual table(s) {} ({why}); they are made by iOS \
+                 with its own modules or tokenizers and are not read; every ordinary table was checked and is sound",
+                virtual_tables.join(", ")
+            )),
         })
     }
 
-    /// [`check`](ForensicDb::check), remembered for the process: a database opened in place (immutable)
-    /// is checked once even when several readers open it (a backup's Manifest.db is opened by the backup
-    /// reader and by the manifest module). The file is known by its path, size and modification time.
-    pub fn check_once(&self) -> rusqlite::Result<Option<String>> {
+    /// `(virtual tables, ordinary tables)` of the schema.
+    fn tables_by_kind(&self) -> rusqlite::Result<(Vec<String>, Vec<String>)> {
+        let mut st = self
+            .conn
+            .prepare("SELECT name, coalesce(sql, '') FROM sqlite_master WHERE type = 'table'")?;
+        let rows = st.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let (mut v, mut o) = (Vec::new(), Vec::new());
+        for row in rows {
+            let (name, sql) = row?;
+            let head: String = sql
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .take(18)
+                .collect::<String>()
+                .to_ascii_uppercase();
+            if head.starts_with("CREATEVIRTUALTABLE") {
+                v.push(name);
+            } else if !name.starts_with("sqlite_") {
+                o.push(name);
+            }
+        }
+        Ok((v, o))
+    }
+
+    /// [`check_detailed`](ForensicDb::check_detailed), remembered for the process: a database opened in
+    /// place (immutable) is checked once even when several readers open it (a backup's Manifest.db is
+    /// opened by the backup reader and by the manifest module). The file is known by its path, size and
+    /// modification time.
+    pub fn check_once(&self) -> rusqlite::Result<Check> {
         type Key = (std::path::PathBuf, u64, Option<std::time::SystemTime>);
-        static SOUND: Mutex<Vec<Key>> = Mutex::new(Vec::new());
+        static SOUND: Mutex<Vec<(Key, Option<String>)>> = Mutex::new(Vec::new());
         if self._temp.is_some() {
-            return self.check();
+            return self.check_detailed();
         }
         let p = self._local.path();
         let key = std::fs::metadata(p)
             .ok()
             .map(|m| (p.to_path_buf(), m.len(), m.modified().ok()));
         let Some(key) = key else {
-            return self.check();
+            return self.check_detailed();
         };
         let lock = || SOUND.lock().unwrap_or_else(|e| e.into_inner());
-        if lock().contains(&key) {
-            return Ok(None);
+        if let Some((_, unchecked)) = lock().iter().find(|(k, _)| *k == key) {
+            return Ok(Check {
+                problem: None,
+                unchecked: unchecked.clone(),
+            });
         }
-        let r = self.check()?;
-        if r.is_none() {
+        let r = self.check_detailed()?;
+        if r.problem.is_none() {
             let mut sound = lock();
             // Bounded: a run opens a few dozen databases.
             if sound.len() >= 1024 {
                 sound.clear();
             }
-            sound.push(key);
+            sound.push((key, r.unchecked.clone()));
         }
         Ok(r)
     }
@@ -638,6 +729,65 @@ mod recovery_tests {
         let (db, w) = open_for_module(&ev, "c.db").unwrap();
         assert!(w.is_empty());
         assert!(!db.copied);
+    }
+
+    /// A real AddressBook.sqlitedb holds an FTS4 table with Apple's tokenizer; the integrity check of this
+    /// SQLite cannot open it. That is a warning: the database is read in place, not "recovered".
+    #[test]
+    fn virtual_tables_made_by_ios_do_not_stop_the_check() {
+        use telltale_testkit::sqlite_vtab::{AppleVtab, declare};
+        let dir = tempfile::tempdir().unwrap();
+        let p = make_db(dir.path(), 10);
+        let mut vt = AppleVtab::all_traps();
+        vt.push(AppleVtab::address_book_fts());
+        declare(&p, &vt).unwrap();
+        let ev = FolderEvidence::new(dir.path()).unwrap();
+        let (db, w) = open_for_module(&ev, "c.db").unwrap();
+        assert!(!db.copied, "read in place, not recovered");
+        let n: i64 = db
+            .conn()
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 10);
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].contains("could not cover the virtual table")
+                && w[0].contains("ABPersonFullTextSearch")
+                && w[0].contains("every ordinary table was checked and is sound"),
+            "{w:?}"
+        );
+        // The second opening of the same file (another module) gets the same warning from the cache.
+        let (_, w2) = open_for_module(&ev, "c.db").unwrap();
+        assert_eq!(w, w2);
+    }
+
+    /// Damage in an ordinary table is still found and recovered when iOS virtual tables are present.
+    #[test]
+    fn damage_beside_ios_virtual_tables_is_still_recovered() {
+        use telltale_testkit::sqlite_vtab::{AppleVtab, declare};
+        let dir = tempfile::tempdir().unwrap();
+        let p = make_db(dir.path(), 400);
+        let mut bytes = std::fs::read(&p).unwrap();
+        let leaves = leaf_pages(&bytes);
+        let victim = leaves[leaves.len() / 2];
+        for b in &mut bytes[victim * 1024..victim * 1024 + 1024] {
+            *b = 0xA5;
+        }
+        std::fs::write(&p, &bytes).unwrap();
+        // Declared after the damage: the new schema pages sit at the end of the file.
+        declare(&p, &[AppleVtab::address_book_fts()]).unwrap();
+        let ev = FolderEvidence::new(dir.path()).unwrap();
+        let (db, warnings) = open_for_module(&ev, "c.db").unwrap();
+        assert!(db.copied, "recovered");
+        let n: i64 = db
+            .conn()
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert!(n > 300 && n < 400, "{n}");
+        assert!(
+            warnings.join("\n").contains("c.db: database is damaged"),
+            "{warnings:?}"
+        );
     }
 
     #[test]

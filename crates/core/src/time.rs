@@ -20,11 +20,18 @@ fn from_secs_f64(secs: f64) -> Option<Timestamp> {
     if whole < MIN_SECS as f64 || whole > MAX_SECS as f64 {
         return None;
     }
-    let nanos = ((secs - whole) * 1e9).round() as i32;
-    Timestamp::new(whole as i64, nanos.min(999_999_999)).ok()
+    // Rounded to the microsecond, ties to even, as Python's `datetime.fromtimestamp` does (so times
+    // written by MVT and by telltale for the same value are the same string and timelines merge).
+    let micros = ((secs - whole) * 1e6).round_ties_even() as i64;
+    let (whole, micros) = if micros >= 1_000_000 {
+        (whole as i64 + 1, micros - 1_000_000)
+    } else {
+        (whole as i64, micros)
+    };
+    Timestamp::new(whole, (micros * 1000) as i32).ok()
 }
 
-/// Unix seconds (possibly fractional).
+/// Unix seconds (possibly fractional), rounded to the microsecond.
 pub fn from_unix(secs: f64) -> Option<Timestamp> {
     from_secs_f64(secs)
 }
@@ -38,14 +45,16 @@ pub fn from_unix_ms(ms: i64) -> Option<Timestamp> {
     Timestamp::new(secs, (ms.rem_euclid(1000) * 1_000_000) as i32).ok()
 }
 
-/// Mac absolute time: seconds since 2001-01-01. iOS also stores nanoseconds since 2001
-/// in some databases (sms.db from iOS 11); values larger than 1e11 are taken as nanoseconds.
+/// Mac absolute time: seconds since 2001-01-01, rounded to the microsecond as MVT does (the epoch is
+/// added to the floating-point value first, then the fraction is rounded, ties to even). iOS also stores
+/// nanoseconds since 2001 in some databases (sms.db from iOS 11); values larger than 1e11 are taken as
+/// nanoseconds and cut to whole seconds, as MVT does.
 pub fn from_mac_absolute(value: f64) -> Option<Timestamp> {
     if value == 0.0 || !value.is_finite() {
         return None;
     }
     let secs = if value.abs() > 1e11 {
-        value / 1e9
+        (value / 1e9).trunc()
     } else {
         value
     };
@@ -162,6 +171,22 @@ mod tests {
         let b = from_mac_absolute(600_000_000.0 * 1e9).unwrap();
         assert_eq!(a, b);
         assert!(from_mac_absolute(0.0).is_none());
+    }
+
+    #[test]
+    fn fractions_round_to_the_microsecond_like_mvt() {
+        // Values from MVT's test backup (DataUsage.sqlite), with the strings MVT writes for them.
+        let t = |v: f64| format(from_mac_absolute(v).unwrap());
+        assert_eq!(t(588_812_862.743_243), "2019-08-29 23:07:42.743243");
+        assert_eq!(t(588_812_862.744_511), "2019-08-29 23:07:42.744511");
+        // As CPython's datetime.fromtimestamp gives (checked with 3.11); a fraction that rounds up to a
+        // whole second carries.
+        let u = |v: f64| format(from_unix(v).unwrap());
+        assert_eq!(u(1.000_000_5), "1970-01-01 00:00:01.000001");
+        assert_eq!(u(1.000_002_5), "1970-01-01 00:00:01.000002");
+        assert_eq!(u(1.999_999_9), "1970-01-01 00:00:02.000000");
+        // Nanosecond values are cut to whole seconds.
+        assert_eq!(t(600_000_000.5e9), "2020-01-06 10:40:00.000000");
     }
 
     #[test]

@@ -44,6 +44,9 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("androidqf_text", androidqf_text),
     ("results_folder", results_folder),
     ("ios_decrypt", ios_decrypt),
+    ("shutdown_log", shutdown_log),
+    ("ips", ips),
+    ("ps_lists", ps_lists),
 ];
 
 /// Looks up a target by name.
@@ -135,6 +138,8 @@ fn index() -> &'static IocIndex {
                 (IndicatorKind::ProcessName, "bh"),
                 (IndicatorKind::AppId, "com.evil.app"),
                 (IndicatorKind::FilePath, "/data/local/tmp/evil"),
+                (IndicatorKind::FilePath, "/private/var/tmp/hooker"),
+                (IndicatorKind::FilePath, "/private/var/tmp/l/"),
                 (IndicatorKind::AndroidProperty, "persist.evil"),
                 (IndicatorKind::Ipv4, "10.6.6.6"),
             ],
@@ -547,4 +552,66 @@ pub fn ios_decrypt(data: &[u8]) {
     }
     assert_eq!(streamed, whole, "streamed and whole decryption differ");
     assert_eq!(r.report(), &report);
+}
+
+/// The shutdown log: the parser (reboots, clients, UUID stripping), then the `shutdown_log` module over
+/// the bytes as a sysdiagnose's `shutdown.log` (indicator matching, unusual locations, delays).
+pub fn shutdown_log(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    for r in telltale_ios::parsers::shutdown::parse(&text) {
+        for c in &r.clients {
+            let p = c.path();
+            let _ = telltale_ios::device_paths::unusual_location(p);
+            let _ = telltale_ios::device_paths::match_path(index(), p);
+        }
+    }
+    let ev = MemEvidence::new([(
+        "system_logs.logarchive/Extra/shutdown.log".to_string(),
+        data.to_vec(),
+    )]);
+    run_modules_raw(
+        &[Box::new(
+            telltale_ios::modules::shutdown_log::ShutdownLog::new(),
+        )],
+        &ev,
+    );
+}
+
+/// `.ips` reports: header/body split and fact extraction, then the `crash_reports` module over the
+/// bytes as a report of a sysdiagnose.
+pub fn ips(data: &[u8]) {
+    if let Ok(r) = telltale_ios::parsers::ips::parse(data) {
+        let _ = telltale_ios::parsers::ips::facts(&r);
+    }
+    let ev = MemEvidence::new([("crashes_and_spins/x.ips".to_string(), data.to_vec())]);
+    run_modules_raw(
+        &[Box::new(
+            telltale_ios::modules::crash_reports::CrashReports::new(),
+        )],
+        &ev,
+    );
+}
+
+/// Process lists: every parser (ps, taskinfo, spindump) over the input, then the `processes` module with
+/// the input as the list the first byte picks (ps.txt, ps_thread.txt, taskinfo.txt, spindump).
+pub fn ps_lists(data: &[u8]) {
+    let Some((&sel, rest)) = data.split_first() else {
+        return;
+    };
+    let text = String::from_utf8_lossy(rest);
+    use telltale_ios::parsers::ps;
+    for p in ps::parse_ps(&text)
+        .into_iter()
+        .chain(ps::parse_taskinfo(&text))
+        .chain(ps::parse_spindump(&text))
+    {
+        let _ = ps::executable_of(&p.command);
+    }
+    let sources = telltale_ios::modules::processes::SOURCES;
+    let file = sources[sel as usize % sources.len()].0;
+    let ev = MemEvidence::new([(file.to_string(), rest.to_vec())]);
+    run_modules_raw(
+        &[Box::new(telltale_ios::modules::processes::Processes)],
+        &ev,
+    );
 }

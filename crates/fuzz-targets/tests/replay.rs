@@ -68,6 +68,9 @@ replay_tests!(
     androidqf_text,
     results_folder,
     ios_decrypt,
+    shutdown_log,
+    ips,
+    ps_lists,
 );
 
 /// Found by the `match_text` target in its first 40 executions: a whitespace-separated word starting with

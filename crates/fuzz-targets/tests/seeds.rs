@@ -357,3 +357,80 @@ const STIX: &str = r#"{"type":"bundle","id":"bundle--1","objects":[
 {"type":"relationship","id":"relationship--1","relationship_type":"indicates","source_ref":"indicator--1","target_ref":"malware--1"},
 {"type":"report","id":"report--1","name":"R","object_refs":["indicator--2","indicator--3"]}
 ]}"#;
+
+/// The seeds of the sysdiagnose parser targets alone:
+/// `cargo test -p telltale-fuzz-targets --test seeds write_sysdiagnose_seeds -- --ignored`.
+#[test]
+#[ignore = "writes fuzz/corpus; run by hand"]
+fn write_sysdiagnose_seeds() {
+    use telltale_testkit::sysdiagnose::{self as sd, ShutdownLog, with_uuid};
+    let staging = "/private/var/db/com.apple.xpc.roleaccountd.staging";
+    let log = ShutdownLog::new()
+        .notice(
+            0.5,
+            &[
+                (51, "/usr/libexec/mobileassetd"),
+                (431, &with_uuid(&format!("{staging}/bh"))),
+            ],
+        )
+        .notice(1.5, &[(431, &with_uuid(&format!("{staging}/bh")))])
+        .notice(2.5, &[(77, "/private/var/tmp/l/x (y).app/x (y)")])
+        .sigterm(1_650_000_000)
+        .notice(0.2, &[(9, "/private/var/tmp/hooker")]);
+    write("shutdown_log", "uuid-and-delays", log.to_string());
+    write(
+        "shutdown_log",
+        "old-time",
+        "remaining client pid: 12 (/usr/libexec/a)\nSIGTERM: [x] @1650003600\n",
+    );
+    write(
+        "ips",
+        "crash-309",
+        sd::ips_crash(
+            &format!("{staging}/bh"),
+            Some("com.evil.app"),
+            "2024-05-20 10:11:12.3456 -0700",
+            &["/private/var/tmp/hooker"],
+        ),
+    );
+    write(
+        "ips",
+        "jetsam-298",
+        sd::ips_jetsam("2024-05-20 10:11:12.00 -0700", &["bh", "SpringBoard"]),
+    );
+    write(
+        "ips",
+        "legacy-109",
+        sd::ips_legacy("/private/var/db/x/bh", "2019-01-01 10:00:00.00 +0000"),
+    );
+    let mut ps = vec![0u8];
+    ps.extend(
+        sd::ps_txt(&[
+            ("root", 1, 0, "/sbin/launchd"),
+            ("mobile", 431, 1, &format!("{staging}/bh -d")),
+            (
+                "mobile",
+                432,
+                1,
+                "/var/containers/Bundle/Application/X/My App.app/My App -x",
+            ),
+        ])
+        .as_bytes(),
+    );
+    write("ps_lists", "ps", ps);
+    let mut th = vec![1u8];
+    th.extend(
+        sd::ps_thread_txt(&[
+            ("root", 1, "/sbin/launchd"),
+            ("mobile", 7, "/private/var/tmp/hooker"),
+        ])
+        .as_bytes(),
+    );
+    write("ps_lists", "ps-thread", th);
+    let mut ti = vec![2u8];
+    ti.extend(sd::taskinfo_txt(&[("launchd", 1), ("bh", 7)]).as_bytes());
+    write("ps_lists", "taskinfo", ti);
+    let mut sp = vec![3u8];
+    sp.extend(sd::spindump_txt(&[("bh", 7, &format!("{staging}/bh"))]).as_bytes());
+    write("ps_lists", "spindump", sp);
+}

@@ -29,6 +29,9 @@ fn every_seed_of_the_module_targets_yields_records() {
         "androidqf_text",
         "androidqf_json",
         "dumpsys",
+        "shutdown_log",
+        "ips",
+        "ps_lists",
     ] {
         let f = telltale_fuzz_targets::target(t).unwrap();
         let mut seeds: Vec<_> = std::fs::read_dir(root.join(t))

@@ -72,7 +72,33 @@ pub enum IndicatorKind {
 }
 
 impl IndicatorKind {
-    /// The STIX object path, as MVT writes it in `matched_indicator.type`.
+    /// The name of the indicator list MVT (2026.10.26) files this kind under and writes as
+    /// `matched_indicator.type` in alerts.json (`domains`, `processes`, …; IP addresses are `domains`).
+    pub fn mvt_type(self) -> &'static str {
+        match self {
+            IndicatorKind::Domain | IndicatorKind::Ipv4 | IndicatorKind::Ipv6 => "domains",
+            IndicatorKind::Url => "urls",
+            IndicatorKind::ProcessName => "processes",
+            IndicatorKind::Email => "emails",
+            IndicatorKind::FileName => "file_names",
+            IndicatorKind::FilePath => "file_paths",
+            IndicatorKind::FileMd5 => "files_md5",
+            IndicatorKind::FileSha1 => "files_sha1",
+            IndicatorKind::FileSha256 => "files_sha256",
+            IndicatorKind::AppId => "app_ids",
+            IndicatorKind::AppCertMd5
+            | IndicatorKind::AppCertSha1
+            | IndicatorKind::AppCertSha256 => "app_cert_hashes",
+            IndicatorKind::ConfigurationProfileId => "ios_profile_ids",
+            IndicatorKind::AndroidProperty => "android_property_names",
+            // MVT has no network module; telltale's own name for certificate hashes.
+            IndicatorKind::X509Md5 | IndicatorKind::X509Sha1 | IndicatorKind::X509Sha256 => {
+                "x509_cert_hashes"
+            }
+        }
+    }
+
+    /// The STIX object path of the kind (`domain-name:value`, `process:name`, …).
     pub fn as_stix(self) -> &'static str {
         match self {
             IndicatorKind::Domain => "domain-name:value",

@@ -7,9 +7,13 @@
 
 pub mod backup;
 pub mod crypto;
+pub mod device_paths;
 pub mod modules;
 pub mod nska;
+pub mod parsers;
+pub mod sysdiagnose;
 pub mod util;
 
 pub use backup::{BackupAcquisition, BackupEvidence, IosBackupKind, file_id};
 pub use nska::{MbFile, plist_to_json};
+pub use sysdiagnose::{IosSysdiagnoseKind, SysdiagnoseAcquisition};

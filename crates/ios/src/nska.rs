@@ -618,8 +618,8 @@ pub fn load_plist(
     let bytes = match evidence.read_limited(path, MODULE_PLIST_LIMIT) {
         Ok(b) => b,
         Err(EvidenceError::NotFound { .. }) => return Ok(None),
-        Err(e @ EvidenceError::Absent { .. }) => {
-            out.warn(e.to_string());
+        Err(EvidenceError::Absent { path }) => {
+            out.not_checked(format!("{path}: {}", telltale_core::engine::ABSENT));
             return Ok(None);
         }
         Err(e) => return Err(e.into()),

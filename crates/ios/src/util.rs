@@ -5,7 +5,7 @@
 use jiff::Timestamp;
 use rusqlite::types::ValueRef;
 use serde_json::Value;
-use telltale_core::{Emitter, Evidence, ModuleContext, ModuleError, sqlite, time};
+use telltale_core::{Emitter, Evidence, EvidenceError, ModuleContext, ModuleError, sqlite, time};
 
 pub use crate::nska::{base64, load_plist, plist_to_json};
 
@@ -24,6 +24,8 @@ pub fn find_all(evidence: &dyn Evidence, patterns: &[&str]) -> Result<Vec<String
 
 /// Runs `f` on each file. A file that fails becomes a warning while others succeed; when every file
 /// fails, the first error is returned (so a lone corrupt artifact fails the module, naming the file).
+/// A file listed in the acquisition's index but absent is a coverage fact ([`Emitter::not_checked`]),
+/// not a failure.
 pub fn each_file(
     paths: &[String],
     out: &mut Emitter<'_>,
@@ -31,9 +33,15 @@ pub fn each_file(
 ) -> Result<(), ModuleError> {
     let mut first_err = None;
     let mut ok = 0usize;
+    let mut absent = 0usize;
     for p in paths {
         match f(p, out) {
             Ok(()) => ok += 1,
+            Err(e) if e.absent_path().is_some() => {
+                absent += 1;
+                let path = e.absent_path().unwrap_or(p).to_string();
+                out.not_checked(format!("{path}: {}", telltale_core::engine::ABSENT));
+            }
             Err(e) if first_err.is_none() => first_err = Some(e),
             Err(e) => out.warn(e.to_string()),
         }
@@ -42,6 +50,12 @@ pub fn each_file(
         Some(e) if ok == 0 => Err(e),
         Some(e) => {
             out.warn(e.to_string());
+            Ok(())
+        }
+        None if ok == 0 && absent > 0 => {
+            out.no_data(format!(
+                "{absent} file(s) listed in the acquisition but not in it"
+            ));
             Ok(())
         }
         None => Ok(()),
@@ -87,7 +101,13 @@ pub fn open_if_present(
     path: &str,
 ) -> Result<Option<sqlite::ForensicDb>, ModuleError> {
     if !ctx.evidence.exists(path) {
-        out.no_data(format!("{path} is not in the backup"));
+        // Listed in the acquisition's index (a backup's Manifest.db) but absent: say what was not checked.
+        if let Err(EvidenceError::Absent { .. }) = ctx.evidence.local_file(path) {
+            out.not_checked(format!("{path}: {}", telltale_core::engine::ABSENT));
+            out.no_data(format!("{path}: {}", telltale_core::engine::ABSENT));
+        } else {
+            out.no_data(format!("{path} is not in the acquisition"));
+        }
         return Ok(None);
     }
     open_db(ctx.evidence, path, out).map(Some)

@@ -156,7 +156,7 @@ fn url_indicator_on_plain_http_and_ip_cidr() {
     let r = run_bytes("http.pcap", &c.to_pcap(false, false), &iocs());
     let http: Vec<_> = r.severe().into_iter().filter(|a| a.module == "network_http").collect();
     assert_eq!(http.len(), 1, "{:#?}", r.alerts);
-    assert_eq!(http[0].matched_indicator.as_ref().unwrap().kind, "url:value");
+    assert_eq!(http[0].matched_indicator.as_ref().unwrap().stix_type.as_deref(), Some("url:value"));
     assert_eq!(http[0].level, Level::Critical);
     let flows: Vec<_> = r.severe().into_iter().filter(|a| a.module == "network_flows").collect();
     assert_eq!(flows.len(), 1, "the destination is in a CIDR indicator");
@@ -233,7 +233,7 @@ fn certificates_hashes_names_self_signed() {
     let r = run_bytes("certs.pcap", &c.to_pcap(false, false), &idx);
     let certs: Vec<_> = r.alerts.iter().filter(|a| a.module == "network_certs").collect();
     assert!(certs.iter().any(|a| a.level == Level::Critical && a.event["observed"] == "c2.evil.com"), "{certs:#?}");
-    assert!(certs.iter().any(|a| a.matched_indicator.as_ref().is_some_and(|m| m.kind == "x509-certificate:hashes.'SHA-1'")));
+    assert!(certs.iter().any(|a| a.matched_indicator.as_ref().is_some_and(|m| m.stix_type.as_deref() == Some("x509-certificate:hashes.'SHA-1'"))));
     assert!(certs.iter().any(|a| a.level == Level::Medium && a.message.contains("self-signed")));
     let rec = r.records_of("network_certs");
     assert_eq!(rec.len(), 2);

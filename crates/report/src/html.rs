@@ -256,6 +256,9 @@ struct Facts {
     hashes: Vec<(String, String)>,
     hashes_hidden: usize,
     info_missing: bool,
+    /// What could not be checked (info.json's `coverage`).
+    coverage: Vec<String>,
+    coverage_hidden: usize,
 }
 
 #[derive(Serialize)]
@@ -574,6 +577,9 @@ fn set_sources(info: Option<&Value>) -> BTreeMap<String, String> {
     out
 }
 
+/// Coverage lines shown in report.html (info.json has them all).
+const MAX_COVERAGE: usize = 50;
+
 fn facts(info: Option<&Value>, dir: &Path) -> Facts {
     let Some(info) = info else {
         let mut f = Facts {
@@ -626,6 +632,12 @@ fn facts(info: Option<&Value>, dir: &Path) -> Facts {
         device: pairs("device", "key", "value"),
         ..Default::default()
     };
+    let mut coverage = strs("coverage");
+    if coverage.len() > MAX_COVERAGE {
+        f.coverage_hidden = coverage.len() - MAX_COVERAGE;
+        coverage.truncate(MAX_COVERAGE);
+    }
+    f.coverage = coverage.into_iter().map(cut).collect();
     let mut hashes = pairs("hashes", "file_path", "sha256");
     if hashes.len() > MAX_HASHES {
         f.hashes_hidden = hashes.len() - MAX_HASHES;

@@ -75,6 +75,10 @@ pub struct RunInfo {
     pub indicator_sets: Vec<IndicatorSetInfo>,
     pub alerts: AlertCounts,
     pub modules: Vec<ModuleInfo>,
+    /// What could not be checked: the acquisition's coverage facts, then each module's (`module: what`),
+    /// each once. No alert must never read as "clean": this list says where indicators could not look.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub coverage: Vec<String>,
 }
 
 /// One indicator set as written in info.json's `indicator_sets`: `file` is the `stix2_file_name` its
@@ -109,6 +113,9 @@ pub struct ModuleInfo {
     pub records: u64,
     pub alerts: AlertCounts,
     pub warnings: Vec<String>,
+    /// What the module could not check (an artifact listed but absent, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_checked: Vec<String>,
     pub duration_ms: f64,
 }
 
@@ -120,6 +127,7 @@ impl From<&ModuleOutcome> for ModuleInfo {
             records: o.records,
             alerts: AlertCounts::from_array(o.alerts),
             warnings: o.warnings.clone(),
+            not_checked: o.not_checked.clone(),
             duration_ms: (o.duration.as_secs_f64() * 1_000_000.0).round() / 1000.0,
         }
     }
@@ -136,10 +144,28 @@ impl RunInfo {
         }
     }
 
-    /// Takes the module outcomes and alert counts from a run's summary.
+    /// Takes the module outcomes and alert counts from a run's summary, with the acquisition's own
+    /// coverage facts (see [`telltale_core::Acquisition::coverage`]).
     pub fn set_summary(&mut self, summary: &RunSummary) {
         self.alerts = AlertCounts::from_summary(summary);
         self.modules = summary.modules.iter().map(ModuleInfo::from).collect();
+        for (module, what) in summary.not_checked() {
+            let line = format!("{module}: {what}");
+            if !self.coverage.contains(&line) {
+                self.coverage.push(line);
+            }
+        }
+    }
+
+    /// Adds acquisition-level coverage facts (before the modules').
+    pub fn add_coverage(&mut self, facts: impl IntoIterator<Item = String>) {
+        let mut acq: Vec<String> = facts
+            .into_iter()
+            .filter(|f| !self.coverage.contains(f))
+            .collect();
+        acq.dedup();
+        acq.append(&mut self.coverage);
+        self.coverage = acq;
     }
 }
 

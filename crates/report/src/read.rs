@@ -12,8 +12,14 @@ use telltale_core::{Alert, Record};
 
 use crate::error::ReportError;
 
-/// Files of an output folder that are not a module's records.
-const NOT_MODULES: [&str; 3] = ["alerts.json", "info.json", "alerts.original.json"];
+/// Files of an output folder that are not a module's records (`urls.json` lists again the links of the
+/// sms and whatsapp records, as MVT writes it).
+const NOT_MODULES: [&str; 4] = [
+    "alerts.json",
+    "info.json",
+    "alerts.original.json",
+    "urls.json",
+];
 
 /// The modules that wrote `<module>.json` in `dir`, sorted.
 pub fn list_modules(dir: &Path) -> Result<Vec<String>, ReportError> {

@@ -82,10 +82,12 @@ fn canonical(v: &Value) -> String {
     serde_json::to_string(&sorted(v)).unwrap_or_default()
 }
 
-/// What makes two alerts the same: module, record, and the indicator (or the message for heuristics).
+/// What makes two alerts the same: module, record, and the indicator's value (or the message for
+/// heuristics). The indicator's kind is left out: MVT, earlier telltale versions and this one name it
+/// differently (`processes`, `process:name`).
 fn alert_key(a: &Alert) -> (String, String, String) {
     let what = match &a.matched_indicator {
-        Some(m) => format!("{}\u{0}{}", m.kind, m.value),
+        Some(m) => format!("ioc\u{0}{}", m.value),
         None => a.message.clone(),
     };
     (a.module.clone(), canonical(&a.event), what)

@@ -57,6 +57,12 @@ fn small_report_content() {
     // Device, modules, hashes, versions.
     assert!(html.contains("iPhone12,1"));
     assert!(html.contains("TCC.db: file is not a database"));
+    // What could not be checked, next to the verdict.
+    let cov = html
+        .find("What could not be checked")
+        .expect("coverage section");
+    assert!(cov < html.find("id=\"alerts\"").unwrap());
+    assert!(html.contains("chrome_history: AppDomain-com.google.chrome.ios"));
     assert!(html.contains("ChatStorage.sqlite not in the backup"));
     assert!(html.contains(&"ab".repeat(32)));
     assert!(html.contains("telltale 0.1.0"));

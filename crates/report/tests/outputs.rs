@@ -288,7 +288,7 @@ fn concurrent_modules_write_valid_json_arrays() {
     let stats = out.finish().unwrap();
     let high_per_module = (0..RECORDS).filter(|i| i % 50 == 7).count();
     assert_eq!(
-        summary.alerts_at(Level::High) as usize,
+        summary.alerts_at(Level::Critical) as usize,
         MODULES * high_per_module
     );
     assert_eq!(stats.alerts as usize, MODULES * (high_per_module + 1));
@@ -323,7 +323,7 @@ fn concurrent_modules_write_valid_json_arrays() {
     let tagged = lines
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
-        .filter(|v| v["alert_level"] == "HIGH")
+        .filter(|v| v["alert_level"] == "CRITICAL")
         .count();
     assert_eq!(tagged, MODULES * high_per_module);
     assert_only_outputs_left(dir.path());

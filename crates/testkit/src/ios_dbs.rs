@@ -524,6 +524,8 @@ impl AddressBookDb {
         ));
         self
     }
+    /// The database as iOS writes it, with its `ABPersonFullTextSearch` FTS4 table declared with Apple's
+    /// `ab_cf_tokenizer` (see [`crate::sqlite_vtab`]).
     pub fn to_bytes(&self) -> Vec<u8> {
         let schema = "CREATE TABLE ABPerson (ROWID INTEGER PRIMARY KEY AUTOINCREMENT, First TEXT, Last TEXT, Middle TEXT, \
              FirstPhonetic TEXT, MiddlePhonetic TEXT, LastPhonetic TEXT, Organization TEXT, Department TEXT, Note TEXT, \
@@ -540,7 +542,7 @@ impl AddressBookDb {
              CREATE TABLE ABMultiValue (UID INTEGER PRIMARY KEY, record_id INTEGER, property INTEGER, \
              identifier INTEGER, label INTEGER, value TEXT, guid TEXT);
              CREATE TABLE ABMultiValueLabel (value TEXT, UNIQUE(value));";
-        build(schema, |tx| {
+        let bytes = build(schema, |tx| {
             let mut p = tx.prepare(
                 "INSERT INTO ABPerson (First, Last, Organization, Kind, CreationDate, ModificationDate, guid) \
                  VALUES (?1, ?2, ?3, 0, 700000000, 700000000, ?4)",
@@ -559,7 +561,14 @@ impl AddressBookDb {
                 }
             }
             Ok(())
-        })
+        });
+        // As on a real phone: the full-text table is declared with Apple's own tokenizer, which no SQLite
+        // outside iOS has.
+        crate::sqlite_vtab::declare_in_bytes(
+            &bytes,
+            &[crate::sqlite_vtab::AppleVtab::address_book_fts()],
+        )
+        .expect("declare the full-text table")
     }
     pub fn write(&self, path: impl AsRef<Path>) -> std::io::Result<()> {
         write_file(path.as_ref(), &self.to_bytes())

@@ -13,3 +13,5 @@ pub mod net_logs;
 pub mod net_proto;
 pub mod rng;
 pub mod samples;
+pub mod sqlite_vtab;
+pub mod sysdiagnose;

@@ -139,3 +139,113 @@ pub fn ios_sample_backup(root: &Path) -> PathBuf {
         )
         .write(root)
 }
+
+/// Writes the iOS sample sysdiagnose (extracted, as `<dir>/sysdiagnose_…/`) and returns its top folder.
+///
+/// An ordinary-looking iOS 17.5.1 sysdiagnose whose shutdown log holds the trace Kaspersky's iShutdown
+/// method looks for: at one reboot (2024-05-20), two clients still running from Pegasus's staging folder
+/// `/private/var/db/com.apple.xpc.roleaccountd.staging/` — `rolexd`, a Pegasus process name of Amnesty's
+/// indicators, and a fake `com.apple.WebKit.Networking` (the 2022 Pegasus pattern iVerify described) —
+/// holding up the reboot for three delay notices. Ordinary data sits beside it (processes, a crash and a
+/// jetsam report of system daemons, a Wi-Fi profile, app installs, privacy permissions) and must raise
+/// nothing severe.
+pub fn ios_sample_sysdiagnose(dir: &Path) -> PathBuf {
+    use crate::ios_dbs::TccDb;
+    use crate::sysdiagnose::{self as sd, ShutdownLog, Sysdiagnose, with_uuid};
+    let staging = "/private/var/db/com.apple.xpc.roleaccountd.staging";
+    let rolexd = with_uuid(&format!("{staging}/rolexd"));
+    let webkit = with_uuid(&format!("{staging}/com.apple.WebKit.Networking"));
+    let cryptex_webkit = with_uuid(
+        "/private/preboot/Cryptexes/OS/System/Library/Frameworks/WebKit.framework/XPCServices/\
+         com.apple.WebKit.Networking.xpc/com.apple.WebKit.Networking",
+    );
+    let log = ShutdownLog::new()
+        .notice(0.41, &[(81, &with_uuid("/usr/libexec/mobileassetd"))])
+        .sigterm(1_715_900_000)
+        .notice(
+            0.52,
+            &[(312, &cryptex_webkit), (2044, &rolexd), (2051, &webkit)],
+        )
+        .notice(1.53, &[(2044, &rolexd), (2051, &webkit)])
+        .notice(2.54, &[(2044, &rolexd)])
+        .sigterm(1_716_200_000)
+        .notice(0.33, &[(96, &with_uuid("/usr/libexec/nehelper"))])
+        .sigterm(1_716_560_000);
+    let ps = sd::ps_txt(&[
+        ("root", 1, 0, "/sbin/launchd"),
+        ("root", 29, 1, "/usr/libexec/UserEventAgent (System)"),
+        ("_logd", 30, 1, "/usr/libexec/logd"),
+        ("mobile", 64, 1, "/usr/libexec/backboardd"),
+        ("mobile", 99, 1, "/usr/libexec/lsd"),
+        ("mobile", 137, 1, "/usr/sbin/mDNSResponder"),
+        (
+            "mobile",
+            2023,
+            1,
+            "/var/containers/Bundle/Application/5AEE13F6-22FD-46FF-8D5D-B96176B7DD32/Signal.app/Signal",
+        ),
+    ]);
+    let tcc = TccDb::new(crate::ios_dbs::IosVersion::V17)
+        .access(
+            "kTCCServiceMicrophone",
+            "org.whispersystems.signal",
+            0,
+            2,
+            1_715_000_000,
+        )
+        .access(
+            "kTCCServiceCamera",
+            "org.whispersystems.signal",
+            0,
+            2,
+            1_715_000_000,
+        )
+        .to_bytes();
+    let installs = sd::MobileInstallationLog::new()
+        .install("Tue May 14 09:12:40 2024", "org.whispersystems.signal")
+        .install("Wed May 15 18:03:11 2024", "com.duolingo.DuolingoMobile")
+        .uninstall("Thu May 16 07:45:02 2024", "com.duolingo.DuolingoMobile");
+    let s = Sysdiagnose::new()
+        .shutdown_log(&log)
+        .file(sd::PS, ps.as_bytes())
+        .file(
+            sd::TASKINFO,
+            sd::taskinfo_txt(&[("launchd", 1), ("backboardd", 64), ("Signal", 2023)]).as_bytes(),
+        )
+        .ips(
+            "SpringBoard-2024-05-18-081500.ips",
+            &sd::ips_crash(
+                "/System/Library/CoreServices/SpringBoard.app/SpringBoard",
+                Some("com.apple.springboard"),
+                "2024-05-18 08:15:00.1200 -0700",
+                &["/usr/lib/dyld"],
+            ),
+        )
+        .ips(
+            "JetsamEvent-2024-05-19-221001.ips",
+            &sd::ips_jetsam(
+                "2024-05-19 22:10:01.00 -0700",
+                &["SpringBoard", "backboardd", "mediaserverd", "Signal"],
+            ),
+        )
+        .file(
+            "logs/MCState/Shared/profile-6b0c9e1d3a.stub",
+            &sd::profile_stub(
+                "5E3B1C1A-8C43-4A7E-9B3B-2F1D0C9E8A71",
+                "Office Wi-Fi",
+                "org.example.office.wifi",
+                1_714_000_000,
+            ),
+        )
+        .file(sd::MOBILE_INSTALLATION, installs.to_string().as_bytes())
+        .file(sd::TCC, &tcc)
+        .file(
+            "sysdiagnose.log",
+            format!(
+                "Sysdiagnose started\nOutput path: /private/var/mobile/Library/Logs/CrashReporter/DiagnosticLogs/sysdiagnose/{}.tar.gz\n",
+                sd::DEFAULT_NAME
+            )
+            .as_bytes(),
+        );
+    s.write_folder(dir).expect("write the sample sysdiagnose")
+}

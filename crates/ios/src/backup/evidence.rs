@@ -256,6 +256,20 @@ impl BackupEvidence {
         None
     }
 
+    /// A file of a plain backup that Manifest.db does not list but whose data is in the folder under the
+    /// file id of its logical path (WhatsApp's `LID.sqlite` is stored so, as MVT found): served as is.
+    /// Encrypted backups cannot serve such files (their keys are in Manifest.db).
+    fn unlisted(&self, path: &str) -> Option<PathBuf> {
+        if self.source.needs_mbfile() || self.file(path).is_some() {
+            return None;
+        }
+        let (domain, rel) = path.split_once('/')?;
+        if domain.is_empty() || rel.is_empty() {
+            return None;
+        }
+        self.layout.path(&self.root, &file_id(domain, rel))
+    }
+
     fn stored(&self, path: &str) -> Result<(&ManifestFile, PathBuf), EvidenceError> {
         let f = self
             .file(path)
@@ -373,6 +387,7 @@ impl Evidence for BackupEvidence {
             return p.is_file();
         }
         self.file(path).is_some_and(|f| self.is_present(&f.file_id))
+            || self.unlisted(path).is_some()
     }
 
     fn find(&self, pattern: &str) -> Result<Vec<Entry>, EvidenceError> {
@@ -419,6 +434,10 @@ impl Evidence for BackupEvidence {
                 Err(e) => Err(EvidenceError::io(path, e)),
             };
         }
+        if let Some(p) = self.unlisted(path) {
+            let f = std::fs::File::open(&p).map_err(|e| EvidenceError::io(path, e))?;
+            return Ok(Box::new(f));
+        }
         let (f, stored) = self.stored(path)?;
         self.with_ref(f, |r| self.source.open(&stored, r))
     }
@@ -433,6 +452,9 @@ impl Evidence for BackupEvidence {
             } else {
                 Err(EvidenceError::NotFound { path: path.into() })
             };
+        }
+        if let Some(p) = self.unlisted(path) {
+            return Ok(LocalFile::Original(p));
         }
         let (f, stored) = self.stored(path)?;
         self.with_ref(f, |r| self.source.local_file(&stored, r))

@@ -2,7 +2,7 @@
 //! as organizer).
 //!
 //! Records MVT's fields (`id`, `summary`, `description`, `start_date`, `end_date`, …, `participant_email`)
-//! with times in UTC. The organizer's email is checked against the email indicators. HIGH for an event
+//! with times in UTC. The organizer's email is checked against the email indicators (CRITICAL). HIGH for an event
 //! titled "Meeting" whose notes are "Notes": the trace left by QuaDream's ENDOFDAYS zero-click exploit,
 //! which delivered invisible iCloud calendar invitations (Citizen Lab / Microsoft, April 2023; MVT's check).
 
@@ -194,11 +194,13 @@ mod tests {
         assert_eq!(r.records[0]["start_date"], "2020-01-06 10:40:00.000000");
         assert_eq!(r.records[0]["summary"], "Meeting");
         let high = r.at(Level::High);
-        assert_eq!(high.len(), 2, "{:?}", r.alerts);
+        assert_eq!(high.len(), 1, "{:?}", r.alerts);
         assert!(high[0].message.contains("QuaDream"));
         assert_eq!(high[0].event["description"], "Notes");
+        let crit = r.at(Level::Critical);
+        assert_eq!(crit.len(), 1, "{:?}", r.alerts);
         assert_eq!(
-            high[1].matched_indicator.as_ref().unwrap().value,
+            crit[0].matched_indicator.as_ref().unwrap().value,
             "op@evil.com"
         );
         assert_eq!(r.alerts.len(), 2);

@@ -22,7 +22,7 @@ impl Module for ChromeFavicon {
             ctx,
             out,
             PATTERNS,
-            "Chrome is not in this backup (no Favicons database)",
+            "Chrome is not in this acquisition (no Favicons database)",
             |p, out| process(ctx, p, out),
         )
     }
@@ -127,7 +127,7 @@ mod tests {
             assert!(r.is_ok());
             assert_eq!(r.records.len(), 3);
             assert_eq!(r.records[1]["isodate"], "2021-07-01 10:01:00.000000");
-            let high = r.at(Level::High);
+            let high = r.at(Level::Critical);
             assert_eq!(high.len(), 1, "{:?}", r.alerts);
             assert_eq!(high[0].event["icon_url"], "https://cdn.evil.com/f.ico");
         }

@@ -22,7 +22,7 @@ impl Module for ChromeHistory {
             ctx,
             out,
             PATTERNS,
-            "Chrome is not in this backup (no History database)",
+            "Chrome is not in this acquisition (no History database)",
             |p, out| process(ctx, p, out),
         )
     }
@@ -113,7 +113,7 @@ mod tests {
             assert_eq!(r.records.len(), 3);
             assert_eq!(r.records[2]["isodate"], "2021-07-01 10:02:00.500000");
             assert_eq!(r.records[2]["redirect_source"], 2);
-            let high = r.at(Level::High);
+            let high = r.at(Level::Critical);
             assert_eq!(high.len(), 1, "{v:?} {:?}", r.alerts);
             assert_eq!(high[0].event["url"], "https://evil.com/a");
             assert_eq!(r.timeline.len(), 3);

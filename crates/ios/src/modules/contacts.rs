@@ -105,6 +105,35 @@ mod tests {
     use telltale_core::ioc::IndicatorKind;
     use telltale_testkit::ios_dbs::AddressBookDb;
 
+    /// The testkit's address book declares `ABPersonFullTextSearch` with Apple's `ab_cf_tokenizer`, as a
+    /// real one does: every contact is read and its indicator alert raised; the unchecked full-text table
+    /// is a warning, not a failure.
+    #[test]
+    fn real_address_book_with_apple_tokenizer_is_read() {
+        let f = Folder::new();
+        AddressBookDb::new()
+            .person("Ann", "Operator", None, &[], &["ops@evil.com"])
+            .person("Bob", "Friend", None, &["+15555550101"], &[])
+            .write(f.path(PATH))
+            .unwrap();
+        let r = run(
+            &Contacts,
+            &f,
+            &iocs(&[(IndicatorKind::Email, "ops@evil.com")]),
+        );
+        assert!(r.is_ok(), "{:?}", r.outcome.status);
+        assert_eq!(r.records.len(), 2);
+        assert_eq!(r.at(Level::Critical).len(), 1);
+        assert!(
+            r.outcome
+                .warnings
+                .iter()
+                .any(|w| w.contains("ABPersonFullTextSearch") && w.contains("ab_cf_tokenizer")),
+            "{:?}",
+            r.outcome.warnings
+        );
+    }
+
     #[test]
     fn email_indicator_matches_exactly() {
         let f = Folder::new();
@@ -133,7 +162,7 @@ mod tests {
         assert_eq!(r.records.len(), 4);
         assert_eq!(r.records[0]["first"], "Ann");
         assert_eq!(r.records[0]["kind"], "phone");
-        let high = r.at(Level::High);
+        let high = r.at(Level::Critical);
         assert_eq!(high.len(), 1);
         assert_eq!(high[0].event["value"], "ops@evil.com");
         assert_eq!(high[0].event["organization"], "ACME");

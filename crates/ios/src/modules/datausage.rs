@@ -3,10 +3,11 @@
 //!
 //! Records MVT's fields (`first_isodate`, `isodate`, `proc_name`, `bundle_id`, `proc_id`, `wifi_in`,
 //! `wifi_out`, `wwan_in`, `wwan_out`, `live_id`, `live_proc_id`, `live_isodate`). Checks:
-//! * process names against the process indicators and bundle names against the app-id indicators (HIGH);
+//! * process names against the process indicators and bundle names against the app-id indicators (CRITICAL);
 //! * usage rows whose process row is gone (HIGH): iOS does not delete a process while keeping its usage,
 //!   so this is a sign the database was edited to hide a process (as Amnesty found with Pegasus);
-//! * gaps in the process ids (LOW): process rows deleted, which can be cleanup or hiding;
+//! * gaps in the process ids (LOW): process rows deleted, which can be cleanup or hiding; each missing id
+//!   also gets a placeholder record (`proc_name` "MISSING [follows …]"), as MVT writes;
 //! * `BackupAgent` (a retired daemon replaced by BackupAgent2) with network usage (MEDIUM): a known trace
 //!   of Operation Triangulation.
 
@@ -19,6 +20,9 @@ use crate::util::{col_or_null, open_if_present, sql_f64, sql_string};
 pub const PATH: &str = "WirelessDomain/Library/Databases/DataUsage.sqlite";
 
 pub struct Datausage;
+
+/// Most placeholder records written for one run of missing process ids.
+const MAX_MISSING_RECORDS: usize = 10_000;
 
 /// MEDIUM when `proc_name` is `BackupAgent` (a retired backup daemon, replaced by BackupAgent2, whose
 /// network use is a known trace of Operation Triangulation).
@@ -212,6 +216,32 @@ impl Module for Datausage {
                 "Process entries"
             };
             let verb = if next - prev == 2 { "is" } else { "are" };
+            // One placeholder record per missing id, as MVT writes them (bounded: a forged id far away
+            // must not make millions of records).
+            for id in (prev + 1..next).take(MAX_MISSING_RECORDS) {
+                let fmt = time::format_opt(first);
+                out.record(&record! {
+                    "first_isodate" => fmt,
+                    "isodate" => fmt,
+                    "proc_name" => format!("MISSING [follows {name}]"),
+                    "bundle_id" => serde_json::Value::Null,
+                    "proc_id" => id,
+                    "wifi_in" => serde_json::Value::Null,
+                    "wifi_out" => serde_json::Value::Null,
+                    "wwan_in" => serde_json::Value::Null,
+                    "wwan_out" => serde_json::Value::Null,
+                    "live_id" => serde_json::Value::Null,
+                    "live_proc_id" => id,
+                    "live_isodate" => fmt,
+                });
+            }
+            if next - prev - 1 > MAX_MISSING_RECORDS as i64 {
+                out.warn(format!(
+                    "process ids {} to {} are missing: only the first {MAX_MISSING_RECORDS} have a placeholder record",
+                    prev + 1,
+                    next - 1
+                ));
+            }
             let mut rec = Record::new();
             rec.insert("proc_id".into(), (prev + 1).into());
             rec.insert("missing_proc_ids".into(), missing.clone().into());
@@ -262,7 +292,7 @@ mod tests {
             base(v).write(f.path(PATH)).unwrap();
             let r = run(&Datausage, &f, &iocs(&[(IndicatorKind::ProcessName, "bh")]));
             assert_eq!(r.records.len(), 3, "{v:?}");
-            let high = r.at(Level::High);
+            let high = r.at(Level::Critical);
             assert_eq!(high.len(), 1, "{v:?} {:?}", r.alerts);
             assert_eq!(high[0].event["proc_name"], "bh");
             assert_eq!(r.alerts.len(), 1);
@@ -305,11 +335,26 @@ mod tests {
             "MANIPULATED [process record deleted]"
         );
         assert_eq!(
-            r.records.iter().filter(|r| r["live_proc_id"] == 5).count(),
+            r.records
+                .iter()
+                .filter(|r| r["live_proc_id"] == 5 && !r["live_id"].is_null())
+                .count(),
             2
         );
         let low = r.at(Level::Low);
         assert_eq!(low.len(), 2, "{:?}", low);
+        let missing: Vec<_> = r
+            .records
+            .iter()
+            .filter(|x| x["proc_name"].as_str().unwrap_or("").starts_with("MISSING"))
+            .collect();
+        assert_eq!(missing.len(), 2, "one placeholder per missing id, as MVT");
+        assert_eq!(missing[0]["proc_id"], 2);
+        assert_eq!(missing[0]["live_proc_id"], 2);
+        assert_eq!(
+            missing[0]["proc_name"],
+            "MISSING [follows com.apple.WebKit.Networking]"
+        );
         assert_eq!(low[0].event["missing_proc_ids"], "2");
         assert_eq!(low[1].event["missing_proc_ids"], "5");
     }

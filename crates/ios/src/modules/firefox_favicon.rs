@@ -20,7 +20,7 @@ impl Module for FirefoxFavicon {
             ctx,
             out,
             PATTERNS,
-            "Firefox is not in this backup (no browser.db)",
+            "Firefox is not in this acquisition (no browser.db)",
             |p, out| process(ctx, p, out),
         )
     }
@@ -116,7 +116,7 @@ mod tests {
             assert!(r.is_ok());
             assert_eq!(r.records.len(), 3);
             assert_eq!(r.records[1]["isodate"], "2021-07-01 10:01:00.000000");
-            let high = r.at(Level::High);
+            let high = r.at(Level::Critical);
             assert_eq!(high.len(), 1, "{:?}", r.alerts);
             assert_eq!(high[0].event["history_url"], "https://page.evil.com/");
         }

@@ -37,7 +37,7 @@ impl Module for FirefoxHistory {
             ctx,
             out,
             PATTERNS,
-            "Firefox is not in this backup (no browser.db)",
+            "Firefox is not in this acquisition (no browser.db)",
             |p, out| process(ctx, p, out),
         )
     }
@@ -107,7 +107,7 @@ mod tests {
             assert!(r.is_ok());
             assert_eq!(r.records.len(), 3);
             assert_eq!(r.records[2]["isodate"], "2021-07-01 10:02:00.250000");
-            let high = r.at(Level::High);
+            let high = r.at(Level::Critical);
             assert_eq!(high.len(), 1, "{v:?} {:?}", r.alerts);
             assert_eq!(high[0].event["url"], "https://evil.com/a");
         }

@@ -156,7 +156,7 @@ mod tests {
         assert_eq!(ioc.len(), 2);
         assert!(
             ioc.iter()
-                .all(|a| a.level == Level::High && a.event["occurrences"] == 2)
+                .all(|a| a.level == Level::Critical && a.event["occurrences"] == 2)
         );
         let nul: Vec<_> = r
             .alerts

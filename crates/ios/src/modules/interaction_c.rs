@@ -419,7 +419,7 @@ mod tests {
                 InteractionCLayout::Full | InteractionCLayout::NoGroupName
             );
             assert_eq!(rec.contains_key("recipient_identifier"), joined, "{l:?}");
-            let high = r.at(Level::High);
+            let high = r.at(Level::Critical);
             assert_eq!(
                 high.len(),
                 if joined { 2 } else { 1 },

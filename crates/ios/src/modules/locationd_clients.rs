@@ -6,7 +6,7 @@
 //! (MVT's list) as UTC times. Checks the key's last path component and `BundleId` against the process
 //! indicators, and `BundlePath`, `Executable` and `Registered` against the file-path indicators.
 
-use telltale_core::{Emitter, Module, ModuleContext, ModuleError, Record, time};
+use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError, Record, time};
 
 use crate::util::{dedup_matches, load_plist_dict, plist_time, plist_to_json};
 
@@ -36,7 +36,7 @@ impl Module for LocationdClients {
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
         let Some(root) = load_plist_dict(ctx.evidence, out, PATH)? else {
-            out.no_data(format!("{PATH} is not in the backup"));
+            out.no_data(format!("{PATH} is not in the acquisition"));
             return Ok(());
         };
         for (key, v) in root {
@@ -73,7 +73,9 @@ impl Module for LocationdClients {
                 }
             }
             dedup_matches(&mut matches);
-            out.ioc_alerts(
+            // MVT rates location-client matches HIGH.
+            out.ioc_alerts_at(
+                Level::High,
                 &matches,
                 &format!("Location client {package}"),
                 latest,
@@ -138,7 +140,16 @@ mod tests {
         );
         assert_eq!(
             high[1].matched_indicator.as_ref().unwrap().kind,
-            "file:path"
+            "file_paths"
+        );
+        assert_eq!(
+            high[1]
+                .matched_indicator
+                .as_ref()
+                .unwrap()
+                .stix_type
+                .as_deref(),
+            Some("file:path")
         );
         assert_eq!(r.timeline.len(), 8);
     }

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use rayon::prelude::*;
 use serde_json::Value;
-use telltale_core::{Emitter, Module, ModuleContext, ModuleError, Record, time};
+use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError, Record, time};
 
 use crate::nska::MbFile;
 use crate::util::open_db;
@@ -242,7 +242,9 @@ impl Module for Manifest {
                     m.extend(ctx.iocs.match_file_name(&row.rel));
                 }
                 if !m.is_empty() {
-                    out.ioc_alerts(
+                    // MVT rates manifest matches HIGH.
+                    out.ioc_alerts_at(
+                        Level::High,
                         &m,
                         &format!("Backup file {} ({})", row.rel, row.domain),
                         when,
@@ -254,7 +256,8 @@ impl Module for Manifest {
                     if m.is_empty() {
                         continue;
                     }
-                    out.ioc_alerts(
+                    out.ioc_alerts_at(
+                        Level::High,
                         &m,
                         &format!("Domain \"{host}\" in the backup file path {}", row.rel),
                         when,
@@ -269,8 +272,9 @@ impl Module for Manifest {
             ));
         }
         if absent > 0 {
-            out.warn(format!(
-                "{absent} files listed in {DB} have no data in the backup (e.g. {})",
+            out.not_checked(format!(
+                "{absent} files listed in {DB} are not in the backup folder, so their contents could not \
+                 be read (e.g. {})",
                 absent_examples.join(", ")
             ));
         }

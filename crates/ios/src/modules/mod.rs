@@ -1,6 +1,9 @@
-//! The iOS backup modules: one file per artifact. Logical paths are `<domain>/<relativePath>` as listed in
-//! the backup's Manifest.db (e.g. `HomeDomain/Library/SMS/sms.db`); the backup's own files are at the root
-//! (`Info.plist`, `Manifest.plist`, `Status.plist`, `Manifest.db`).
+//! The iOS modules: one file per artifact. For a backup, logical paths are `<domain>/<relativePath>` as
+//! listed in the backup's Manifest.db (e.g. `HomeDomain/Library/SMS/sms.db`); the backup's own files are at
+//! the root (`Info.plist`, `Manifest.plist`, `Status.plist`, `Manifest.db`). [`all`] is the backup's list;
+//! the sysdiagnose kind's list is `crate::sysdiagnose::modules` (`sysdiagnose_info`, `shutdown_log`,
+//! `crash_reports`, `processes`, `mobile_installation`, and `tcc`/`configuration_profiles` at the
+//! sysdiagnose's paths). `shutdown_log` and `crash_reports` also cover filesystem-dump paths.
 
 use telltale_core::Module;
 
@@ -12,6 +15,7 @@ pub mod chrome_favicon;
 pub mod chrome_history;
 pub mod configuration_profiles;
 pub mod contacts;
+pub mod crash_reports;
 pub mod datausage;
 pub mod firefox_favicon;
 pub mod firefox_history;
@@ -20,13 +24,17 @@ pub mod id_status_cache;
 pub mod interaction_c;
 pub mod locationd_clients;
 pub mod manifest;
+pub mod mobile_installation;
 pub mod os_analytics_ad_daily;
+pub mod processes;
 pub mod profile_events;
 pub mod safari_browser_state;
 pub mod safari_history;
 pub mod shortcuts;
+pub mod shutdown_log;
 pub mod sms;
 pub mod sms_attachments;
+pub mod sysdiagnose_info;
 pub mod tcc;
 pub mod triangulation;
 pub mod webkit_resource_load_statistics;
@@ -50,7 +58,7 @@ pub fn all() -> Vec<Box<dyn Module>> {
         Box::new(locationd_clients::LocationdClients),
         Box::new(os_analytics_ad_daily::OsAnalyticsAdDaily),
         Box::new(datausage::Datausage),
-        Box::new(tcc::Tcc),
+        Box::new(tcc::Tcc::BACKUP),
         Box::new(triangulation::Triangulation),
         Box::new(sms::Sms),
         Box::new(sms_attachments::SmsAttachments),

@@ -114,7 +114,7 @@ mod tests {
             &iocs(&[(IndicatorKind::ProcessName, "bh")]),
         );
         assert_eq!(r.records.len(), 5);
-        let high = r.at(Level::High);
+        let high = r.at(Level::Critical);
         assert_eq!(high.len(), 1);
         assert_eq!(high[0].event["package"], "bh");
         assert_eq!(high[0].event["wwan_out"], 40);

@@ -210,7 +210,7 @@ mod tests {
             "https://redirect.evil.com/p"
         );
         assert_eq!(r.records[1]["session_data"][1]["entry_title"], "loading");
-        let high = r.at(Level::High);
+        let high = r.at(Level::Critical);
         assert_eq!(high.len(), 1, "{:?}", r.alerts);
         assert_eq!(high[0].event["tab_url"], "https://news.example.org/");
         assert_eq!(
@@ -246,7 +246,7 @@ mod tests {
         assert!(r.is_ok());
         assert_eq!(r.records.len(), 2);
         assert_eq!(
-            r.at(Level::High).len(),
+            r.at(Level::Critical).len(),
             1,
             "tab and session URL give one alert per indicator"
         );

@@ -185,7 +185,7 @@ mod tests {
         assert_eq!(r.records.len(), 3);
         assert_eq!(r.records[0]["title"], "NSO Group - Wikipedia");
         assert_eq!(r.records[1]["isodate"], "2021-07-01 10:05:00.000000");
-        let high = r.at(Level::High);
+        let high = r.at(Level::Critical);
         assert_eq!(high.len(), 1, "{:?}", r.alerts);
         assert_eq!(high[0].event["url"], "https://sub.evil.com/landing?x=1");
         assert_eq!(
@@ -224,8 +224,11 @@ mod tests {
             .write_in(dir.path());
         let r = run(&SafariHistory, dir.path(), &evil());
         assert_eq!(r.at(Level::Medium).len(), 1);
-        assert_eq!(r.at(Level::High).len(), 1);
-        assert_eq!(r.at(Level::High)[0].event["url"], "https://evil.com/stage1");
+        assert_eq!(r.at(Level::Critical).len(), 1);
+        assert_eq!(
+            r.at(Level::Critical)[0].event["url"],
+            "https://evil.com/stage1"
+        );
     }
 
     #[test]
@@ -270,7 +273,7 @@ mod tests {
             );
         let r = run(&SafariHistory, dir.path(), &evil());
         assert_eq!(r.records.len(), 2);
-        assert_eq!(r.at(Level::High).len(), 1);
+        assert_eq!(r.at(Level::Critical).len(), 1);
         assert!(
             r.records[1]["safari_history_db"]
                 .as_str()

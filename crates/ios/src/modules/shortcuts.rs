@@ -267,7 +267,7 @@ mod tests {
             assert_eq!(r.records[1]["isodate"], "2021-02-01 00:00:00.000000");
             assert_eq!(r.records[1]["modified_date"], "2021-02-03 00:00:00.000000");
             assert_eq!(r.records[2]["action_urls"][0], "notevil.com/page");
-            let high = r.at(Level::High);
+            let high = r.at(Level::Critical);
             assert_eq!(high.len(), 1, "{v:?} {:?}", r.alerts);
             assert_eq!(high[0].event["shortcut_name"], "Update");
             assert_eq!(r.timeline.len(), 6);
@@ -286,7 +286,7 @@ mod tests {
             )
             .write_in(dir.path());
         let r = run(&Shortcuts, dir.path(), &evil());
-        assert_eq!(r.at(Level::High).len(), 1);
+        assert_eq!(r.at(Level::Critical).len(), 1);
     }
 
     #[test]

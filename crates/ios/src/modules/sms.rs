@@ -164,6 +164,9 @@ impl Module for Sms {
                 from_body = true;
             }
             let links = extract_links(&text);
+            for l in &links {
+                out.url_found(l, date, "sms");
+            }
             let threat = APPLE_THREAT_NOTIFICATIONS
                 .iter()
                 .any(|p| text.trim_start().starts_with(p));
@@ -244,7 +247,7 @@ mod tests {
             .unwrap();
         let r = run(&Sms, &f, &iocs(&[(IndicatorKind::Domain, "evil.com")]));
         assert_eq!(r.records.len(), 2);
-        let high = r.at(Level::High);
+        let high = r.at(Level::Critical);
         assert_eq!(high.len(), 1, "{:?}", r.alerts);
         assert_eq!(
             high[0].matched_indicator.as_ref().unwrap().value,
@@ -327,7 +330,7 @@ mod tests {
         let r = run(&Sms, &f, &iocs(&[(IndicatorKind::Domain, "evil.com")]));
         assert_eq!(r.records[0]["text"], "hello https://a.evil.com/z");
         assert_eq!(r.records[1]["text"], long.as_str());
-        assert_eq!(r.at(Level::High).len(), 2);
+        assert_eq!(r.at(Level::Critical).len(), 2);
         assert!(r.timeline.iter().any(|t| t.event == "sms_read"));
     }
 

@@ -3,7 +3,7 @@
 //!
 //! Records every attachment with all columns of `attachment` (binary columns base64) plus `attachment_id`,
 //! `service`, `phone_number`, `isodate`, `direction` and `has_user_info` (MVT's fields). Checks the file
-//! path and name against the indicators, and raises MEDIUM for a received attachment stored directly under
+//! path and name against the indicators (HIGH, as MVT), and raises MEDIUM for a received attachment stored directly under
 //! `/var/tmp/` with a name ending in `-1`: the trace left by the FORCEDENTRY zero-click exploit (Pegasus),
 //! as MVT flags it.
 
@@ -115,7 +115,9 @@ impl Module for SmsAttachments {
                     by_name.extend(ctx.iocs.match_file_name(t));
                 }
                 matches.extend(by_name);
-                out.ioc_alerts(
+                // MVT rates attachment file matches HIGH.
+                out.ioc_alerts_at(
+                    Level::High,
                     &matches,
                     &format!("Message attachment {filename}"),
                     created,

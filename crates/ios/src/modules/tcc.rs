@@ -74,7 +74,20 @@ pub fn service_name(s: &str) -> String {
     }
 }
 
-pub struct Tcc;
+/// The module, reading the database at a path the acquisition gives: [`Tcc::BACKUP`] for a backup,
+/// [`Tcc::at`] elsewhere (a sysdiagnose's `logs/Accessibility/TCC.db`, a dump's
+/// `private/var/mobile/Library/TCC/TCC.db`).
+#[derive(Debug, Clone, Copy)]
+pub struct Tcc {
+    path: &'static str,
+}
+
+impl Tcc {
+    pub const BACKUP: Tcc = Tcc { path: PATH };
+    pub const fn at(path: &'static str) -> Tcc {
+        Tcc { path }
+    }
+}
 
 impl Module for Tcc {
     fn name(&self) -> &'static str {
@@ -84,12 +97,13 @@ impl Module for Tcc {
         "Privacy permissions (TCC.db): clients against process and app indicators"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(db) = open_if_present(ctx, out, PATH)? else {
+        let path = self.path;
+        let Some(db) = open_if_present(ctx, out, path)? else {
             return Ok(());
         };
         let cols = db.columns("access")?;
         if cols.is_empty() {
-            out.no_data(format!("{PATH} has no access table"));
+            out.no_data(format!("{path} has no access table"));
             return Ok(());
         }
         let has = |c: &str| cols.iter().any(|x| x == c);
@@ -222,13 +236,13 @@ mod tests {
                 )
                 .write(f.path(PATH))
                 .unwrap();
-            let r = run(&Tcc, &f, &ioc());
+            let r = run(&Tcc::BACKUP, &f, &ioc());
             assert_eq!(r.records.len(), 4, "{v:?}");
             assert_eq!(r.records[0][key], expected, "{v:?}");
             assert_eq!(r.records[0]["service_name"], "microphone");
             assert_eq!(r.records[0]["client_type"], "absolute_path");
             assert_eq!(r.records[3][key], "denied");
-            let high = r.at(Level::High);
+            let high = r.at(Level::Critical);
             assert_eq!(high.len(), 2, "{v:?} {:?}", r.alerts);
             assert_eq!(
                 r.alerts.len(),
@@ -252,9 +266,9 @@ mod tests {
     fn malformed_and_missing() {
         let f = Folder::new();
         f.put(PATH, &b"SQLite format 3\0".repeat(64));
-        assert!(run(&Tcc, &f, &iocs(&[])).failed_with("TCC.db"));
+        assert!(run(&Tcc::BACKUP, &f, &iocs(&[])).failed_with("TCC.db"));
         assert!(matches!(
-            run(&Tcc, Folder::new(), &iocs(&[])).outcome.status,
+            run(&Tcc::BACKUP, Folder::new(), &iocs(&[])).outcome.status,
             telltale_core::ModuleStatus::NoData(_)
         ));
     }

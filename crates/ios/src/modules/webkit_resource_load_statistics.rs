@@ -135,7 +135,7 @@ mod tests {
         let r = run(&WebkitResourceLoadStatistics, dir.path(), &evil());
         assert!(r.is_ok());
         assert_eq!(r.records.len(), 5);
-        let high = r.at(Level::High);
+        let high = r.at(Level::Critical);
         assert_eq!(high.len(), 1, "{:?}", r.alerts);
         assert_eq!(high[0].event["registrable_domain"], "evil.com");
         assert_eq!(high[0].event["domain"], "AppDomain-com.google.chrome.ios");
@@ -176,7 +176,7 @@ mod tests {
             .write_in(dir.path(), "HomeDomain");
         let r = run(&WebkitResourceLoadStatistics, dir.path(), &evil());
         assert!(r.is_ok());
-        assert_eq!(r.at(Level::High).len(), 1);
+        assert_eq!(r.at(Level::Critical).len(), 1);
         assert_eq!(r.outcome.warnings.len(), 1);
     }
 }

@@ -183,7 +183,7 @@ mod tests {
         assert_eq!(r.records.len(), 3);
         assert_eq!(r.records[0]["redirect_destination"][0], "bit.example");
         assert_eq!(r.records[0]["last_seen"], "2021-05-01 08:00:00.000000");
-        let high = r.at(Level::High);
+        let high = r.at(Level::Critical);
         assert_eq!(high.len(), 1, "{:?}", r.alerts);
         assert_eq!(high[0].event["origin"], "bit.example");
         assert!(
@@ -203,7 +203,7 @@ mod tests {
                 .entry(E::new("a.example").subframe_under("evil.com"))
                 .write_in(dir.path(), "HomeDomain");
             let r = run(&WebkitSessionResourceLog, dir.path(), &evil());
-            assert_eq!(r.at(Level::High).len(), 1, "{v:?}");
+            assert_eq!(r.at(Level::Critical).len(), 1, "{v:?}");
             assert_eq!(r.records[0]["subframe_under_origin"][0], "evil.com");
         }
     }

@@ -32,7 +32,7 @@ impl Module for Whatsapp {
             ctx,
             out,
             PATTERNS,
-            "WhatsApp is not in this backup (no ChatStorage.sqlite)",
+            "WhatsApp is not in this acquisition (no ChatStorage.sqlite)",
             |p, out| process(ctx, p, out),
         )
     }
@@ -100,6 +100,8 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
         "SELECT ZWAMESSAGE.*, {} FROM ZWAMESSAGE{joins}{order}",
         extra.join(", ")
     );
+    let (lid_map, lid_records) = lid_pairs(ctx, path, &db, &tables, out)?;
+    let sessions = session_partners(&db, &tables);
     let mut st = db.conn().prepare(&q).map_err(|e| db.err(e))?;
     let names: Vec<String> = st.column_names().map(str::to_string).collect();
     let mut rows = st.query([]).map_err(|e| db.err(e))?;
@@ -132,6 +134,9 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
         links.dedup();
         msg.insert("links".into(), links.clone().into());
         out.record(&msg);
+        for l in &links {
+            out.url_found(l, ts, "whatsapp");
+        }
 
         let text = field_str(&msg, "ZTEXT").unwrap_or("").replace('\n', "\\n");
         let from = msg
@@ -144,39 +149,51 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
         }
         out.timeline(ts, "message", desc);
 
+        // The links the record lists (WhatsApp's own media-server URLs left out, as in `links`), and bare
+        // domains or addresses in the text with those media URLs cut out.
         let mut m = Vec::new();
         for f in TEXT_FIELDS {
             if let Some(s) = msg.get(*f).and_then(|v| v.as_str()) {
-                m.extend(ctx.iocs.match_text(s));
+                m.extend(ctx.iocs.match_text(&without_media_links(s)));
             }
-        }
-        if let Some(u) = msg.get("ZMEDIAURL").and_then(|v| v.as_str()) {
-            m.extend(ctx.iocs.match_url(u));
         }
         for l in &links {
             m.extend(ctx.iocs.match_url(l));
         }
         dedup_matches(&mut m);
-        out.ioc_alerts(&m, &format!("WhatsApp message from {from}"), ts, &msg);
+        if !m.is_empty() {
+            let who = sender(&msg, &sessions, &lid_map);
+            out.ioc_alerts(&m, &format!("WhatsApp message {who}"), ts, &msg);
+        }
     }
     drop(rows);
     drop(st);
 
-    let lid_map = lid_pairs(ctx, path, &db, &tables, out)?;
+    for (rec, ts, desc) in lid_records {
+        out.record(&rec);
+        out.timeline(ts, "lid_pair_recorded", desc);
+    }
     if tables.contains("ZWACHATSESSION") {
         chat_sessions(&db, &tables, &lid_map, out)?;
     }
     Ok(())
 }
 
-/// LID ↔ phone number pairs, from `LID.sqlite` beside ChatStorage or from ChatStorage itself.
+/// LID ↔ phone number pairs, read before the messages (they name senders) and emitted after them.
+type LidPairs = (
+    HashMap<String, String>,
+    Vec<(Record, Option<jiff::Timestamp>, String)>,
+);
+
+/// LID ↔ phone number pairs, from `LID.sqlite` beside ChatStorage (listed in Manifest.db or not: MVT reads
+/// it by its file id) or from ChatStorage itself: the map LID → phone number (digits) and the records.
 fn lid_pairs(
     ctx: &ModuleContext<'_>,
     path: &str,
     chat_db: &sqlite::ForensicDb,
     chat_tables: &std::collections::HashSet<String>,
     out: &mut Emitter<'_>,
-) -> Result<HashMap<String, String>, ModuleError> {
+) -> Result<LidPairs, ModuleError> {
     let lid_path = format!(
         "{}/LID.sqlite",
         path.rsplit_once('/').map(|(d, _)| d).unwrap_or("")
@@ -195,7 +212,7 @@ fn lid_pairs(
     let db = match &lid_db {
         Some(db) => db,
         None if chat_tables.contains("ZWAPHONENUMBERLIDPAIR") => chat_db,
-        None => return Ok(HashMap::new()),
+        None => return Ok((HashMap::new(), Vec::new())),
     };
     let q = "SELECT ZLID, ZPHONENUMBER, ZTIMESTAMP FROM ZWAPHONENUMBERLIDPAIR";
     let rows = db.conn().prepare(q).and_then(|mut st| {
@@ -212,10 +229,11 @@ fn lid_pairs(
         Ok(r) => r,
         Err(e) => {
             out.warn(format!("{}: LID pairs unreadable: {e}", db.path()));
-            return Ok(HashMap::new());
+            return Ok((HashMap::new(), Vec::new()));
         }
     };
     let mut map = HashMap::new();
+    let mut records = Vec::new();
     for (lid, phone, t) in rows {
         let ts = t.and_then(time::from_mac_absolute);
         let rec = record! {
@@ -224,16 +242,12 @@ fn lid_pairs(
             "phone_number" => phone,
             "pair_timestamp" => time::format_opt(ts),
         };
-        out.record(&rec);
-        out.timeline(
-            ts,
-            "lid_pair_recorded",
-            format!(
-                "WhatsApp associated LID {} with phone number {}",
-                lid.as_deref().unwrap_or(""),
-                phone.as_deref().unwrap_or("")
-            ),
+        let desc = format!(
+            "WhatsApp associated LID {} with phone number {}",
+            lid.as_deref().unwrap_or(""),
+            phone.as_deref().unwrap_or("")
         );
+        records.push((rec, ts, desc));
         if let (Some(l), Some(p)) = (lid, phone) {
             let l = l.split('@').next().unwrap_or("").to_string();
             let p = p
@@ -245,7 +259,119 @@ fn lid_pairs(
             map.insert(l, p);
         }
     }
-    Ok(map)
+    Ok((map, records))
+}
+
+/// The text with WhatsApp's own media-server links cut out.
+fn without_media_links(s: &str) -> std::borrow::Cow<'_, str> {
+    let media: Vec<String> = extract_links(s)
+        .into_iter()
+        .filter(|l| is_whatsapp_media(l))
+        .collect();
+    if media.is_empty() {
+        return s.into();
+    }
+    let mut t = s.to_string();
+    for l in media {
+        t = t.replace(&l, " ");
+    }
+    t.into()
+}
+
+/// Chat session → (contact JID, partner name), to name who sent or received a message.
+fn session_partners(
+    db: &sqlite::ForensicDb,
+    tables: &std::collections::HashSet<String>,
+) -> HashMap<i64, (Option<String>, Option<String>)> {
+    let mut map = HashMap::new();
+    if !tables.contains("ZWACHATSESSION") {
+        return map;
+    }
+    let c = |n: &str| {
+        if db.has_column("ZWACHATSESSION", n) {
+            n.to_string()
+        } else {
+            "NULL".to_string()
+        }
+    };
+    let q = format!(
+        "SELECT Z_PK, {}, {} FROM ZWACHATSESSION",
+        c("ZCONTACTJID"),
+        c("ZPARTNERNAME")
+    );
+    if let Ok(mut st) = db.conn().prepare(&q)
+        && let Ok(rows) = st.query_map([], |r| {
+            Ok((
+                sql_f64(r.get_ref(0)?).map(|x| x as i64),
+                sql_string(r.get_ref(1)?),
+                sql_string(r.get_ref(2)?),
+            ))
+        })
+    {
+        for (pk, jid, name) in rows.flatten() {
+            if let Some(pk) = pk {
+                map.insert(pk, (jid, name));
+            }
+        }
+    }
+    map
+}
+
+/// A JID as a person reads it: a LID resolved to its phone number when the pair is known.
+fn show_jid(jid: &str, lids: &HashMap<String, String>) -> String {
+    match jid.split_once('@') {
+        Some((user, "lid")) => match lids.get(user) {
+            Some(p) => format!("+{p} ({jid})"),
+            None => jid.to_string(),
+        },
+        Some((user, "s.whatsapp.net")) => format!("+{user}"),
+        _ => jid.to_string(),
+    }
+}
+
+/// "from +1… (Alice)" or "sent by this phone to +1… (Alice)": who wrote a message, from the message's
+/// JIDs, its chat session's partner and the LID pairs.
+fn sender(
+    msg: &Record,
+    sessions: &HashMap<i64, (Option<String>, Option<String>)>,
+    lids: &HashMap<String, String>,
+) -> String {
+    let s = |k: &str| {
+        msg.get(k)
+            .and_then(|v| v.as_str())
+            .filter(|v| !v.is_empty())
+    };
+    let session = msg
+        .get("ZCHATSESSION")
+        .and_then(|v| v.as_f64())
+        .and_then(|pk| sessions.get(&(pk as i64)));
+    let partner_jid = session.and_then(|(j, _)| j.as_deref());
+    let partner_name = session.and_then(|(_, n)| n.as_deref());
+    let named = |jid: Option<&str>| {
+        let who = jid.map(|j| show_jid(j, lids));
+        match (who, partner_name) {
+            (Some(w), Some(n)) => format!("{w} ({n})"),
+            (Some(w), None) => w,
+            (None, Some(n)) => n.to_string(),
+            (None, None) => "an unknown contact".to_string(),
+        }
+    };
+    let from_me = msg.get("ZISFROMME").and_then(|v| v.as_f64()) == Some(1.0);
+    if from_me {
+        format!(
+            "sent by this phone to {}",
+            named(s("ZTOJID").or(partner_jid))
+        )
+    } else {
+        let author = s("ZFROMJID").or(partner_jid);
+        match (s("ZAUTHORNAME"), author) {
+            // A group message: the author's name and JID.
+            (Some(a), Some(j)) => {
+                format!("from {a} ({}) in {}", show_jid(j, lids), named(partner_jid))
+            }
+            _ => format!("from {}", named(author)),
+        }
+    }
 }
 
 fn chat_sessions(
@@ -415,7 +541,7 @@ mod tests {
     }
 
     #[test]
-    fn links_and_previews_on_indicators_are_high() {
+    fn links_and_previews_on_indicators_are_critical() {
         let dir = planted(WhatsappVariant::Modern);
         let r = run(&Whatsapp, dir.path(), &evil());
         assert!(r.is_ok());
@@ -432,7 +558,7 @@ mod tests {
             "WhatsApp media URLs are not links"
         );
         assert_eq!(msgs[2]["ZMEDIAURL"], "https://mmg.whatsapp.net/d/f/abc.enc");
-        let high = r.at(Level::High);
+        let high = r.at(Level::Critical);
         assert_eq!(high.len(), 2, "{:?}", r.alerts);
         assert_eq!(high[0].event["ZTEXT"], "check https://evil.com/x?y=1 now");
         assert_eq!(high[1].event["ZMATCHEDTEXT"], "https://preview.evil.com/p");
@@ -462,13 +588,63 @@ mod tests {
         );
     }
 
+    /// WhatsApp's own media-server URLs are left out of `links` and are not matched, not even against an
+    /// indicator of WhatsApp's domain; a link in a message to an indicator domain still is, and the alert
+    /// names who wrote the message.
+    #[test]
+    fn media_server_urls_are_not_matched_but_message_links_are() {
+        let dir = tempfile::tempdir().unwrap();
+        W::new()
+            .chat("4915112345678@s.whatsapp.net", "Alice")
+            .sent(1, "photo", utc("2021-07-01T10:02:00Z"))
+            .with_media("https://mmg.whatsapp.net/d/f/abc.enc")
+            .received(
+                1,
+                "look https://mmg-fna.whatsapp.net/v/t62/xyz.enc and https://evil.com/a",
+                utc("2021-07-01T10:03:00Z"),
+            )
+            .sent(
+                1,
+                "read https://news.evil.com/b",
+                utc("2021-07-01T10:04:00Z"),
+            )
+            .write_in(dir.path());
+        let idx = crate::util::testing::iocs(&[
+            (telltale_core::ioc::IndicatorKind::Domain, "whatsapp.net"),
+            (telltale_core::ioc::IndicatorKind::Domain, "evil.com"),
+        ]);
+        let r = run(&Whatsapp, dir.path(), &idx);
+        let crit = r.at(Level::Critical);
+        assert_eq!(crit.len(), 2, "{:#?}", r.alerts);
+        assert!(
+            crit.iter()
+                .all(|a| a.matched_indicator.as_ref().unwrap().value == "evil.com")
+        );
+        assert!(
+            crit[0].message.contains("from +4915112345678 (Alice)"),
+            "{}",
+            crit[0].message
+        );
+        assert!(
+            crit[1]
+                .message
+                .contains("sent by this phone to +4915112345678 (Alice)"),
+            "{}",
+            crit[1].message
+        );
+        assert_eq!(
+            crit[0].event["links"],
+            serde_json::json!(["https://evil.com/a"])
+        );
+    }
+
     #[test]
     fn legacy_schema_without_data_items() {
         let dir = planted(WhatsappVariant::Legacy);
         let r = run(&Whatsapp, dir.path(), &evil());
         assert!(r.is_ok());
         assert_eq!(
-            r.at(Level::High).len(),
+            r.at(Level::Critical).len(),
             1,
             "only the text link; no previews in this version"
         );

@@ -243,7 +243,7 @@ mod tests {
             assert_eq!(a["full_name"], "Alice Example");
             assert_eq!(a["whatsapp_id"], "491511234567@s.whatsapp.net");
             assert_eq!(a["about_timestamp"], "2021-06-01 00:00:00.000000");
-            let high = r.at(Level::High);
+            let high = r.at(Level::Critical);
             assert_eq!(high.len(), 1, "{v:?} {:?}", r.alerts);
             assert_eq!(high[0].event["full_name"], "Mallory");
             if v == WhatsappContactsVariant::Modern {

@@ -77,7 +77,8 @@ pub fn info(modules: Value) -> Value {
                             "sources": ["Amnesty International"], "upstream": "AmnestyTech/investigations",
                             "date": "2024-12-01"}],
         "alerts": {},
-        "modules": modules
+        "modules": modules,
+        "coverage": ["chrome_history: AppDomain-com.google.chrome.ios/Library/Application Support/Google/Chrome/Default/History: listed in the acquisition's index but not in the acquisition"]
     })
 }
 

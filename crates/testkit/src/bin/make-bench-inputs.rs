@@ -3,7 +3,9 @@
 //!
 //! * `bugreport-100MB.zip`: a bugreport whose dumpstate is about 100 MB;
 //! * `androidqf-5000pkg/` and `androidqf-5000pkg.zip`: an AndroidQF acquisition with 5,000 packages and
-//!   200,000 file records.
+//!   200,000 file records;
+//! * `sysdiagnose-300MiB/` (extracted) and `sysdiagnose_…_21F90.tar.gz`: a 300 MiB sysdiagnose
+//!   (`testkit::sysdiagnose::big_sysdiagnose`).
 
 fn main() -> std::io::Result<()> {
     let out = std::path::PathBuf::from(
@@ -32,5 +34,16 @@ fn main() -> std::io::Result<()> {
     let z = out.join("androidqf-5000pkg.zip");
     qf.write_zip(&z)?;
     println!("wrote {}", z.display());
+
+    let sd = telltale_testkit::sysdiagnose::big_sysdiagnose(300);
+    let dir = out.join("sysdiagnose-300MiB");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)?;
+    }
+    sd.write_folder(&dir)?;
+    println!("wrote {}", dir.display());
+    let t = out.join(format!("{}.tar.gz", sd.name()));
+    sd.write_tar_gz(&t)?;
+    println!("wrote {}", t.display());
     Ok(())
 }

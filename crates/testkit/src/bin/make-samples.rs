@@ -10,4 +10,10 @@ fn main() {
     }
     let p = telltale_testkit::samples::ios_sample_backup(&root);
     println!("wrote {}", p.display());
+    let sd = std::path::Path::new(&out).join("ios-sysdiagnose");
+    if sd.exists() {
+        std::fs::remove_dir_all(&sd).expect("remove the old sample");
+    }
+    let p = telltale_testkit::samples::ios_sample_sysdiagnose(&sd);
+    println!("wrote {}", p.display());
 }

@@ -124,6 +124,16 @@ impl Module for Sms {
                 let body = rec.get("body").and_then(Value::as_str).unwrap_or("");
                 let sent = rec.get("direction").and_then(Value::as_str) == Some("sent");
                 out.record(&rec);
+                for l in rec
+                    .get("links")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                {
+                    if let Some(l) = l.as_str() {
+                        out.url_found(l, ts, "sms");
+                    }
+                }
                 out.timeline(
                     ts,
                     if sent { "sms_sent" } else { "sms_received" },

@@ -2,8 +2,8 @@
 //!
 //! Two formats: before Android 14 an `installed services: { N : pkg/Service … }` block; from Android 14
 //! an `Enabled services:{{pkg/Service}, {…}}` line. Records: `package_name`, `service`, `enabled`.
-//! Checks: `match_app_id` on the package (HIGH); an enabled service is MEDIUM (it can read the screen
-//! and act for the user, which stalkerware relies on); an installed one INFORMATIONAL.
+//! Checks: `match_app_id` on the package (CRITICAL); every other service MEDIUM, enabled or not, as MVT (it
+//! can read the screen and act for the user, which stalkerware relies on).
 
 use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError, record};
 
@@ -83,9 +83,10 @@ impl Module for DumpsysAccessibility {
                     None,
                 );
             } else {
+                // MVT rates every accessibility service MEDIUM, enabled or not.
                 out.alert(
-                    Level::Informational,
-                    format!("Installed accessibility service \"{service}\""),
+                    Level::Medium,
+                    format!("Installed accessibility service \"{pkg}/{service}\": when enabled it can read the screen and act on the user's behalf, which stalkerware relies on; check that the user knows this app"),
                     None,
                     &rec,
                     None,
@@ -134,7 +135,7 @@ mod tests {
         let br = Bugreport::new().service("accessibility", NEW);
         let r = run_bugreport(&DumpsysAccessibility(DumpstateCache::new()), &br, &evil);
         assert_eq!(r.records.len(), 2);
-        assert_eq!(r.high(), 1);
+        assert_eq!(r.severe(), 1);
         assert_eq!(r.at(Level::Medium).len(), 1);
         let br = Bugreport::new().service("accessibility", OLD);
         let r = run_bugreport(
@@ -142,7 +143,7 @@ mod tests {
             &br,
             &iocs(&[(IndicatorKind::AppId, "com.evil")]),
         );
-        assert_eq!(r.high(), 0);
+        assert_eq!(r.severe(), 0);
         assert_eq!(r.records.len(), 2);
     }
 
@@ -157,7 +158,7 @@ mod tests {
             &br,
             &iocs(&[]),
         );
-        assert_eq!(r.high(), 0);
+        assert_eq!(r.severe(), 0);
         let r = run_bugreport(
             &DumpsysAccessibility(DumpstateCache::new()),
             &Bugreport::new(),

@@ -1,6 +1,6 @@
 //! `dumpsys_activities`: the package manager's activity resolver table (`DUMP OF SERVICE package:`,
 //! `Activity Resolver Table:` → `Non-Data Actions:`). Records: `intent`, `package_name`, `activity`.
-//! Checks: `match_app_id` on the package (HIGH).
+//! Checks: `match_app_id` on the package (CRITICAL).
 
 use telltale_core::{Emitter, Module, ModuleContext, ModuleError, record};
 
@@ -96,13 +96,13 @@ mod tests {
         );
         assert_eq!(r.records.len(), 3);
         assert_eq!(r.records[0]["intent"], "android.intent.action.MAIN");
-        assert_eq!(r.high(), 1);
+        assert_eq!(r.severe(), 1);
         let r = run_bugreport(
             &DumpsysActivities(DumpstateCache::new()),
             &br,
             &iocs(&[(IndicatorKind::AppId, "com.evil")]),
         );
-        assert_eq!(r.high(), 0);
+        assert_eq!(r.severe(), 0);
         let br = Bugreport::new().service("package", "Activity Resolver Table:\n  Non-Data Actions:\n        x\n      a:\n        onlyone\n\u{fffd}\n");
         let r = run_bugreport(&DumpsysActivities(DumpstateCache::new()), &br, &iocs(&[]));
         assert_eq!(r.records.len(), 0);

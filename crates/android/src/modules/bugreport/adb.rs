@@ -2,8 +2,11 @@
 //! (`debugging_manager={ user_keys=<base64 key> user@host … keystore=… }`; the keystore is XML
 //! `<adbKey key="…" lastConnection="ms"/>` on some devices, binary ABX on others). Records: `user`,
 //! `fingerprint` (MD5 of the key, as adb shows it), `key`, `last_connected`, `source`.
-//! Checks: every trusted computer INFORMATIONAL (someone with it can run commands and install apps over
-//! USB); a key that is not valid base64 LOW.
+//! Checks (as MVT): a key that is not valid base64 LOW. In an AndroidQF acquisition (its
+//! `acquisition.json` or `adb_host_key.pub` is at the root), each trusted key is compared with the key of
+//! the computer that made the acquisition: a different key, or an acquisition that does not say its key,
+//! LOW (another computer can run commands and install apps over USB); the acquisition's own key
+//! INFORMATIONAL. In a plain bugreport, every trusted computer is INFORMATIONAL.
 
 use md5::Digest;
 use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError, Record, record};
@@ -11,6 +14,48 @@ use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError, Record, 
 use super::{Shared, dumpstate_or_no_data, fmt_ts, service_or_no_data};
 
 pub struct DumpsysAdbState(pub Shared);
+
+/// What an AndroidQF acquisition says about the computer that made it.
+struct AcquisitionHost {
+    /// The base64 key material of its ADB key (empty when the acquisition does not say).
+    key: String,
+    started: Option<jiff::Timestamp>,
+}
+
+/// The key material of `<base64 key> user@host`.
+fn key_material(s: &str) -> &str {
+    s.split_whitespace().next().unwrap_or("")
+}
+
+/// The acquiring computer of an AndroidQF acquisition, `None` outside one.
+fn acquisition_host(ctx: &ModuleContext<'_>) -> Option<AcquisitionHost> {
+    let ev = ctx.evidence;
+    let read = |p: &str| {
+        ev.exists(p)
+            .then(|| ev.read_limited(p, 1 << 20).ok())
+            .flatten()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+    };
+    let meta = read("acquisition.json");
+    let pubkey = read("adb_host_key.pub");
+    if meta.is_none() && pubkey.is_none() {
+        return None;
+    }
+    let meta: Option<serde_json::Value> = meta.and_then(|m| serde_json::from_str(&m).ok());
+    let field = |k: &str| {
+        meta.as_ref()
+            .and_then(|m| m.get(k))
+            .and_then(|v| v.as_str())
+    };
+    let key = field("adb_host_public_key")
+        .map(str::to_string)
+        .or(pubkey)
+        .map(|k| key_material(&k).to_string())
+        .filter(|k| base64_decode(k).is_some())
+        .unwrap_or_default();
+    let started = field("started").and_then(|s| s.parse().ok());
+    Some(AcquisitionHost { key, started })
+}
 
 /// Decodes standard base64 (with padding); `None` when invalid.
 pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
@@ -144,6 +189,7 @@ impl Module for DumpsysAdbState {
             out.no_data("the adb service could not be dumped on this device");
             return Ok(());
         }
+        let host = acquisition_host(ctx);
         for k in parse(&text) {
             let ts = k
                 .last_connected_ms
@@ -165,14 +211,49 @@ impl Module for DumpsysAdbState {
             );
             if k.fingerprint.is_empty() {
                 out.alert(Level::Low, format!("Found an invalid trusted ADB host key ({who}): the key stored for USB debugging is not valid base64"), ts, &rec, None);
-            } else {
-                out.alert(
-                    Level::Informational,
-                    format!("Computer {who} (key {}) is trusted for USB debugging: whoever uses it can run commands and install apps on the phone over USB; check that it is the owner's or the examiner's", k.fingerprint),
+                continue;
+            }
+            let trusted = format!(
+                "Computer {who} (key {}) is trusted for USB debugging: whoever uses it can run commands and install apps on the phone over USB",
+                k.fingerprint
+            );
+            match &host {
+                Some(h) if h.key.is_empty() => out.alert(
+                    Level::Low,
+                    format!("{trusted}; the AndroidQF acquisition does not include its own host key, so it cannot be told whether this is the examiner's computer"),
                     ts,
                     &rec,
                     None,
-                );
+                ),
+                Some(h) if h.key != key_material(&k.key) => out.alert(
+                    Level::Low,
+                    format!("{trusted}; it is not the computer that made this AndroidQF acquisition: check that it is the owner's"),
+                    ts,
+                    &rec,
+                    None,
+                ),
+                Some(h) => {
+                    let earlier = match (ts, h.started) {
+                        (Some(t), Some(s)) => s.duration_since(t).as_secs() >= 86_400,
+                        _ => false,
+                    };
+                    if earlier {
+                        out.alert(
+                            Level::Informational,
+                            format!("{trusted}; it is the computer that made this AndroidQF acquisition, and it was last connected at least one day before the acquisition"),
+                            ts,
+                            &rec,
+                            None,
+                        );
+                    }
+                }
+                None => out.alert(
+                    Level::Informational,
+                    format!("{trusted}; check that it is the owner's or the examiner's"),
+                    ts,
+                    &rec,
+                    None,
+                ),
             }
         }
         Ok(())
@@ -209,7 +290,7 @@ mod tests {
             "CB:08:CA:4A:7B:B5:F9:68:3C:19:13:3A:84:87:2C:A7"
         );
         assert_eq!(r.at(Level::Informational).len(), 2);
-        assert_eq!(r.high(), 0);
+        assert_eq!(r.severe(), 0);
         let br = Bugreport::new().service(
             "adb",
             "{\n  debugging_manager={\n    user_keys=%%%% eve@x\n  }\n}\n",
@@ -219,5 +300,33 @@ mod tests {
         let br = Bugreport::new().service("adb", "Can't find service: adb\n");
         let r = run_bugreport(&DumpsysAdbState(DumpstateCache::new()), &br, &iocs(&[]));
         assert!(r.records.is_empty());
+    }
+
+    /// In an AndroidQF acquisition, as MVT: a trusted key other than the acquiring computer's is LOW, the
+    /// acquiring computer's own key connected a day or more before the acquisition INFORMATIONAL, and
+    /// an acquisition that does not say its key makes every trusted key LOW.
+    #[test]
+    fn androidqf_context_compares_with_the_acquiring_computer() {
+        let meta = |key: &str| {
+            format!(r#"{{"started": "2021-08-20T10:00:00Z", "adb_host_public_key": "{key}"}}"#)
+        };
+        let br = Bugreport::new()
+            .service("adb", ADB)
+            .file("acquisition.json", meta("QUJDRA== examiner@lab"));
+        let r = run_bugreport(&DumpsysAdbState(DumpstateCache::new()), &br, &iocs(&[]));
+        let low = r.at(Level::Low);
+        assert_eq!(low.len(), 1, "{:?}", r.alerts);
+        assert_eq!(low[0].event["user"], "bob@desk");
+        assert!(low[0].message.contains("not the computer that made"));
+        let info = r.at(Level::Informational);
+        assert_eq!(info.len(), 1);
+        assert_eq!(info[0].event["user"], "user@laptop");
+
+        let br = Bugreport::new()
+            .service("adb", ADB)
+            .file("acquisition.json", meta(""));
+        let r = run_bugreport(&DumpsysAdbState(DumpstateCache::new()), &br, &iocs(&[]));
+        assert_eq!(r.at(Level::Low).len(), 2, "{:?}", r.alerts);
+        assert!(r.at(Level::Informational).is_empty());
     }
 }

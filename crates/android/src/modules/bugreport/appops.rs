@@ -1,8 +1,8 @@
 //! `dumpsys_appops`: per-package app operations from `DUMP OF SERVICE appops:` (`Uid N:` → `Package p:` →
 //! `OP (mode):` → `Access:`/`Reject:` entries with device-local times). Records: `package_name`, `uid`,
 //! `permissions` [{`name`, `access`, `entries` [{`access`, `type`, `timestamp`}]}].
-//! Checks: `match_app_id` (HIGH); `REQUEST_INSTALL_PACKAGES` allowed (the app may install other apps)
-//! LOW; operations of `com.android.shell` (done over ADB) INFORMATIONAL. Timeline: each dated entry.
+//! Checks: `match_app_id` (CRITICAL); `REQUEST_INSTALL_PACKAGES` (the app may install other apps)
+//! MEDIUM; operations of `com.android.shell` (done over ADB) MEDIUM (both as MVT). Timeline: each dated entry.
 
 use serde_json::{Value, json};
 use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError, Record, record};
@@ -161,17 +161,19 @@ impl Module for DumpsysAppops {
                     .as_deref()
                     .is_some_and(|m| m == "allow" || m.starts_with("mode=allow"))
                     || op.entries.iter().any(|e| e.access == "Access");
-                if op.name == "REQUEST_INSTALL_PACKAGES" && allowed {
+                // MVT rates both checks MEDIUM, whatever the access mode.
+                if op.name == "REQUEST_INSTALL_PACKAGES" {
+                    let how = if allowed { "is allowed" } else { "asked" };
                     out.alert(
-                        Level::Low,
-                        format!("Package '{}' is allowed to install other apps (REQUEST_INSTALL_PACKAGES); spyware is often installed this way, check that this app is expected to do so", pkg.name),
+                        Level::Medium,
+                        format!("Package '{}' {how} to install other apps (REQUEST_INSTALL_PACKAGES, access {}); spyware is often installed this way, check that this app is expected to do so", pkg.name, op.mode.as_deref().unwrap_or("unknown")),
                         first_ts,
                         &one,
                         None,
                     );
-                } else if pkg.name == "com.android.shell" && !op.entries.is_empty() {
+                } else if pkg.name == "com.android.shell" {
                     out.alert(
-                        Level::Informational,
+                        Level::Medium,
                         format!("The ADB shell (com.android.shell) used '{}': someone ran commands on the phone over a USB/ADB connection", op.name),
                         first_ts,
                         &one,
@@ -216,8 +218,9 @@ mod tests {
             &iocs(&[(IndicatorKind::AppId, "com.evil.spy")]),
         );
         assert_eq!(r.records.len(), 3);
-        assert_eq!(r.high(), 1);
-        assert_eq!(r.at(Level::Informational).len(), 1);
+        assert_eq!(r.severe(), 1);
+        // com.android.shell's operation: MEDIUM as in MVT.
+        assert_eq!(r.at(Level::Medium).len(), 1);
         // 18:37:30.315 in Paris (CEST, UTC+2) is 16:37:30.315 UTC.
         let e = &r.records[1]["permissions"][0]["entries"][0];
         assert_eq!(e["timestamp"], "2022-03-29 16:37:30.315000");
@@ -228,8 +231,9 @@ mod tests {
             &Bugreport::new().service("appops", APPOPS),
             &iocs(&[]),
         );
-        assert_eq!(r.high(), 0);
-        assert_eq!(r.at(Level::Low).len(), 1);
+        assert_eq!(r.severe(), 0);
+        // REQUEST_INSTALL_PACKAGES and the shell's operation: MEDIUM as in MVT.
+        assert_eq!(r.at(Level::Medium).len(), 2, "{:?}", r.alerts);
         assert_eq!(
             r.records[1]["timezone"],
             crate::modules::bugreport::UNKNOWN_ZONE
@@ -249,6 +253,6 @@ mod tests {
             "  Uid 0:\n          Access: [\n      X\n    Package \n          Access: ]x[ (\n",
         );
         let r = run_bugreport(&DumpsysAppops(DumpstateCache::new()), &br, &iocs(&[]));
-        assert_eq!(r.high(), 0);
+        assert_eq!(r.severe(), 0);
     }
 }

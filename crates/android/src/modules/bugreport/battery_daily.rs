@@ -1,8 +1,8 @@
 //! `dumpsys_battery_daily`: package updates recorded in the daily battery stats
 //! (`DUMP OF SERVICE batterystats:`, `Daily from A to B:` → `Update <package> vers=<n>`). Records:
 //! `action` (update, downgrade, uninstall), `from`, `to`, `package_name`, `vers`, `previous_vers`.
-//! Checks: `match_app_id` (HIGH); a downgrade MEDIUM (installing an older, vulnerable version is an
-//! exploitation technique); an uninstall (`vers=0`) LOW (removal of an app, possibly after use).
+//! Checks: `match_app_id` (CRITICAL); a downgrade MEDIUM (installing an older, vulnerable version is an
+//! exploitation technique); an uninstall (`vers=0`) MEDIUM (as MVT) (removal of an app, possibly after use).
 
 use std::collections::HashMap;
 
@@ -128,7 +128,7 @@ impl Module for DumpsysBatteryDaily {
                 out.alert(Level::Medium, format!("{desc}: installing an older version of an app can be used to reintroduce a known vulnerability"), ts, &rec, None);
             } else if action == "uninstall" {
                 out.alert(
-                    Level::Low,
+                    Level::Medium,
                     format!("{desc}: an app was removed; spyware may be removed after use"),
                     ts,
                     &rec,
@@ -158,14 +158,15 @@ mod tests {
             &iocs(&[(IndicatorKind::AppId, "com.evil.spy")]),
         );
         assert_eq!(r.records.len(), 4);
-        assert_eq!(r.high(), 2);
+        assert_eq!(r.severe(), 2);
         assert_eq!(r.at(Level::Medium).len(), 1);
         assert_eq!(r.records[2]["action"], "downgrade");
         assert_eq!(r.records[2]["previous_vers"], "20");
         assert_eq!(r.records[0]["from"], "2022-08-15");
         let r = run_bugreport(&DumpsysBatteryDaily(DumpstateCache::new()), &br, &iocs(&[]));
-        assert_eq!(r.high(), 0);
-        assert_eq!(r.at(Level::Low).len(), 1);
+        assert_eq!(r.severe(), 0);
+        // The downgrade and the uninstall (vers=0): MEDIUM as in MVT.
+        assert_eq!(r.at(Level::Medium).len(), 2);
         let br = Bugreport::new().service(
             "batterystats",
             "  Daily from garbage\n      Update x vers=\n",

@@ -1,7 +1,7 @@
 //! `dumpsys_battery_history`: job, wake-alarm and top-app events of the battery history
 //! (`DUMP OF SERVICE batterystats:`, lines after `Battery History …`). Records: `time_elapsed`, `event`
 //! (start_job, end_job, wake, start_top, end_top), `uid`, `package_name`, `service`.
-//! Checks: `match_app_id` (HIGH). Times are relative to the history's start, so there is no timeline.
+//! Checks: `match_app_id` (CRITICAL). Times are relative to the history's start, so there is no timeline.
 
 use telltale_core::{Emitter, Module, ModuleContext, ModuleError, record};
 
@@ -177,13 +177,13 @@ mod tests {
         assert_eq!(r.records[2]["package_name"], "com.whatsapp");
         assert_eq!(r.records[3]["event"], "wake");
         assert_eq!(r.records[3]["service"], "com.b/.Alarm");
-        assert_eq!(r.high(), 2);
+        assert_eq!(r.severe(), 2);
         let r = run_bugreport(
             &DumpsysBatteryHistory(DumpstateCache::new()),
             &br,
             &iocs(&[(IndicatorKind::AppId, "com.evil")]),
         );
-        assert_eq!(r.high(), 0);
+        assert_eq!(r.severe(), 0);
         let br = Bugreport::new().service(
             "batterystats",
             "Battery History x\n ab-cd\n+job=\n-top=\u{0}\n",

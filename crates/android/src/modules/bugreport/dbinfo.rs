@@ -1,7 +1,7 @@
 //! `dbinfo`: recent SQLite operations per database (`DUMP OF SERVICE dbinfo:`, `Connection pool for
 //! <path>:` → `Most recently executed operations:`). Records: `isodate` (UTC), `device_time`, `action`,
 //! `sql`, `path`, `pid`. Checks: `match_file_path` on the database path and `match_app_id` on each of
-//! its path components (HIGH). Timeline: each operation.
+//! its path components (CRITICAL). Timeline: each operation.
 
 use telltale_core::{Emitter, Module, ModuleContext, ModuleError, record};
 
@@ -153,7 +153,7 @@ mod tests {
         assert_eq!(r.records[0]["pid"], "0");
         assert_eq!(r.records[0]["isodate"], "2023-07-27 12:21:44.097000");
         // Both operations are on the indicator app's database.
-        assert_eq!(r.high(), 2);
+        assert_eq!(r.severe(), 2);
         let r = run_bugreport(
             &DumpsysDbInfo(DumpstateCache::new()),
             &br,
@@ -162,13 +162,13 @@ mod tests {
                 "/data/user/0/com.evil.spy/databases/idmsdk.db",
             )]),
         );
-        assert_eq!(r.high(), 2);
+        assert_eq!(r.severe(), 2);
         let r = run_bugreport(
             &DumpsysDbInfo(DumpstateCache::new()),
             &br,
             &iocs(&[(IndicatorKind::AppId, "com.evil")]),
         );
-        assert_eq!(r.high(), 0);
+        assert_eq!(r.severe(), 0);
         assert!(parse("Connection pool for x:\nMost recently executed operations:\n        0: [2023-07-27 12:21:44.097] [Pid:(0\n").is_empty());
     }
 }

@@ -1,5 +1,5 @@
 //! `dumpsys_get_prop`: system properties from `------ SYSTEM PROPERTIES (getprop) ------`. Records:
-//! `name`, `value`. Checks: `match_android_property` on names (HIGH); a security patch level older than
+//! `name`, `value`. Checks: `match_android_property` on names (CRITICAL); a security patch level older than
 //! six months MEDIUM (the phone misses fixes for vulnerabilities that spyware exploits).
 
 use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError, record};
@@ -77,7 +77,7 @@ mod tests {
             &iocs(&[(IndicatorKind::AndroidProperty, "persist.sys.evil")]),
         );
         assert_eq!(r.records.len(), 2);
-        assert_eq!(r.high(), 1);
+        assert_eq!(r.severe(), 1);
         assert_eq!(r.at(Level::Medium).len(), 1);
         let br = Bugreport::new().getprop(&[
             ("persist.sys.evilx", "1"),
@@ -88,7 +88,7 @@ mod tests {
             &br,
             &iocs(&[(IndicatorKind::AndroidProperty, "persist.sys.evil")]),
         );
-        assert_eq!(r.high() + r.at(Level::Medium).len(), 0);
+        assert_eq!(r.severe() + r.at(Level::Medium).len(), 0);
         let br = Bugreport::new()
             .getprop(&[("ro.build.version.security_patch", "not a date")])
             .raw("[x]: [\n[]: []\n");

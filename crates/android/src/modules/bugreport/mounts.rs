@@ -4,7 +4,7 @@
 //! `filesystem_type`, `mount_options`, `options_list`, `is_system_partition`, `is_read_write`.
 //! Checks (MVT's, shared with the AndroidQF module in [`crate::mounts`]): a system partition mounted
 //! read-write HIGH (a sign of rooting or system modification); other unusual options on system
-//! partitions MEDIUM; `match_file_path` on mount points and devices (HIGH).
+//! partitions MEDIUM; `match_file_path` on mount points and devices (CRITICAL).
 
 use telltale_core::{Emitter, Module, ModuleContext, ModuleError, Record};
 
@@ -78,7 +78,7 @@ mod tests {
             &iocs(&[(IndicatorKind::FilePath, "/data/local/evil")]),
         );
         assert_eq!(r.records.len(), 4);
-        assert_eq!(r.high(), 2);
+        assert_eq!(r.severe(), 2);
         let br = Bugreport::new().command(
             "MOUNTS",
             "/proc/mounts",

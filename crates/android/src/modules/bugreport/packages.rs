@@ -2,7 +2,7 @@
 //! blocks). Records: `package_name`, `uid`, `version_name`, `version_code`, `timestamp`,
 //! `first_install_time`, `last_update_time` (UTC), `installer`, `system`, `permissions`
 //! [{`name`, `granted`, `type`}], `requested_permissions`.
-//! Checks: `match_app_id` (HIGH); root/jailbreak tool packages MEDIUM (as MVT); non-system packages
+//! Checks: `match_app_id` (CRITICAL); root/jailbreak tool packages MEDIUM (as MVT); non-system packages
 //! installed outside an app store (no installer, the package installer or the ADB shell) LOW.
 //! Timeline: install, first install and last update.
 
@@ -309,7 +309,7 @@ mod tests {
             &iocs(&[(IndicatorKind::AppId, "com.evil.spy")]),
         );
         assert_eq!(r.records.len(), 3);
-        assert_eq!(r.high(), 1);
+        assert_eq!(r.severe(), 1);
         assert_eq!(r.at(Level::Medium).len(), 1);
         assert_eq!(
             r.records[0]["first_install_time"],
@@ -321,7 +321,7 @@ mod tests {
             &br,
             &iocs(&[(IndicatorKind::AppId, "com.evil")]),
         );
-        assert_eq!(r.high(), 0);
+        assert_eq!(r.severe(), 0);
         assert_eq!(r.at(Level::Low).len(), 1);
         let br = Bugreport::new().service("package", "Packages:\n  Package [unterminated\n    install permissions:\n      :\n  Package [x]\n    runtime permissions:\n        \u{0}\n");
         let r = run_bugreport(&DumpsysPackages(DumpstateCache::new()), &br, &iocs(&[]));

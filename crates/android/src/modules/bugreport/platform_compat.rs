@@ -74,12 +74,12 @@ mod tests {
             &iocs(&[(IndicatorKind::AppId, "com.evil.spy")]),
         );
         assert_eq!(r.records.len(), 2);
-        assert_eq!(r.high(), 1);
+        assert_eq!(r.severe(), 1);
         let r = run_bugreport(
             &DumpsysPlatformCompat(DumpstateCache::new()),
             &br,
             &iocs(&[(IndicatorKind::AppId, "com.evil")]),
         );
-        assert_eq!(r.high(), 0);
+        assert_eq!(r.severe(), 0);
     }
 }

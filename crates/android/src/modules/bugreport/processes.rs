@@ -2,7 +2,7 @@
 //! another `ps` command section). Columns are read from the header line (with or without `LABEL`,
 //! `TID`, `WCHAN`). Records: `user`, `pid`, `ppid`, `virtual_memory_size`, `resident_set_size`,
 //! `wchan`, `stat`, `proc_name`, `label`. Checks: `match_app_id` and `match_process` on the process
-//! name (HIGH; `gatekeeperd` skipped as MVT does, for false positives).
+//! name (CRITICAL; `gatekeeperd` skipped as MVT does, for false positives).
 
 use std::collections::HashSet;
 
@@ -142,13 +142,13 @@ mod tests {
             ]),
         );
         assert_eq!(r.records.len(), 4);
-        assert_eq!(r.high(), 2);
+        assert_eq!(r.severe(), 2);
         let r = run_bugreport(
             &Processes(DumpstateCache::new()),
             &br,
             &iocs(&[(IndicatorKind::ProcessName, "bhx")]),
         );
-        assert_eq!(r.high(), 0);
+        assert_eq!(r.severe(), 0);
         let br = Bugreport::new().command("PROCESSES AND THREADS", "ps", "\u{0}\u{1}\n1 2 3\n");
         let r = run_bugreport(&Processes(DumpstateCache::new()), &br, &iocs(&[]));
         assert!(r.records.is_empty());

@@ -1,7 +1,7 @@
 //! `dumpsys_receivers`: broadcast receivers from the package manager's receiver resolver table
 //! (`DUMP OF SERVICE package:`, `Receiver Resolver Table:` → `Non-Data Actions:`). Records: `intent`,
 //! `package_name`, `receiver`. Receivers of intents that spyware uses (incoming/outgoing SMS, data SMS,
-//! phone state, outgoing calls) are INFORMATIONAL alerts, as MVT logs them; `match_app_id` is HIGH.
+//! phone state, outgoing calls) are INFORMATIONAL alerts, as MVT logs them; `match_app_id` is CRITICAL.
 
 use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError, record};
 
@@ -88,10 +88,10 @@ mod tests {
         );
         assert_eq!(r.records.len(), 4);
         assert_eq!(r.records[3]["intent"], "com.mis.indented.ACTION");
-        assert_eq!(r.high(), 1);
+        assert_eq!(r.severe(), 1);
         assert_eq!(r.at(Level::Informational).len(), 1);
         let r = run_bugreport(&DumpsysReceivers(DumpstateCache::new()), &br, &iocs(&[]));
-        assert_eq!(r.high(), 0);
+        assert_eq!(r.severe(), 0);
         assert_eq!(r.at(Level::Informational).len(), 2);
         let br = Bugreport::new().service(
             "package",

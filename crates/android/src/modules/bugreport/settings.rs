@@ -141,6 +141,6 @@ mod tests {
         let r = run_bugreport(&Settings(DumpstateCache::new()), &br, &iocs(&[]));
         assert_eq!(r.records.len(), 4);
         assert_eq!(r.at(Level::Medium).len(), 1);
-        assert_eq!(r.high(), 0);
+        assert_eq!(r.severe(), 0);
     }
 }

@@ -18,8 +18,9 @@ impl Run {
     pub fn at(&self, level: Level) -> Vec<&Alert> {
         self.alerts.iter().filter(|a| a.level == level).collect()
     }
-    pub fn high(&self) -> usize {
-        self.at(Level::High).len()
+    /// HIGH and CRITICAL alerts.
+    pub fn severe(&self) -> usize {
+        self.alerts.iter().filter(|a| a.level.is_severe()).count()
     }
 }
 

@@ -3,7 +3,7 @@
 //! Records (MVT's fields): `file_name`, `file_timestamp`, `build_fingerprint`, `revision`, `arch`,
 //! `timestamp`, `process_uptime`, `command_line`, `pid`, `tid`, `process_name`, `binary_path`,
 //! `selinux_label`, `uid`, `signal_info` {`number`, `name`, `code`, `code_name`}, `cause`,
-//! `abort_message`. Checks: `match_process` on the process name and the command's file name (HIGH: a
+//! `abort_message`. Checks: `match_process` on the process name and the command's file name (CRITICAL: a
 //! crash of a process named like spyware); a crash of a process running as root, system or shell
 //! MEDIUM (exploits often crash such processes). Timeline: each crash.
 
@@ -503,7 +503,7 @@ mod tests {
             &iocs(&[(IndicatorKind::ProcessName, "bh")]),
         );
         assert_eq!(r.records.len(), 2);
-        assert_eq!(r.high(), 1);
+        assert_eq!(r.severe(), 1);
         assert_eq!(r.at(Level::Medium).len(), 1);
         assert_eq!(
             r.outcome
@@ -521,6 +521,6 @@ mod tests {
             &br,
             &iocs(&[(IndicatorKind::ProcessName, "bhh")]),
         );
-        assert_eq!(r.high(), 0);
+        assert_eq!(r.severe(), 0);
     }
 }

@@ -1,6 +1,6 @@
 //! `connect_event`: outgoing network connections of the intrusion logs. Records: the event's fields
 //! (`ip_address`, `port`, `package_name`, `event_time`) and `timestamp` (UTC). Checks: `match_ip` on
-//! the address (local addresses skipped) and `match_app_id` on the package (HIGH). Timeline:
+//! the address (local addresses skipped) and `match_app_id` on the package (CRITICAL). Timeline:
 //! `network_connection`.
 
 use serde_json::Value;
@@ -89,7 +89,7 @@ mod tests {
             None,
         );
         assert_eq!(r.records.len(), 2);
-        assert_eq!(r.high(), 2);
+        assert_eq!(r.severe(), 2);
         let r = run_dir(
             &ConnectEvent(IntrusionCache::new()),
             dir.path(),
@@ -99,7 +99,7 @@ mod tests {
             ]),
             None,
         );
-        assert_eq!(r.high(), 0, "local addresses are not checked");
+        assert_eq!(r.severe(), 0, "local addresses are not checked");
         let empty = tempfile::tempdir().unwrap();
         let r = run_dir(
             &ConnectEvent(IntrusionCache::new()),

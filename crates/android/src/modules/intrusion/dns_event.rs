@@ -1,6 +1,6 @@
 //! `dns_event`: DNS lookups of the intrusion logs. Records: the event's fields (`hostname`,
 //! `ip_addresses`, `package_name`, `event_time`) and `timestamp` (UTC). Checks: `match_host` on the
-//! hostname, `match_ip` on each resolved address, `match_app_id` on the package (HIGH).
+//! hostname, `match_ip` on each resolved address, `match_app_id` on the package (CRITICAL).
 //! Timeline: `dns_query`.
 
 use serde_json::Value;
@@ -119,10 +119,10 @@ mod tests {
         );
         assert_eq!(r.records.len(), 2, "duplicate across files kept once");
         assert_eq!(r.records[0]["timestamp"], "2023-11-14 22:13:20.000000");
-        assert_eq!(r.high(), 2);
+        assert_eq!(r.severe(), 2);
         assert_eq!(r.timeline.len(), 2);
         assert!(r.outcome.warnings.iter().any(|w| w.contains("2 lines")));
         let r = run(&logs, &iocs(&[(IndicatorKind::Domain, "vil.com")]));
-        assert_eq!(r.high(), 0);
+        assert_eq!(r.severe(), 0);
     }
 }

@@ -6,7 +6,7 @@
 //! Records: the event's fields plus `event_type` (the tag) and `timestamp` (UTC). Timeline: the tag.
 //! Checks:
 //! * `match_app_id` on started processes (and their `:`-separated parts) and on installed, updated or
-//!   removed packages; `match_file_path` on files moved over ADB (HIGH);
+//!   removed packages; `match_file_path` on files moved over ADB (CRITICAL);
 //! * commands run over ADB LOW, an ADB shell opened or a file pulled INFORMATIONAL, a file pushed LOW;
 //! * a CA certificate installed MEDIUM (lets its owner read encrypted traffic); a boot with a verified
 //!   boot state other than green or dm-verity not enforcing HIGH (the system's integrity is not
@@ -286,7 +286,7 @@ mod tests {
         assert_eq!(r.records[0]["event_type"], "app_process_start");
         assert_eq!(r.records[0]["timestamp"], "2023-11-14 22:13:22.000000");
         // process part, installed package, pushed file, orange boot
-        assert_eq!(r.high(), 4);
+        assert_eq!(r.severe(), 4);
         assert_eq!(r.at(Level::Medium).len(), 1);
         assert_eq!(r.at(Level::Low).len(), 1);
         assert!(
@@ -304,7 +304,7 @@ mod tests {
             (IndicatorKind::AppId, "com.evil"),
             (IndicatorKind::FilePath, "/data/local/tmp/y"),
         ]));
-        assert_eq!(r.high(), 1, "only the orange boot");
+        assert_eq!(r.severe(), 1, "only the orange boot");
         assert_eq!(r.at(Level::Low).len(), 2);
     }
 }
