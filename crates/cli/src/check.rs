@@ -188,8 +188,7 @@ fn default_output(input: &Path) -> PathBuf {
     } else {
         input.file_name().map(|n| n.to_string_lossy().into_owned())
     };
-    let name = name
-        .unwrap_or_else(|| "acquisition".into());
+    let name = name.unwrap_or_else(|| "acquisition".into());
     let now = jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S");
     PathBuf::from(format!("{name}_telltale_{now}"))
 }

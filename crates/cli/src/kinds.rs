@@ -26,5 +26,8 @@ pub fn named(kind: &dyn AcquisitionKind, name: &str) -> bool {
     let n = name.trim().to_ascii_lowercase();
     kind.name() == n
         || (kind.name() == "network-capture"
-            && matches!(n.as_str(), "pcap" | "pcapng" | "zeek" | "eve" | "suricata" | "network"))
+            && matches!(
+                n.as_str(),
+                "pcap" | "pcapng" | "zeek" | "eve" | "suricata" | "network"
+            ))
 }

@@ -79,11 +79,19 @@ pub fn cidr(s: &str) -> Option<(IpAddr, u8)> {
 pub fn cidr_key(a: IpAddr, len: u8) -> String {
     match a {
         IpAddr::V4(v) => {
-            let m = if len == 0 { 0 } else { u32::MAX << (32 - len.min(32) as u32) };
+            let m = if len == 0 {
+                0
+            } else {
+                u32::MAX << (32 - len.min(32) as u32)
+            };
             format!("{}/{len}", std::net::Ipv4Addr::from(u32::from(v) & m))
         }
         IpAddr::V6(v) => {
-            let m = if len == 0 { 0 } else { u128::MAX << (128 - len.min(128) as u32) };
+            let m = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - len.min(128) as u32)
+            };
             format!("{}/{len}", std::net::Ipv6Addr::from(u128::from(v) & m))
         }
     }

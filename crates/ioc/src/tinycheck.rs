@@ -17,7 +17,14 @@ pub fn looks_like(bytes: &[u8]) -> bool {
 
 /// Snort rule options the matcher supports.
 pub const SNORT_KEYWORDS: [&str; 8] = [
-    "msg", "sid", "rev", "content", "offset", "depth", "flow", "classtype",
+    "msg",
+    "sid",
+    "rev",
+    "content",
+    "offset",
+    "depth",
+    "flow",
+    "classtype",
 ];
 
 /// The option keywords of a Snort rule (`(k:v; k2:v2; …)`), quotes respected.
@@ -70,7 +77,10 @@ pub fn check_snort(rule: &str) -> Result<u64, String> {
         .find(|(k, _)| k == "sid")
         .and_then(|(_, v)| v.parse::<u64>().ok())
         .ok_or("rule without a sid")?;
-    if let Some((k, _)) = opts.iter().find(|(k, _)| !SNORT_KEYWORDS.contains(&k.as_str())) {
+    if let Some((k, _)) = opts
+        .iter()
+        .find(|(k, _)| !SNORT_KEYWORDS.contains(&k.as_str()))
+    {
         return Err(format!("unsupported rule sid {sid}: keyword {k:?}"));
     }
     let proto = rule.split_whitespace().nth(1).unwrap_or("");
@@ -80,7 +90,11 @@ pub fn check_snort(rule: &str) -> Result<u64, String> {
     Ok(sid)
 }
 
-pub fn add<'b>(b: &'b mut IndexBuilder, bytes: &[u8], source: &str) -> Result<&'b SetStats, IocError> {
+pub fn add<'b>(
+    b: &'b mut IndexBuilder,
+    bytes: &[u8],
+    source: &str,
+) -> Result<&'b SetStats, IocError> {
     #[derive(serde::Deserialize)]
     struct File {
         iocs: Vec<Ioc>,
@@ -114,7 +128,11 @@ pub fn add<'b>(b: &'b mut IndexBuilder, bytes: &[u8], source: &str) -> Result<&'
     };
     for i in &f.iocs {
         st.indicators += 1;
-        let tag = if i.tag.is_empty() { "unknown" } else { i.tag.as_str() };
+        let tag = if i.tag.is_empty() {
+            "unknown"
+        } else {
+            i.tag.as_str()
+        };
         let coll = format!("TinyCheck {tag}");
         let kind = match i.kind.as_str() {
             "domain" => Some(IndicatorKind::Domain),
@@ -150,10 +168,11 @@ pub fn add<'b>(b: &'b mut IndexBuilder, bytes: &[u8], source: &str) -> Result<&'
                 b.network_lists_mut().tlds.insert(v);
             }
             "snort" => match check_snort(&i.value) {
-                Ok(sid) => b
-                    .network_lists_mut()
-                    .snort
-                    .push((sid, tag.to_string(), i.value.clone())),
+                Ok(sid) => {
+                    b.network_lists_mut()
+                        .snort
+                        .push((sid, tag.to_string(), i.value.clone()))
+                }
                 Err(reason) => {
                     st.unsupported += 1;
                     unsupported.push(unsup(&i.id, i.value.chars().take(300).collect(), reason));
@@ -164,12 +183,17 @@ pub fn add<'b>(b: &'b mut IndexBuilder, bytes: &[u8], source: &str) -> Result<&'
                 unsupported.push(unsup(
                     &i.id,
                     format!("ns {}", i.value),
-                    "name-server indicators need live DNS lookups, which telltale never does".into(),
+                    "name-server indicators need live DNS lookups, which telltale never does"
+                        .into(),
                 ));
             }
             other => {
                 st.unsupported += 1;
-                unsupported.push(unsup(&i.id, format!("{other} {}", i.value), format!("unknown TinyCheck type {other:?}")));
+                unsupported.push(unsup(
+                    &i.id,
+                    format!("{other} {}", i.value),
+                    format!("unknown TinyCheck type {other:?}"),
+                ));
             }
         }
     }
@@ -205,7 +229,10 @@ mod tests {
         let idx = b.build();
         assert_eq!(idx.match_host("a.evil.com").len(), 1);
         assert!(idx.match_host("notevil.com").is_empty());
-        assert_eq!(&*idx.match_host("track.net")[0].collections[0], "TinyCheck tracker");
+        assert_eq!(
+            &*idx.match_host("track.net")[0].collections[0],
+            "TinyCheck tracker"
+        );
         assert_eq!(idx.match_ip("203.0.113.7").len(), 1);
         assert_eq!(idx.match_ip("198.51.100.200").len(), 1);
         assert!(idx.match_ip("198.51.101.1").is_empty());
@@ -217,7 +244,17 @@ mod tests {
         assert_eq!(l.free_dns_suffix("notduckdns.org"), None);
         assert_eq!(l.suspect_tld("a.xyz"), Some("xyz"));
         assert_eq!(l.snort.len(), 1);
-        let reasons: Vec<&str> = idx.stats().unsupported.iter().map(|u| u.reason.as_str()).collect();
-        assert!(reasons.iter().any(|r| r.starts_with("unsupported rule sid 43")), "{reasons:?}");
+        let reasons: Vec<&str> = idx
+            .stats()
+            .unsupported
+            .iter()
+            .map(|u| u.reason.as_str())
+            .collect();
+        assert!(
+            reasons
+                .iter()
+                .any(|r| r.starts_with("unsupported rule sid 43")),
+            "{reasons:?}"
+        );
     }
 }

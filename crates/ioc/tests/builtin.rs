@@ -224,7 +224,11 @@ fn cidr_and_x509_indicators() {
         ],
         "T",
     );
-    assert!(idx.stats().unsupported.is_empty(), "{:?}", idx.stats().unsupported);
+    assert!(
+        idx.stats().unsupported.is_empty(),
+        "{:?}",
+        idx.stats().unsupported
+    );
     assert_eq!(idx.match_ip("10.20.255.1").len(), 1);
     assert!(idx.match_ip("10.21.0.1").is_empty());
     assert_eq!(idx.match_ip("192.0.2.1").len(), 1);

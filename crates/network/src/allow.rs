@@ -34,11 +34,19 @@ pub fn parse_net(s: &str) -> Option<(IpAddr, u8)> {
 pub fn in_net(ip: IpAddr, (net, len): (IpAddr, u8)) -> bool {
     match (ip, net) {
         (IpAddr::V4(a), IpAddr::V4(n)) => {
-            let m = if len == 0 { 0 } else { u32::MAX << (32 - len as u32) };
+            let m = if len == 0 {
+                0
+            } else {
+                u32::MAX << (32 - len as u32)
+            };
             u32::from(a) & m == u32::from(n) & m
         }
         (IpAddr::V6(a), IpAddr::V6(n)) => {
-            let m = if len == 0 { 0 } else { u128::MAX << (128 - len as u32) };
+            let m = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - len as u32)
+            };
             u128::from(a) & m == u128::from(n) & m
         }
         _ => false,
@@ -59,11 +67,17 @@ impl AllowList {
             let deleted: Vec<&str> = v
                 .get("to_delete")
                 .and_then(|d| d.as_array())
-                .map(|a| a.iter().filter_map(|e| e.get("element")?.as_str()).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|e| e.get("element")?.as_str())
+                        .collect()
+                })
                 .unwrap_or_default();
             if let Some(els) = v.get("elements").and_then(|e| e.as_array()) {
                 for e in els {
-                    let Some(val) = e.get("element").and_then(|x| x.as_str()) else { continue };
+                    let Some(val) = e.get("element").and_then(|x| x.as_str()) else {
+                        continue;
+                    };
                     if !deleted.contains(&val) {
                         self.add_entry(val);
                     }

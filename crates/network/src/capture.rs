@@ -78,8 +78,14 @@ impl CaptureCache {
             .map_err(|_| ModuleError::Other("capture cache poisoned".into()))?;
         if g.is_none() {
             *g = Some(
-                parse(ctx.evidence, ctx.iocs, &self.inputs, self.allow.clone(), &self.limits)
-                    .map(Arc::new),
+                parse(
+                    ctx.evidence,
+                    ctx.iocs,
+                    &self.inputs,
+                    self.allow.clone(),
+                    &self.limits,
+                )
+                .map(Arc::new),
             );
         }
         match g.as_ref() {

@@ -51,16 +51,46 @@ pub fn lines(p: &Parsed) -> Vec<String> {
             v.push(format!("{n} {what}"));
         }
     };
-    lost(c.truncated_packets, "packets truncated by the capture's snap length");
-    lost(c.protected_80211, "protected (encrypted) 802.11 frames skipped");
-    lost(c.unsupported_link, "frames of an unsupported link type skipped");
-    lost(c.ip_fragments_skipped, "IP fragments (after the first) not reassembled");
-    lost(c.tunnels, "tunnelled packets (GRE, IP-in-IP, ESP …) not decapsulated");
-    lost(c.reassembly_giveups, "TCP reassembly give-ups (stream or memory bounds)");
-    lost(c.overlap_inconsistencies, "TCP retransmissions carrying different bytes for the same range (an evasion signal)");
-    lost(c.flows_evicted_full, "flows evicted early because the flow table was full");
-    lost(c.pcapng_drops, "packets dropped by the capturing interface (pcapng statistics)");
-    lost(c.records_not_kept, "records not kept past the memory bounds (they matched no indicator)");
+    lost(
+        c.truncated_packets,
+        "packets truncated by the capture's snap length",
+    );
+    lost(
+        c.protected_80211,
+        "protected (encrypted) 802.11 frames skipped",
+    );
+    lost(
+        c.unsupported_link,
+        "frames of an unsupported link type skipped",
+    );
+    lost(
+        c.ip_fragments_skipped,
+        "IP fragments (after the first) not reassembled",
+    );
+    lost(
+        c.tunnels,
+        "tunnelled packets (GRE, IP-in-IP, ESP …) not decapsulated",
+    );
+    lost(
+        c.reassembly_giveups,
+        "TCP reassembly give-ups (stream or memory bounds)",
+    );
+    lost(
+        c.overlap_inconsistencies,
+        "TCP retransmissions carrying different bytes for the same range (an evasion signal)",
+    );
+    lost(
+        c.flows_evicted_full,
+        "flows evicted early because the flow table was full",
+    );
+    lost(
+        c.pcapng_drops,
+        "packets dropped by the capturing interface (pcapng statistics)",
+    );
+    lost(
+        c.records_not_kept,
+        "records not kept past the memory bounds (they matched no indicator)",
+    );
     lost(c.dns_errors, "malformed DNS messages");
     if c.dsb_blocks > 0 || p.capture.secrets_present {
         v.push("decryption secrets are present (pcapng DSB): TLS keys were not used, decryption is not supported yet".into());
@@ -111,6 +141,9 @@ pub fn sentence(p: &Parsed) -> String {
     let unnamed = conns.saturating_sub(c.flows_named);
     if conns == 0 {
         return "no connection was seen: indicator checks had nothing to cover beyond DNS".into();
+    }
+    if unnamed == 0 {
+        return "a server name (DNS, SNI, QUIC or Host) was visible for every connection: indicator checks covered them all".into();
     }
     let mut why = Vec::new();
     if c.dot_flows + c.doh_flows + c.doq_flows > 0 {

@@ -153,7 +153,9 @@ pub fn parse(msg: &[u8]) -> Result<Message, DnsError> {
             .get(start..start + rdlen)
             .ok_or(DnsError::RecordOverrun)?;
         let data = match rtype {
-            1 if rdlen == 4 => AnswerData::Addr(IpAddr::V4(Ipv4Addr::new(rd[0], rd[1], rd[2], rd[3]))),
+            1 if rdlen == 4 => {
+                AnswerData::Addr(IpAddr::V4(Ipv4Addr::new(rd[0], rd[1], rd[2], rd[3])))
+            }
             28 if rdlen == 16 => {
                 let a: [u8; 16] = rd.try_into().map_err(|_| DnsError::RecordOverrun)?;
                 AnswerData::Addr(IpAddr::V6(Ipv6Addr::from(a)))

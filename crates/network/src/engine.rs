@@ -184,8 +184,14 @@ impl Flow {
     }
     fn established(&self, proto: u8) -> bool {
         match proto {
-            6 => (self.synack && (self.data[0] || self.data[1])) || (!self.syn && self.data[0] && self.data[1]),
-            _ => self.quic.as_ref().is_some_and(|q| q.answered && q.initials > 0),
+            6 => {
+                (self.synack && (self.data[0] || self.data[1]))
+                    || (!self.syn && self.data[0] && self.data[1])
+            }
+            _ => self
+                .quic
+                .as_ref()
+                .is_some_and(|q| q.answered && q.initials > 0),
         }
     }
 }
@@ -209,7 +215,11 @@ const DOH_NAMES: [&str; 16] = [
     "dns.nextdns.io",
     "doh.cleanbrowsing.org",
 ];
-const RELAY_NAMES: [&str; 3] = ["mask.icloud.com", "mask-h2.icloud.com", "mask-api.icloud.com"];
+const RELAY_NAMES: [&str; 3] = [
+    "mask.icloud.com",
+    "mask-h2.icloud.com",
+    "mask-api.icloud.com",
+];
 const DOH_ADDRS: [&str; 10] = [
     "8.8.8.8",
     "8.8.4.4",
@@ -380,7 +390,13 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn flow_entry(&mut self, key: FlowKey, client: (IpAddr, u16), server: (IpAddr, u16), s: &Seen) -> &mut Flow {
+    fn flow_entry(
+        &mut self,
+        key: FlowKey,
+        client: (IpAddr, u16),
+        server: (IpAddr, u16),
+        s: &Seen,
+    ) -> &mut Flow {
         if !self.flows.contains_key(&key) && self.flows.len() >= self.limits.max_flows {
             self.evict_oldest();
         }
@@ -437,7 +453,9 @@ impl<'a> Engine<'a> {
             }
             self.flow_entry(key, client, server, s0);
         }
-        let Some(flow) = self.flows.get_mut(&key) else { return };
+        let Some(flow) = self.flows.get_mut(&key) else {
+            return;
+        };
         flow.last_ns = ts.or(flow.last_ns);
         let dir = if (src, t.sport) == flow.client { 0 } else { 1 };
         if syn_only {
@@ -508,7 +526,9 @@ impl<'a> Engine<'a> {
     }
 
     fn l7_tcp(&mut self, key: FlowKey, dir: usize, s: &Seen, window: usize) {
-        let Some(flow) = self.flows.get_mut(&key) else { return };
+        let Some(flow) = self.flows.get_mut(&key) else {
+            return;
+        };
         let server_port = flow.server.1;
         let server_ip = flow.server.0;
         if flow.l7 == L7::Unknown {
@@ -576,7 +596,14 @@ impl<'a> Engine<'a> {
                         } else if !f.certificates.is_empty() {
                             self.cap.counters.tls12_chains += 1;
                             for (i, der) in f.certificates.iter().enumerate() {
-                                self.add_cert(der, i == 0, Some(server_ip), Some(server_port), sni.clone(), s);
+                                self.add_cert(
+                                    der,
+                                    i == 0,
+                                    Some(server_ip),
+                                    Some(server_port),
+                                    sni.clone(),
+                                    s,
+                                );
                             }
                         }
                     }
@@ -654,14 +681,24 @@ impl<'a> Engine<'a> {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn udp(&mut self, src: IpAddr, sp: u16, dst: IpAddr, dp: u16, pl: &[u8], s0: &Seen, ts: Option<i64>) {
+    fn udp(
+        &mut self,
+        src: IpAddr,
+        sp: u16,
+        dst: IpAddr,
+        dp: u16,
+        pl: &[u8],
+        s0: &Seen,
+        ts: Option<i64>,
+    ) {
         let key = FlowKey::new(17, src, sp, dst, dp);
         let dns_port = |p: u16| matches!(p, 53 | 5353 | 5355);
-        let (client, server) = if (dns_port(sp) || well_known(sp)) && !(dns_port(dp) || well_known(dp)) {
-            ((dst, dp), (src, sp))
-        } else {
-            ((src, sp), (dst, dp))
-        };
+        let (client, server) =
+            if (dns_port(sp) || well_known(sp)) && !(dns_port(dp) || well_known(dp)) {
+                ((dst, dp), (src, sp))
+            } else {
+                ((src, sp), (dst, dp))
+            };
         let flow = self.flow_entry(key, client, server, s0);
         flow.last_ns = ts.or(flow.last_ns);
         let dir = if (src, sp) == flow.client { 0 } else { 1 };
@@ -694,7 +731,9 @@ impl<'a> Engine<'a> {
     }
 
     fn quic(&mut self, key: FlowKey, dir: usize, pl: &[u8], s: &Seen) {
-        let Some(flow) = self.flows.get_mut(&key) else { return };
+        let Some(flow) = self.flows.get_mut(&key) else {
+            return;
+        };
         let server = flow.server;
         let q = flow.quic.get_or_insert_with(Default::default);
         if q.done && dir == 0 {
@@ -703,7 +742,9 @@ impl<'a> Engine<'a> {
         let mut rest = pl;
         let mut hello = None;
         for _ in 0..8 {
-            let Some(h) = quic::long_header(rest) else { break };
+            let Some(h) = quic::long_header(rest) else {
+                break;
+            };
             if dir == 1 {
                 q.answered = true;
                 if h.ptype == 3 {
@@ -805,21 +846,30 @@ impl<'a> Engine<'a> {
             }
         }
         let key = (h.sni.clone(), server, port, quic);
-        let keep = || h.sni.as_deref().is_some_and(|n| self.name_keep(n)) || !self.iocs.match_ip(&server.to_string()).is_empty();
+        let keep = || {
+            h.sni.as_deref().is_some_and(|n| self.name_keep(n))
+                || !self.iocs.match_ip(&server.to_string()).is_empty()
+        };
         let keep = keep();
         let cap = self.limits.max_records;
-        let i = self.cap.hellos.get_or(key, cap, &mut self.cap.counters.records_not_kept, || keep, || HelloRec {
-            sni: h.sni.clone(),
-            quic,
-            quic_version,
-            alpn: h.alpn.clone(),
-            version: h.version,
-            ech: h.ech,
-            post_quantum: h.post_quantum,
-            server,
-            port,
-            prov: Prov::new(s),
-        })?;
+        let i = self.cap.hellos.get_or(
+            key,
+            cap,
+            &mut self.cap.counters.records_not_kept,
+            || keep,
+            || HelloRec {
+                sni: h.sni.clone(),
+                quic,
+                quic_version,
+                alpn: h.alpn.clone(),
+                version: h.version,
+                ech: h.ech,
+                post_quantum: h.post_quantum,
+                server,
+                port,
+                prov: Prov::new(s),
+            },
+        )?;
         self.cap.hellos.items[i as usize].prov.add(s);
         if let Some(k) = flow
             && let Some(f) = self.flows.get_mut(&k)
@@ -832,52 +882,90 @@ impl<'a> Engine<'a> {
         Some(i)
     }
 
-    fn add_cert(&mut self, der: &[u8], leaf: bool, server: Option<IpAddr>, port: Option<u16>, sni: Option<String>, s: &Seen) {
+    fn add_cert(
+        &mut self,
+        der: &[u8],
+        leaf: bool,
+        server: Option<IpAddr>,
+        port: Option<u16>,
+        sni: Option<String>,
+        s: &Seen,
+    ) {
         let info = cert::info(der);
         self.add_cert_info(info, leaf, server, port, sni, s);
     }
 
-    pub fn add_cert_info(&mut self, info: cert::CertInfo, leaf: bool, server: Option<IpAddr>, port: Option<u16>, sni: Option<String>, s: &Seen) {
+    pub fn add_cert_info(
+        &mut self,
+        info: cert::CertInfo,
+        leaf: bool,
+        server: Option<IpAddr>,
+        port: Option<u16>,
+        sni: Option<String>,
+        s: &Seen,
+    ) {
         let keep = !self.iocs.match_cert_hash(&info.sha1).is_empty()
             || !self.iocs.match_cert_hash(&info.sha256).is_empty()
             || info.san.iter().any(|n| self.name_keep(n));
         let cap = self.limits.max_records;
         let key = info.sha256.clone();
-        let Some(i) = self.cap.certs.get_or(key, cap, &mut self.cap.counters.records_not_kept, || keep, || CertRec {
-            info,
-            leaf,
-            server,
-            port,
-            sni,
-            prov: Prov::new(s),
-        }) else {
+        let Some(i) = self.cap.certs.get_or(
+            key,
+            cap,
+            &mut self.cap.counters.records_not_kept,
+            || keep,
+            || CertRec {
+                info,
+                leaf,
+                server,
+                port,
+                sni,
+                prov: Prov::new(s),
+            },
+        ) else {
             return;
         };
         let r = &mut self.cap.certs.items[i as usize];
         r.prov.add(s);
         r.leaf |= leaf;
         if let Some(t) = s.tuple
-            && self.flows.get(&FlowKey::new(t.proto, t.src, t.sport, t.dst, t.dport)).is_some_and(|f| f.synack)
+            && self
+                .flows
+                .get(&FlowKey::new(t.proto, t.src, t.sport, t.dst, t.dport))
+                .is_some_and(|f| f.synack)
         {
             r.prov.established = true;
         }
     }
 
-    pub fn add_http(&mut self, r: &http::Request, server: IpAddr, port: u16, s: &Seen) -> Option<u32> {
+    pub fn add_http(
+        &mut self,
+        r: &http::Request,
+        server: IpAddr,
+        port: u16,
+        s: &Seen,
+    ) -> Option<u32> {
         self.cap.counters.http_requests += 1;
         let host = http::request_host(r);
         let h = host.clone().unwrap_or_else(|| server.to_string());
         let url = http::request_url(r, &h, port);
-        let keep = host.as_deref().is_some_and(|n| self.name_keep(n)) || !self.iocs.match_url(&url).is_empty();
+        let keep = host.as_deref().is_some_and(|n| self.name_keep(n))
+            || !self.iocs.match_url(&url).is_empty();
         let cap = self.limits.max_records;
-        let i = self.cap.http.get_or((r.method.clone(), url.clone()), cap, &mut self.cap.counters.records_not_kept, || keep, || HttpRec {
-            method: r.method.clone(),
-            host,
-            url,
-            user_agent: r.user_agent.clone(),
-            port,
-            prov: Prov::new(s),
-        })?;
+        let i = self.cap.http.get_or(
+            (r.method.clone(), url.clone()),
+            cap,
+            &mut self.cap.counters.records_not_kept,
+            || keep,
+            || HttpRec {
+                method: r.method.clone(),
+                host,
+                url,
+                user_agent: r.user_agent.clone(),
+                port,
+                prov: Prov::new(s),
+            },
+        )?;
         self.cap.http.items[i as usize].prov.add(s);
         Some(i)
     }
@@ -892,11 +980,12 @@ impl<'a> Engine<'a> {
             }
         }
         let server = if m.response { tuple.src } else { tuple.dst };
-        let server = if (tuple.dport == 53 || tuple.dport == 5353 || tuple.dport == 5355) || !m.response {
-            tuple.dst
-        } else {
-            server
-        };
+        let server =
+            if (tuple.dport == 53 || tuple.dport == 5353 || tuple.dport == 5355) || !m.response {
+                tuple.dst
+            } else {
+                server
+            };
         // mDNS responses are often unsolicited: their answers are recorded under their owners.
         let mut names: Vec<(String, u16)> = m.questions.clone();
         if m.response && m.questions.is_empty() {
@@ -910,7 +999,9 @@ impl<'a> Engine<'a> {
             .answers
             .iter()
             .filter_map(|a| match &a.data {
-                AnswerData::Addr(ip) => Some((a.owner.clone(), a.rtype, ip.to_string(), Some(*ip), false)),
+                AnswerData::Addr(ip) => {
+                    Some((a.owner.clone(), a.rtype, ip.to_string(), Some(*ip), false))
+                }
                 AnswerData::Name(n) => Some((a.owner.clone(), a.rtype, n.clone(), None, false)),
                 AnswerData::NameEch(n) => Some((a.owner.clone(), a.rtype, n.clone(), None, true)),
                 AnswerData::Other => None,
@@ -918,19 +1009,30 @@ impl<'a> Engine<'a> {
             .collect();
         for (q, qt) in names {
             let keep = self.name_keep(&q)
-                || answers.iter().any(|a| self.name_keep(&a.0) || (a.3.is_none() && self.name_keep(&a.2)) || a.3.is_some_and(|ip| !self.iocs.match_ip(&ip.to_string()).is_empty()));
+                || answers.iter().any(|a| {
+                    self.name_keep(&a.0)
+                        || (a.3.is_none() && self.name_keep(&a.2))
+                        || a.3
+                            .is_some_and(|ip| !self.iocs.match_ip(&ip.to_string()).is_empty())
+                });
             let cap = self.limits.max_records;
-            let Some(i) = self.cap.dns.get_or((q.clone(), qt), cap, &mut self.cap.counters.records_not_kept, || keep, || DnsRec {
-                query: q.clone(),
-                qtype: qt,
-                transport,
-                prov: Prov::new(s),
-                responses: 0,
-                rcode: None,
-                answers: Vec::new(),
-                server: Some(server),
-                ech: false,
-            }) else {
+            let Some(i) = self.cap.dns.get_or(
+                (q.clone(), qt),
+                cap,
+                &mut self.cap.counters.records_not_kept,
+                || keep,
+                || DnsRec {
+                    query: q.clone(),
+                    qtype: qt,
+                    transport,
+                    prov: Prov::new(s),
+                    responses: 0,
+                    rcode: None,
+                    answers: Vec::new(),
+                    server: Some(server),
+                    ech: false,
+                },
+            ) else {
                 continue;
             };
             let r = &mut self.cap.dns.items[i as usize];
@@ -939,7 +1041,12 @@ impl<'a> Engine<'a> {
                 r.responses += 1;
                 r.rcode = Some(m.rcode);
                 for a in &answers {
-                    if r.answers.len() < 64 && !r.answers.iter().any(|x| x.0 == a.0 && x.1 == a.1 && x.2 == a.2) {
+                    if r.answers.len() < 64
+                        && !r
+                            .answers
+                            .iter()
+                            .any(|x| x.0 == a.0 && x.1 == a.1 && x.2 == a.2)
+                    {
                         r.answers.push((a.0.clone(), a.1, a.2.clone()));
                     }
                     r.ech |= a.4;
@@ -947,7 +1054,8 @@ impl<'a> Engine<'a> {
             }
             for a in &answers {
                 if let Some(ip) = a.3
-                    && (self.ip_names.len() < self.limits.max_ip_names || self.ip_names.contains_key(&ip))
+                    && (self.ip_names.len() < self.limits.max_ip_names
+                        || self.ip_names.contains_key(&ip))
                 {
                     self.ip_names.insert(ip, i);
                 }
@@ -957,7 +1065,11 @@ impl<'a> Engine<'a> {
 
     fn sweep(&mut self, now: i64) {
         let l = &self.limits;
-        let (tcp, closed, udp) = (l.tcp_idle_s * 1_000_000_000, l.closed_idle_s * 1_000_000_000, l.udp_idle_s * 1_000_000_000);
+        let (tcp, closed, udp) = (
+            l.tcp_idle_s * 1_000_000_000,
+            l.closed_idle_s * 1_000_000_000,
+            l.udp_idle_s * 1_000_000_000,
+        );
         let expired: Vec<FlowKey> = self
             .flows
             .iter()
@@ -979,7 +1091,11 @@ impl<'a> Engine<'a> {
     }
 
     fn evict_oldest(&mut self) {
-        let mut v: Vec<(i64, FlowKey)> = self.flows.iter().map(|(k, f)| (f.last_ns.unwrap_or(i64::MIN), *k)).collect();
+        let mut v: Vec<(i64, FlowKey)> = self
+            .flows
+            .iter()
+            .map(|(k, f)| (f.last_ns.unwrap_or(i64::MIN), *k))
+            .collect();
         let n = (v.len() / 10).max(1);
         if n < v.len() {
             v.select_nth_unstable(n);
@@ -1061,7 +1177,8 @@ impl<'a> Engine<'a> {
             tuple: Some(tuple),
         };
         let server = f.server;
-        let keep = !self.iocs.match_ip(&server.0.to_string()).is_empty() || names.iter().any(|n| self.name_keep(n));
+        let keep = !self.iocs.match_ip(&server.0.to_string()).is_empty()
+            || names.iter().any(|n| self.name_keep(n));
         let cap = self.limits.max_records;
         let l7: Option<&'static str> = match f.l7 {
             L7::Tls => Some("tls"),
@@ -1070,19 +1187,25 @@ impl<'a> Engine<'a> {
             _ if f.quic.as_ref().is_some_and(|q| q.initials > 0) => Some("quic"),
             _ => None,
         };
-        let Some(i) = self.cap.flows.get_or((proto, server.0, server.1), cap, &mut self.cap.counters.records_not_kept, || keep, || FlowRec {
-            proto,
-            server: server.0,
-            port: server.1,
-            client: f.client.0,
-            connections: 0,
-            established: 0,
-            bytes_to_server: 0,
-            bytes_to_client: 0,
-            names: Vec::new(),
-            l7: Vec::new(),
-            prov: Prov::new(&s),
-        }) else {
+        let Some(i) = self.cap.flows.get_or(
+            (proto, server.0, server.1),
+            cap,
+            &mut self.cap.counters.records_not_kept,
+            || keep,
+            || FlowRec {
+                proto,
+                server: server.0,
+                port: server.1,
+                client: f.client.0,
+                connections: 0,
+                established: 0,
+                bytes_to_server: 0,
+                bytes_to_client: 0,
+                names: Vec::new(),
+                l7: Vec::new(),
+                prov: Prov::new(&s),
+            },
+        ) else {
             return;
         };
         let r = &mut self.cap.flows.items[i as usize];
@@ -1134,7 +1257,16 @@ impl<'a> Engine<'a> {
 
     /// Log readers: a DNS transaction.
     #[allow(clippy::too_many_arguments)]
-    pub fn log_dns(&mut self, query: &str, qtype: u16, rcode: Option<u8>, answers: &[String], transport: &'static str, s: &Seen, uid: Option<&str>) {
+    pub fn log_dns(
+        &mut self,
+        query: &str,
+        qtype: u16,
+        rcode: Option<u8>,
+        answers: &[String],
+        transport: &'static str,
+        s: &Seen,
+        uid: Option<&str>,
+    ) {
         let q = query.trim_end_matches('.').to_ascii_lowercase();
         if q.is_empty() {
             return;
@@ -1145,19 +1277,28 @@ impl<'a> Engine<'a> {
             self.cap.counters.dns_udp += 1;
         }
         let server = s.tuple.map(|t| t.dst);
-        let keep = self.name_keep(&q) || answers.iter().any(|a| self.name_keep(a) || !self.iocs.match_ip(a).is_empty());
+        let keep = self.name_keep(&q)
+            || answers
+                .iter()
+                .any(|a| self.name_keep(a) || !self.iocs.match_ip(a).is_empty());
         let cap = self.limits.max_records;
-        let Some(i) = self.cap.dns.get_or((q.clone(), qtype), cap, &mut self.cap.counters.records_not_kept, || keep, || DnsRec {
-            query: q.clone(),
-            qtype,
-            transport,
-            prov: Prov::new(s),
-            responses: 0,
-            rcode: None,
-            answers: Vec::new(),
-            server,
-            ech: false,
-        }) else {
+        let Some(i) = self.cap.dns.get_or(
+            (q.clone(), qtype),
+            cap,
+            &mut self.cap.counters.records_not_kept,
+            || keep,
+            || DnsRec {
+                query: q.clone(),
+                qtype,
+                transport,
+                prov: Prov::new(s),
+                responses: 0,
+                rcode: None,
+                answers: Vec::new(),
+                server,
+                ech: false,
+            },
+        ) else {
             return;
         };
         let r = &mut self.cap.dns.items[i as usize];
@@ -1189,10 +1330,19 @@ impl<'a> Engine<'a> {
 
     /// Log readers: a ClientHello (SNI) seen by the sensor.
     #[allow(clippy::too_many_arguments)]
-    pub fn log_hello(&mut self, sni: Option<&str>, quic: bool, established: bool, s: &Seen, uid: Option<&str>) {
+    pub fn log_hello(
+        &mut self,
+        sni: Option<&str>,
+        quic: bool,
+        established: bool,
+        s: &Seen,
+        uid: Option<&str>,
+    ) {
         let Some(t) = s.tuple else { return };
         let h = tls::Hello {
-            sni: sni.filter(|x| !x.is_empty()).map(|x| x.trim_end_matches('.').to_ascii_lowercase()),
+            sni: sni
+                .filter(|x| !x.is_empty())
+                .map(|x| x.trim_end_matches('.').to_ascii_lowercase()),
             version: 0,
             ..Default::default()
         };
@@ -1207,7 +1357,15 @@ impl<'a> Engine<'a> {
 
     /// Log readers: a connection summary (Zeek conn.log, EVE flow).
     #[allow(clippy::too_many_arguments)]
-    pub fn log_flow(&mut self, bytes: (u64, u64), established: bool, names: &[String], l7: Option<&'static str>, s: &Seen, uid: Option<&str>) {
+    pub fn log_flow(
+        &mut self,
+        bytes: (u64, u64),
+        established: bool,
+        names: &[String],
+        l7: Option<&'static str>,
+        s: &Seen,
+        uid: Option<&str>,
+    ) {
         let Some(t) = s.tuple else { return };
         if matches!(t.dport, 53 | 5353 | 5355) {
             return;
@@ -1229,21 +1387,28 @@ impl<'a> Engine<'a> {
         if !names.is_empty() {
             self.cap.counters.flows_named += 1;
         }
-        let keep = !self.iocs.match_ip(&t.dst.to_string()).is_empty() || names.iter().any(|n| self.name_keep(n));
+        let keep = !self.iocs.match_ip(&t.dst.to_string()).is_empty()
+            || names.iter().any(|n| self.name_keep(n));
         let cap = self.limits.max_records;
-        let Some(i) = self.cap.flows.get_or((t.proto, t.dst, t.dport), cap, &mut self.cap.counters.records_not_kept, || keep, || FlowRec {
-            proto: t.proto,
-            server: t.dst,
-            port: t.dport,
-            client: t.src,
-            connections: 0,
-            established: 0,
-            bytes_to_server: 0,
-            bytes_to_client: 0,
-            names: Vec::new(),
-            l7: Vec::new(),
-            prov: Prov::new(s),
-        }) else {
+        let Some(i) = self.cap.flows.get_or(
+            (t.proto, t.dst, t.dport),
+            cap,
+            &mut self.cap.counters.records_not_kept,
+            || keep,
+            || FlowRec {
+                proto: t.proto,
+                server: t.dst,
+                port: t.dport,
+                client: t.src,
+                connections: 0,
+                established: 0,
+                bytes_to_server: 0,
+                bytes_to_client: 0,
+                names: Vec::new(),
+                l7: Vec::new(),
+                prov: Prov::new(s),
+            },
+        ) else {
             return;
         };
         let r = &mut self.cap.flows.items[i as usize];
@@ -1282,7 +1447,10 @@ fn flow_sni(cap: &Capture, f: Option<&Flow>) -> Option<String> {
 }
 
 fn well_known(p: u16) -> bool {
-    matches!(p, 80 | 443 | 853 | 8080 | 8443 | 5223 | 993 | 995 | 465 | 587 | 25 | 22 | 53)
+    matches!(
+        p,
+        80 | 443 | 853 | 8080 | 8443 | 5223 | 993 | 995 | 465 | 587 | 25 | 22 | 53
+    )
 }
 
 fn stream(s: &mut Option<Box<Stream>>) -> &mut Stream {
@@ -1324,7 +1492,8 @@ fn insert(st: &mut Stream, seq: u32, payload: &[u8], window: usize, max_ooo: usi
         }
         if !st.ooo.iter().any(|(o, _)| *o == rel) {
             let room = window - (rel - st.start) as usize;
-            st.ooo.push((rel, payload[..payload.len().min(room)].to_vec()));
+            st.ooo
+                .push((rel, payload[..payload.len().min(room)].to_vec()));
         }
         return res;
     }
@@ -1332,7 +1501,9 @@ fn insert(st: &mut Stream, seq: u32, payload: &[u8], window: usize, max_ooo: usi
     // Segments kept aside that now fit.
     loop {
         let end = st.start + st.data.len() as u64;
-        let Some(pos) = st.ooo.iter().position(|(o, _)| *o <= end) else { break };
+        let Some(pos) = st.ooo.iter().position(|(o, _)| *o <= end) else {
+            break;
+        };
         let (o, d) = st.ooo.swap_remove(pos);
         append(st, o, &d, window, &mut res);
     }

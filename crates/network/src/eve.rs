@@ -20,7 +20,10 @@ pub fn read<R: Read>(engine: &mut Engine<'_>, name: &str, r: R, warnings: &mut V
     let mut first_bad = None;
     loop {
         line.clear();
-        let got = match (&mut rd).take(MAX_LINE as u64 + 1).read_until(b'\n', &mut line) {
+        let got = match (&mut rd)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut line)
+        {
             Ok(0) => break,
             Ok(k) => k,
             Err(e) => {
@@ -128,7 +131,9 @@ fn event(engine: &mut Engine<'_>, o: &Map<String, Value>, line: u64) {
     };
     match s(o, "event_type") {
         Some("dns") => {
-            let Some(d) = o.get("dns").and_then(Value::as_object) else { return };
+            let Some(d) = o.get("dns").and_then(Value::as_object) else {
+                return;
+            };
             let ty = s(d, "type").unwrap_or("");
             let v3 = d.get("version").and_then(Value::as_u64) == Some(3);
             let response = matches!(ty, "answer" | "response");
@@ -177,14 +182,20 @@ fn event(engine: &mut Engine<'_>, o: &Map<String, Value>, line: u64) {
             {
                 qs.push((n.to_string(), rrtype(s(d, "rrtype"))));
             }
-            let transport = if t.is_some_and(|t| t.proto == 6) { "tcp" } else { "udp" };
+            let transport = if t.is_some_and(|t| t.proto == 6) {
+                "tcp"
+            } else {
+                "udp"
+            };
             for (q, qt) in qs {
                 engine.log_dns(&q, qt, rc, &answers, transport, &seen(t), uid.as_deref());
             }
         }
         Some("tls") => {
             let t = tuple(o, false);
-            let Some(x) = o.get("tls").and_then(Value::as_object) else { return };
+            let Some(x) = o.get("tls").and_then(Value::as_object) else {
+                return;
+            };
             engine.log_hello(s(x, "sni"), false, true, &seen(t), uid.as_deref());
             if let Some(fp) = s(x, "fingerprint") {
                 let extra = CertExtra {
@@ -197,12 +208,16 @@ fn event(engine: &mut Engine<'_>, o: &Map<String, Value>, line: u64) {
         }
         Some("quic") => {
             let t = tuple(o, false);
-            let Some(x) = o.get("quic").and_then(Value::as_object) else { return };
+            let Some(x) = o.get("quic").and_then(Value::as_object) else {
+                return;
+            };
             engine.log_hello(s(x, "sni"), true, false, &seen(t), uid.as_deref());
         }
         Some("http") => {
             let t = tuple(o, false);
-            let Some(x) = o.get("http").and_then(Value::as_object) else { return };
+            let Some(x) = o.get("http").and_then(Value::as_object) else {
+                return;
+            };
             let req = crate::http::Request {
                 method: s(x, "http_method").unwrap_or("GET").to_string(),
                 target: s(x, "url").unwrap_or("/").to_string(),
@@ -211,12 +226,16 @@ fn event(engine: &mut Engine<'_>, o: &Map<String, Value>, line: u64) {
                 user_agent: s(x, "http_user_agent").map(str::to_string),
                 version: "HTTP/1.1".into(),
             };
-            let (server, port) = t.map(|t| (t.dst, t.dport)).unwrap_or((IpAddr::from([0, 0, 0, 0]), 80));
+            let (server, port) = t
+                .map(|t| (t.dst, t.dport))
+                .unwrap_or((IpAddr::from([0, 0, 0, 0]), 80));
             engine.add_http(&req, server, port, &seen(t));
         }
         Some("flow") => {
             let t = tuple(o, false);
-            let Some(f) = o.get("flow").and_then(Value::as_object) else { return };
+            let Some(f) = o.get("flow").and_then(Value::as_object) else {
+                return;
+            };
             let ts_b = f.get("bytes_toserver").and_then(Value::as_u64).unwrap_or(0);
             let tc_b = f.get("bytes_toclient").and_then(Value::as_u64).unwrap_or(0);
             let state = s(f, "state").unwrap_or("");
@@ -236,7 +255,9 @@ fn event(engine: &mut Engine<'_>, o: &Map<String, Value>, line: u64) {
         }
         Some("alert") => {
             let t = tuple(o, false);
-            let Some(a) = o.get("alert").and_then(Value::as_object) else { return };
+            let Some(a) = o.get("alert").and_then(Value::as_object) else {
+                return;
+            };
             let mut p = Prov::new(&seen(t));
             p.add(&seen(t));
             p.uid = uid;
@@ -250,7 +271,9 @@ fn event(engine: &mut Engine<'_>, o: &Map<String, Value>, line: u64) {
             }
         }
         Some("fileinfo") => {
-            let Some(f) = o.get("fileinfo").and_then(Value::as_object) else { return };
+            let Some(f) = o.get("fileinfo").and_then(Value::as_object) else {
+                return;
+            };
             if s(f, "magic").is_some_and(|m| m.contains("certificate"))
                 && let Some(h) = s(f, "sha256")
             {
@@ -263,7 +286,11 @@ fn event(engine: &mut Engine<'_>, o: &Map<String, Value>, line: u64) {
 
 fn parse_ts(t: &str) -> Option<i64> {
     // Suricata writes `2024-05-01T12:00:00.123456+0000`.
-    let fixed = if t.len() > 5 && (t.ends_with("+0000") || t.as_bytes()[t.len() - 5] == b'+' || t.as_bytes()[t.len() - 5] == b'-') {
+    let fixed = if t.len() > 5
+        && (t.ends_with("+0000")
+            || t.as_bytes()[t.len() - 5] == b'+'
+            || t.as_bytes()[t.len() - 5] == b'-')
+    {
         let (a, b) = t.split_at(t.len() - 2);
         format!("{a}:{b}")
     } else {

@@ -18,9 +18,10 @@ const METHODS: [&str; 9] = [
 
 /// Whether a stream starts like an HTTP/1.x request (a method and a space).
 pub fn looks_like_request(b: &[u8]) -> bool {
-    METHODS.iter().any(|m| {
-        b.len() > m.len() && b.starts_with(m.as_bytes()) && b[m.len()] == b' '
-    }) || (b.len() < 8 && METHODS.iter().any(|m| m.as_bytes().starts_with(b)) && !b.is_empty())
+    METHODS
+        .iter()
+        .any(|m| b.len() > m.len() && b.starts_with(m.as_bytes()) && b[m.len()] == b' ')
+        || (b.len() < 8 && METHODS.iter().any(|m| m.as_bytes().starts_with(b)) && !b.is_empty())
 }
 
 /// Parses the requests complete in `b` (pipelined and keep-alive ones, bodies skipped by
@@ -37,7 +38,8 @@ pub fn requests(b: &[u8]) -> (Vec<Request>, usize) {
         let mut lines = head.split("\r\n");
         let line = lines.next().unwrap_or("");
         let mut parts = line.splitn(3, ' ');
-        let (Some(method), Some(target), Some(version)) = (parts.next(), parts.next(), parts.next())
+        let (Some(method), Some(target), Some(version)) =
+            (parts.next(), parts.next(), parts.next())
         else {
             break;
         };
@@ -54,7 +56,9 @@ pub fn requests(b: &[u8]) -> (Vec<Request>, usize) {
         };
         let mut body = 0usize;
         for l in lines {
-            let Some((k, v)) = l.split_once(':') else { continue };
+            let Some((k, v)) = l.split_once(':') else {
+                continue;
+            };
             let v = v.trim();
             if k.eq_ignore_ascii_case("host") {
                 if req.host.is_some() {
@@ -122,7 +126,11 @@ pub fn request_url(r: &Request, host: &str, port: u16) -> String {
     } else {
         host.to_string()
     };
-    let p = if port == 80 { String::new() } else { format!(":{port}") };
+    let p = if port == 80 {
+        String::new()
+    } else {
+        format!(":{port}")
+    };
     let t = if r.target.starts_with('/') {
         r.target.clone()
     } else {
@@ -142,9 +150,15 @@ mod tests {
         assert_eq!(used, b.len());
         assert_eq!(r.len(), 3);
         assert_eq!(request_host(&r[0]).as_deref(), Some("www.example.com"));
-        assert_eq!(request_url(&r[0], "www.example.com", 80), "http://www.example.com/a?x=evil.com");
+        assert_eq!(
+            request_url(&r[0], "www.example.com", 80),
+            "http://www.example.com/a?x=evil.com"
+        );
         assert_eq!(request_host(&r[2]).as_deref(), Some("evil.com"));
-        assert_eq!(normalise_host("[2001:db8::1]:80").as_deref(), Some("2001:db8::1"));
+        assert_eq!(
+            normalise_host("[2001:db8::1]:80").as_deref(),
+            Some("2001:db8::1")
+        );
         assert!(looks_like_request(b"GET / HTTP/1.1"));
         assert!(looks_like_request(b"PO"));
         assert!(!looks_like_request(b"\x16\x03\x01"));

@@ -167,7 +167,9 @@ type Headed<'a, R> = Chain<Cursor<Vec<u8>>, Shared<'a, R>>;
 /// Why an input could not be read at all.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
-    #[error("{name}: not a capture or log telltale recognises (pcap, pcapng, gzip/zstd of either, Zeek TSV/JSON, Suricata eve.json)")]
+    #[error(
+        "{name}: not a capture or log telltale recognises (pcap, pcapng, gzip/zstd of either, Zeek TSV/JSON, Suricata eve.json)"
+    )]
     Unrecognised { name: String },
     #[error("{name}: {source}")]
     Io { name: String, source: io::Error },
@@ -177,7 +179,12 @@ pub enum InputError {
 
 /// Reads one input into the engine. A fatal framing error after some packets keeps what was read
 /// (and is returned as a warning); `Err` only when nothing could be read.
-pub fn read_input<R: Read>(engine: &mut Engine<'_>, name: &str, raw: R, log_hint: Option<&str>) -> Result<Vec<String>, InputError> {
+pub fn read_input<R: Read>(
+    engine: &mut Engine<'_>,
+    name: &str,
+    raw: R,
+    log_hint: Option<&str>,
+) -> Result<Vec<String>, InputError> {
     let mut h = Hashing::new(raw);
     let head = read_head(&mut h, HEAD).map_err(|e| InputError::Io {
         name: name.into(),
@@ -236,7 +243,12 @@ pub fn read_input<R: Read>(engine: &mut Engine<'_>, name: &str, raw: R, log_hint
     result.map(|_| warnings)
 }
 
-fn read_packets<R: Read>(engine: &mut Engine<'_>, name: &str, r: R, warnings: &mut Vec<String>) -> Result<(), InputError> {
+fn read_packets<R: Read>(
+    engine: &mut Engine<'_>,
+    name: &str,
+    r: R,
+    warnings: &mut Vec<String>,
+) -> Result<(), InputError> {
     let mut pr = PacketReader::new(Source::new(r)).map_err(|e| InputError::Capture {
         name: name.into(),
         source: e,
@@ -261,7 +273,9 @@ fn read_packets<R: Read>(engine: &mut Engine<'_>, name: &str, r: R, warnings: &m
         engine.cap.secrets_present = true;
     }
     for (_, lt) in &st.linktypes {
-        *c.linktypes.entry(crate::link::linktype_name(*lt)).or_insert(0) += 1;
+        *c.linktypes
+            .entry(crate::link::linktype_name(*lt))
+            .or_insert(0) += 1;
     }
     if let Some((off, n)) = st.cut_tail {
         warnings.push(format!(
@@ -275,7 +289,10 @@ fn read_packets<R: Read>(engine: &mut Engine<'_>, name: &str, r: R, warnings: &m
                 source: e,
             });
         }
-        warnings.push(format!("{name}: {e}; the {} packets before it were read", st.packets));
+        warnings.push(format!(
+            "{name}: {e}; the {} packets before it were read",
+            st.packets
+        ));
     }
     Ok(())
 }

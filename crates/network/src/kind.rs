@@ -178,7 +178,9 @@ fn plan(ev: &dyn Evidence) -> Option<Plan> {
     let find = |base: &str| {
         names
             .iter()
-            .find(|n| **n == base || n.ends_with(&format!("/{base}")) && n.matches('/').count() <= 2)
+            .find(|n| {
+                **n == base || n.ends_with(&format!("/{base}")) && n.matches('/').count() <= 2
+            })
             .map(|s| s.to_string())
     };
     // TinyCheck: capture.pcap (really pcapng) beside assets/.
@@ -187,8 +189,14 @@ fn plan(ev: &dyn Evidence) -> Option<Plan> {
         (f == "capture.pcap" || f == "assets").then_some(dir.to_string())
     });
     if let Some(dir) = tiny_dir {
-        let pre = if dir.is_empty() { String::new() } else { format!("{dir}/") };
-        let has_assets = names.iter().any(|n| n.starts_with(&format!("{pre}assets/")));
+        let pre = if dir.is_empty() {
+            String::new()
+        } else {
+            format!("{dir}/")
+        };
+        let has_assets = names
+            .iter()
+            .any(|n| n.starts_with(&format!("{pre}assets/")));
         let cap = format!("{pre}capture.pcap");
         if has_assets {
             if names.contains(&cap.as_str()) && sniff_entry(ev, &cap).is_some() {
@@ -270,7 +278,11 @@ fn acquisition(
     let mut facts = vec![DeviceFact::new("capture_layout", layout)];
     facts.push(DeviceFact::new(
         "capture_inputs",
-        inputs.iter().map(|i| i.path.as_str()).collect::<Vec<_>>().join(", "),
+        inputs
+            .iter()
+            .map(|i| i.path.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
     ));
     facts.push(DeviceFact::new(
         "allow_list_entries",
@@ -356,7 +368,8 @@ impl AcquisitionKind for NetworkCaptureKind {
         if path.is_dir() {
             let ev = FolderEvidence::new(path)?;
             let Some(p) = plan(&ev) else { return Ok(None) };
-            return acquisition(Box::new(ev), p.layout, p.inputs, p.notes, &self.allow_lists).map(Some);
+            return acquisition(Box::new(ev), p.layout, p.inputs, p.notes, &self.allow_lists)
+                .map(Some);
         }
         if !path.is_file() {
             return Ok(None);
@@ -370,9 +383,12 @@ impl AcquisitionKind for NetworkCaptureKind {
                 return Ok(None);
             };
             let warnings = z.warnings().to_vec();
-            let Some(mut p) = plan(&z) else { return Ok(None) };
+            let Some(mut p) = plan(&z) else {
+                return Ok(None);
+            };
             p.notes.extend(warnings);
-            return acquisition(Box::new(z), p.layout, p.inputs, p.notes, &self.allow_lists).map(Some);
+            return acquisition(Box::new(z), p.layout, p.inputs, p.notes, &self.allow_lists)
+                .map(Some);
         }
         if input::sniff(&head).is_none() {
             return Ok(None);
@@ -386,10 +402,16 @@ impl AcquisitionKind for NetworkCaptureKind {
             path: path.to_path_buf(),
             name: name.clone(),
         };
-        acquisition(Box::new(ev), "capture file", vec![spec(&name)], vec![], &self.allow_lists).map(Some)
+        acquisition(
+            Box::new(ev),
+            "capture file",
+            vec![spec(&name)],
+            vec![],
+            &self.allow_lists,
+        )
+        .map(Some)
     }
     fn all_modules(&self) -> Vec<Box<dyn Module>> {
         crate::modules::all()
     }
 }
-

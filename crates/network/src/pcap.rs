@@ -164,8 +164,15 @@ struct Iface {
 
 #[derive(Debug)]
 enum Format {
-    Pcap { be: bool, nanos: bool, linktype: u32 },
-    Pcapng { be: bool, ifaces: Vec<Iface> },
+    Pcap {
+        be: bool,
+        nanos: bool,
+        linktype: u32,
+    },
+    Pcapng {
+        be: bool,
+        ifaces: Vec<Iface>,
+    },
 }
 
 /// Counters of what the reader saw (for coverage).
@@ -219,7 +226,9 @@ pub fn sniff(head: &[u8]) -> Option<&'static str> {
 impl<R: Read> PacketReader<R> {
     pub fn new(mut src: Source<R>) -> Result<Self, CaptureError> {
         if !src.ensure(4)? {
-            return Err(CaptureError::NotCapture("empty or shorter than 4 bytes".into()));
+            return Err(CaptureError::NotCapture(
+                "empty or shorter than 4 bytes".into(),
+            ));
         }
         let m = src.peek(4).to_vec();
         let format = match [m[0], m[1], m[2], m[3]] {
@@ -229,7 +238,8 @@ impl<R: Read> PacketReader<R> {
             },
             [0x34, 0xcd, 0xb2, 0xa1] | [0xa1, 0xb2, 0xcd, 0x34] => {
                 return Err(CaptureError::NotCapture(
-                    "modified (Kuznetzov) pcap format is not supported: convert it with editcap".into(),
+                    "modified (Kuznetzov) pcap format is not supported: convert it with editcap"
+                        .into(),
                 ));
             }
             _ => {

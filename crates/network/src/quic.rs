@@ -257,10 +257,7 @@ pub fn crypto_frames(p: &[u8]) -> Vec<(u64, &[u8])> {
                 let (Some(off), Some(len)) = (varint(p, &mut o), varint(p, &mut o)) else {
                     break;
                 };
-                let Some(d) = o
-                    .checked_add(len as usize)
-                    .and_then(|e| p.get(o..e))
-                else {
+                let Some(d) = o.checked_add(len as usize).and_then(|e| p.get(o..e)) else {
                     break;
                 };
                 out.push((off, d));
@@ -306,7 +303,10 @@ impl CryptoBuf {
         let mut pos = off;
         let mut ranges = std::mem::take(&mut self.have);
         ranges.push((off, end));
-        for &(a, b) in ranges.iter().filter(|r| r.0 < end && r.1 > off && **r != (off, end)) {
+        for &(a, b) in ranges
+            .iter()
+            .filter(|r| r.0 < end && r.1 > off && **r != (off, end))
+        {
             if a > pos {
                 self.data[pos..a].copy_from_slice(&d[pos - off..a - off]);
             }

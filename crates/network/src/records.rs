@@ -268,11 +268,17 @@ impl HelloRec {
     pub fn to_record(&self, input: &InputInfo) -> Record {
         let mut r = Record::new();
         r.insert("server_name".into(), json!(self.sni));
-        r.insert("protocol".into(), json!(if self.quic { "quic" } else { "tls" }));
+        r.insert(
+            "protocol".into(),
+            json!(if self.quic { "quic" } else { "tls" }),
+        );
         if let Some(v) = self.quic_version {
             r.insert("quic_version".into(), json!(format!("{v:#010x}")));
         }
-        r.insert("tls_version".into(), json!(crate::tls::version_name(self.version)));
+        r.insert(
+            "tls_version".into(),
+            json!(crate::tls::version_name(self.version)),
+        );
         r.insert("alpn".into(), json!(self.alpn));
         r.insert("ech".into(), json!(self.ech));
         r.insert("post_quantum_key_share".into(), json!(self.post_quantum));

@@ -267,7 +267,9 @@ pub fn server_flight(b: &[u8]) -> Progress<ServerFlight> {
 
 fn server_hello_version(b: &[u8]) -> (u16, bool) {
     let mut c = Cur { b, o: 0 };
-    let Some(legacy) = c.u16() else { return (0, false) };
+    let Some(legacy) = c.u16() else {
+        return (0, false);
+    };
     let parse = |c: &mut Cur<'_>| -> Option<u16> {
         c.take(32)?;
         let sid = c.u8()? as usize;
@@ -303,7 +305,9 @@ fn certificate_list(b: &[u8]) -> Vec<Vec<u8>> {
     let mut o = 3;
     while o + 3 <= end && out.len() < 16 {
         let l = ((b[o] as usize) << 16) | ((b[o + 1] as usize) << 8) | b[o + 2] as usize;
-        let Some(c) = b.get(o + 3..o + 3 + l) else { break };
+        let Some(c) = b.get(o + 3..o + 3 + l) else {
+            break;
+        };
         out.push(c.to_vec());
         o += 3 + l;
     }
@@ -331,7 +335,10 @@ mod tests {
         assert_eq!(client_hello_from_stream(b""), Progress::Need);
         assert_eq!(client_hello_from_stream(b"\x16\x03"), Progress::Need);
         assert_eq!(client_hello_from_stream(b"GET / HTTP/1.1"), Progress::No);
-        assert_eq!(client_hello_from_stream(b"\x16\x03\x01\x00\x05\x01\x00"), Progress::Need);
+        assert_eq!(
+            client_hello_from_stream(b"\x16\x03\x01\x00\x05\x01\x00"),
+            Progress::Need
+        );
         // A ClientHello claiming more than the cap is refused.
         assert_eq!(
             client_hello_from_stream(b"\x16\x03\x01\x00\x05\x01\xff\xff\xff\x00"),

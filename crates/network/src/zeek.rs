@@ -37,7 +37,8 @@ fn log_kind(path: Option<&str>, row: &Row) -> &'static str {
         "x509"
     } else if has("server_name") && (has("established") || has("cert_chain_fps") || has("cipher")) {
         "ssl"
-    } else if has("server_name") && (has("client_initial_dcid") || has("history") || has("version")) {
+    } else if has("server_name") && (has("client_initial_dcid") || has("history") || has("version"))
+    {
         "quic"
     } else if has("method") && (has("host") || has("uri")) {
         "http"
@@ -72,7 +73,13 @@ fn unescape(s: &str) -> String {
 }
 
 /// Reads a Zeek log (TSV or JSON lines) into the engine.
-pub fn read<R: Read>(engine: &mut Engine<'_>, name: &str, r: R, hint: Option<&str>, warnings: &mut Vec<String>) {
+pub fn read<R: Read>(
+    engine: &mut Engine<'_>,
+    name: &str,
+    r: R,
+    hint: Option<&str>,
+    warnings: &mut Vec<String>,
+) {
     let mut rd = BufReader::with_capacity(1 << 20, r);
     let mut sep = "\t".to_string();
     let mut set_sep = ",".to_string();
@@ -86,7 +93,10 @@ pub fn read<R: Read>(engine: &mut Engine<'_>, name: &str, r: R, hint: Option<&st
     let mut first_bad = None;
     loop {
         line.clear();
-        let got = match (&mut rd).take(MAX_LINE as u64 + 1).read_until(b'\n', &mut line) {
+        let got = match (&mut rd)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut line)
+        {
             Ok(0) => break,
             Ok(k) => k,
             Err(e) => {
@@ -109,7 +119,10 @@ pub fn read<R: Read>(engine: &mut Engine<'_>, name: &str, r: R, hint: Option<&st
         }
         engine.cap.counters.log_lines += 1;
         if let Some(d) = t.strip_prefix('#') {
-            let (k, v) = d.split_once(sep.as_str()).or_else(|| d.split_once(' ')).unwrap_or((d, ""));
+            let (k, v) = d
+                .split_once(sep.as_str())
+                .or_else(|| d.split_once(' '))
+                .unwrap_or((d, ""));
             match k {
                 "separator" => sep = unescape(v.trim()),
                 "set_separator" => set_sep = v.to_string(),
@@ -191,7 +204,9 @@ fn ts_ns(row: &Row) -> Option<i64> {
     if let Ok(f) = t.parse::<f64>() {
         return Some((f * 1e9) as i64);
     }
-    t.parse::<jiff::Timestamp>().ok().map(|x| x.as_nanosecond() as i64)
+    t.parse::<jiff::Timestamp>()
+        .ok()
+        .map(|x| x.as_nanosecond() as i64)
 }
 
 fn tuple(row: &Row, proto: Option<u8>) -> Option<Tuple> {
@@ -223,15 +238,15 @@ fn apply(engine: &mut Engine<'_>, kind: &str, row: &Row, line: u64) {
     match kind {
         "dns" => {
             let Some(q) = one(row, "query") else { return };
-            let qtype = one(row, "qtype").and_then(|x| x.parse().ok()).unwrap_or_else(|| {
-                match one(row, "qtype_name") {
+            let qtype = one(row, "qtype")
+                .and_then(|x| x.parse().ok())
+                .unwrap_or_else(|| match one(row, "qtype_name") {
                     Some("AAAA") => 28,
                     Some("HTTPS") => 65,
                     Some("CNAME") => 5,
                     Some("PTR") => 12,
                     _ => 1,
-                }
-            });
+                });
             let rcode = one(row, "rcode").and_then(|x| x.parse().ok());
             let answers: Vec<String> = row.get("answers").cloned().unwrap_or_default();
             let t = tuple(row, None);
@@ -250,22 +265,37 @@ fn apply(engine: &mut Engine<'_>, kind: &str, row: &Row, line: u64) {
             engine.log_hello(one(row, "server_name"), false, est, &seen(t), uid);
             if let Some(fps) = row.get("cert_chain_fps") {
                 for (i, fp) in fps.iter().enumerate() {
-                    cert_hash(engine, fp, i == 0, t, one(row, "server_name"), &seen(t), None);
+                    cert_hash(
+                        engine,
+                        fp,
+                        i == 0,
+                        t,
+                        one(row, "server_name"),
+                        &seen(t),
+                        None,
+                    );
                 }
             }
         }
         "quic" => {
             let t = tuple(row, Some(17));
-            let est = one(row, "history").is_some_and(|h| h.chars().any(|c| c.is_ascii_uppercase()));
+            let est =
+                one(row, "history").is_some_and(|h| h.chars().any(|c| c.is_ascii_uppercase()));
             engine.log_hello(one(row, "server_name"), true, est, &seen(t), uid);
         }
         "conn" => {
             let t = tuple(row, None);
-            let ob: u64 = one(row, "orig_bytes").and_then(|x| x.parse().ok()).unwrap_or(0);
-            let rb: u64 = one(row, "resp_bytes").and_then(|x| x.parse().ok()).unwrap_or(0);
+            let ob: u64 = one(row, "orig_bytes")
+                .and_then(|x| x.parse().ok())
+                .unwrap_or(0);
+            let rb: u64 = one(row, "resp_bytes")
+                .and_then(|x| x.parse().ok())
+                .unwrap_or(0);
             let state = one(row, "conn_state").unwrap_or("");
             let est = match t.map(|t| t.proto) {
-                Some(6) => matches!(state, "SF" | "S1" | "S2" | "S3" | "RSTO" | "RSTR") && ob + rb > 0,
+                Some(6) => {
+                    matches!(state, "SF" | "S1" | "S2" | "S3" | "RSTO" | "RSTR") && ob + rb > 0
+                }
                 _ => rb > 0 && ob > 0,
             };
             let l7 = match one(row, "service") {
@@ -287,15 +317,23 @@ fn apply(engine: &mut Engine<'_>, kind: &str, row: &Row, line: u64) {
                 user_agent: one(row, "user_agent").map(str::to_string),
                 version: "HTTP/1.1".into(),
             };
-            let (server, port) = t.map(|t| (t.dst, t.dport)).unwrap_or((IpAddr::from([0, 0, 0, 0]), 80));
+            let (server, port) = t
+                .map(|t| (t.dst, t.dport))
+                .unwrap_or((IpAddr::from([0, 0, 0, 0]), 80));
             engine.add_http(&req, server, port, &seen(t));
         }
         "x509" => {
-            let Some(fp) = one(row, "fingerprint") else { return };
+            let Some(fp) = one(row, "fingerprint") else {
+                return;
+            };
             let subject = one(row, "certificate.subject").unwrap_or("").to_string();
             let issuer = one(row, "certificate.issuer").unwrap_or("").to_string();
             let san: Vec<String> = row.get("san.dns").cloned().unwrap_or_default();
-            let extra = CertExtra { subject, issuer, san };
+            let extra = CertExtra {
+                subject,
+                issuer,
+                san,
+            };
             cert_hash(engine, fp, true, None, None, &seen(None), Some(extra));
         }
         "files" => {
@@ -320,7 +358,15 @@ pub struct CertExtra {
 }
 
 /// A certificate known only by its hash (and, from x509.log/EVE, its names).
-pub fn cert_hash(engine: &mut Engine<'_>, fp: &str, leaf: bool, t: Option<Tuple>, sni: Option<&str>, s: &Seen, extra: Option<CertExtra>) {
+pub fn cert_hash(
+    engine: &mut Engine<'_>,
+    fp: &str,
+    leaf: bool,
+    t: Option<Tuple>,
+    sni: Option<&str>,
+    s: &Seen,
+    extra: Option<CertExtra>,
+) {
     let h = telltale_ioc::normalize::hash(fp);
     if !h.bytes().all(|b| b.is_ascii_hexdigit()) || !(h.len() == 40 || h.len() == 64) {
         return;
@@ -353,5 +399,12 @@ pub fn cert_hash(engine: &mut Engine<'_>, fp: &str, leaf: bool, t: Option<Tuple>
         info.issuer = x.issuer;
         info.san = x.san.into_iter().map(|s| s.to_ascii_lowercase()).collect();
     }
-    engine.add_cert_info(info, leaf, t.map(|t| t.dst), t.map(|t| t.dport), sni.map(str::to_string), s);
+    engine.add_cert_info(
+        info,
+        leaf,
+        t.map(|t| t.dst),
+        t.map(|t| t.dport),
+        sni.map(str::to_string),
+        s,
+    );
 }

@@ -14,12 +14,43 @@ fn traffic() -> Capture {
     let dns = ip("10.0.0.1");
     let mut c = Capture::new(Link::Ethernet);
     c.dns(phone, dns, "api.c2.evil.com", &[Rr::addr("203.0.113.66")]);
-    c.tls(phone, (ip("203.0.113.66"), 443), &HelloSpec::sni("api.c2.evil.com"), ServerFlight::Tls13);
-    c.dns(phone, dns, "cdn.innocent.net", &[Rr::Cname("edge.cname-c2.org".into()), Rr::addr("93.184.216.34")]);
-    c.http(phone, (ip("198.51.100.7"), 80), "GET", "plainc2.net", "/gate.php?id=7");
-    c.quic(phone, (ip("192.0.2.9"), 443), &HelloSpec::sni("q.evil.com"), 1, 2, true);
+    c.tls(
+        phone,
+        (ip("203.0.113.66"), 443),
+        &HelloSpec::sni("api.c2.evil.com"),
+        ServerFlight::Tls13,
+    );
+    c.dns(
+        phone,
+        dns,
+        "cdn.innocent.net",
+        &[
+            Rr::Cname("edge.cname-c2.org".into()),
+            Rr::addr("93.184.216.34"),
+        ],
+    );
+    c.http(
+        phone,
+        (ip("198.51.100.7"), 80),
+        "GET",
+        "plainc2.net",
+        "/gate.php?id=7",
+    );
+    c.quic(
+        phone,
+        (ip("192.0.2.9"), 443),
+        &HelloSpec::sni("q.evil.com"),
+        1,
+        2,
+        true,
+    );
     c.dns(phone, dns, "notevil.com", &[Rr::addr("93.184.216.35")]);
-    c.tls(phone, (ip("93.184.216.35"), 443), &HelloSpec::sni("notevil.com"), ServerFlight::Tls13);
+    c.tls(
+        phone,
+        (ip("93.184.216.35"), 443),
+        &HelloSpec::sni("notevil.com"),
+        ServerFlight::Tls13,
+    );
     c
 }
 
@@ -37,20 +68,34 @@ fn zeek_and_eve_give_the_same_indicator_findings_as_the_pcap() {
     let pcap = run_bytes("t.pcap", &c.to_pcap(false, false), &iocs());
     let want = pcap.findings();
     assert!(want.len() >= 6, "{want:?}");
-    assert!(pcap.severe().iter().all(|a| a.event["observed"] != "notevil.com"));
+    assert!(
+        pcap.severe()
+            .iter()
+            .all(|a| a.event["observed"] != "notevil.com")
+    );
 
     let tsv = folder(&net_logs::zeek_logs(&c, false));
     let json = folder(&net_logs::zeek_logs(&c, true));
     let eve2 = folder(&[("eve.json".into(), net_logs::eve(&c, false))]);
     let eve3 = folder(&[("eve.json".into(), net_logs::eve(&c, true))]);
-    for (what, dir) in [("zeek tsv", &tsv), ("zeek json", &json), ("eve v2", &eve2), ("eve v3", &eve3)] {
+    for (what, dir) in [
+        ("zeek tsv", &tsv),
+        ("zeek json", &json),
+        ("eve v2", &eve2),
+        ("eve v3", &eve3),
+    ] {
         let r = run_path(dir.path(), &iocs());
         assert_eq!(r.findings(), want, "{what}: {:#?}", r.alerts);
         // Logs carry no packets: provenance is the log line.
-        assert!(r.severe().iter().all(|a| a.event.get("lines").is_some()), "{what}");
+        assert!(
+            r.severe().iter().all(|a| a.event.get("lines").is_some()),
+            "{what}"
+        );
         // The contacted C2 is CRITICAL from the logs too.
         assert!(
-            r.alerts.iter().any(|a| a.module == "network_tls" && a.level == Level::Critical),
+            r.alerts
+                .iter()
+                .any(|a| a.module == "network_tls" && a.level == Level::Critical),
             "{what}: {:#?}",
             r.alerts
         );
@@ -60,11 +105,24 @@ fn zeek_and_eve_give_the_same_indicator_findings_as_the_pcap() {
 #[test]
 fn zeek_tsv_escapes_unset_and_rotated_headers() {
     let log = "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tdns\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tquery\tanswers\n1714564800.000000\tC1\t10.0.0.5\t5000\t10.0.0.1\t53\tudp\tx\\x2eevil.com\t(empty)\n1714564801.000000\tC2\t10.0.0.5\t5001\t10.0.0.1\t53\tudp\t-\t-\n#fields\tts\tuid\tquery\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\n1714564802.000000\tC3\tnew.evil.com\t10.0.0.5\t5002\t10.0.0.1\t53\tudp\nnot a row\n";
-    let d = folder(&[("dns.2024-05-01-12-00-00.log".into(), log.as_bytes().to_vec())]);
+    let d = folder(&[(
+        "dns.2024-05-01-12-00-00.log".into(),
+        log.as_bytes().to_vec(),
+    )]);
     let r = run_path(d.path(), &iocs());
-    let obs: Vec<&str> = r.severe().iter().map(|a| a.event["observed"].as_str().unwrap()).collect();
+    let obs: Vec<&str> = r
+        .severe()
+        .iter()
+        .map(|a| a.event["observed"].as_str().unwrap())
+        .collect();
     assert_eq!(obs, ["x.evil.com", "new.evil.com"], "{:#?}", r.alerts);
-    assert!(r.warnings.iter().any(|w| w.contains("1 line(s) could not be read")), "{:?}", r.warnings);
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.contains("1 line(s) could not be read")),
+        "{:?}",
+        r.warnings
+    );
 }
 
 #[test]
@@ -91,9 +149,11 @@ fn tinycheck_session_zip_and_folder() {
         let f = std::fs::File::create(&z).unwrap();
         let mut w = zip::ZipWriter::new(f);
         let o = zip::write::SimpleFileOptions::default();
-        w.start_file("TinyCheck_2024-05-01/capture.pcap", o).unwrap();
+        w.start_file("TinyCheck_2024-05-01/capture.pcap", o)
+            .unwrap();
         std::io::Write::write_all(&mut w, &pcapng).unwrap();
-        w.start_file("TinyCheck_2024-05-01/assets/device.json", o).unwrap();
+        w.start_file("TinyCheck_2024-05-01/assets/device.json", o)
+            .unwrap();
         std::io::Write::write_all(&mut w, b"{}").unwrap();
         w.finish().unwrap();
     }
@@ -110,5 +170,11 @@ fn pirogue_experiment_folder() {
     std::fs::write(d.path().join("sslkeylog.txt"), "CLIENT_RANDOM a b\n").unwrap();
     let r = run_path(d.path(), &iocs());
     assert!(!r.severe().is_empty());
-    assert!(r.warnings.iter().any(|w| w.contains("sslkeylog.txt is present")), "{:?}", r.warnings);
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.contains("sslkeylog.txt is present")),
+        "{:?}",
+        r.warnings
+    );
 }

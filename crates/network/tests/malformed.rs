@@ -10,8 +10,18 @@ use telltale_testkit::net_proto::{HelloSpec, Rr};
 
 fn sample() -> Capture {
     let mut c = Capture::new(Link::Ethernet);
-    c.dns(ip("10.0.0.5"), ip("10.0.0.1"), "a.evil.com", &[Rr::addr("203.0.113.66")]);
-    c.tls(ip("10.0.0.5"), (ip("203.0.113.66"), 443), &HelloSpec::sni("b.evil.com"), ServerFlight::Tls13);
+    c.dns(
+        ip("10.0.0.5"),
+        ip("10.0.0.1"),
+        "a.evil.com",
+        &[Rr::addr("203.0.113.66")],
+    );
+    c.tls(
+        ip("10.0.0.5"),
+        (ip("203.0.113.66"), 443),
+        &HelloSpec::sni("b.evil.com"),
+        ServerFlight::Tls13,
+    );
     c
 }
 
@@ -21,12 +31,22 @@ fn a_last_record_cut_in_half_keeps_what_came_before() {
     for cut in [bytes.len() - 10, bytes.len() - 70] {
         let r = run_bytes("cut.pcap", &bytes[..cut], &iocs());
         assert!(!r.severe().is_empty());
-        assert!(r.warnings.iter().any(|w| w.contains("ends inside a record")), "{:?}", r.warnings);
+        assert!(
+            r.warnings
+                .iter()
+                .any(|w| w.contains("ends inside a record")),
+            "{:?}",
+            r.warnings
+        );
     }
     let ng = sample().to_pcapng(&Default::default());
     let r = run_bytes("cut.pcapng", &ng[..ng.len() - 30], &iocs());
     assert!(!r.severe().is_empty());
-    assert!(r.warnings.iter().any(|w| w.contains("ends inside a record")));
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.contains("ends inside a record"))
+    );
 }
 
 #[test]
@@ -37,15 +57,30 @@ fn a_4_gib_claimed_length_is_a_clear_error() {
     let at = 24 + 16 + first_len + 8;
     bytes[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
     let r = run_bytes("huge.pcap", &bytes, &iocs());
-    assert!(r.warnings.iter().any(|w| w.contains("record length 4294967295")), "{:?}", r.warnings);
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.contains("record length 4294967295")),
+        "{:?}",
+        r.warnings
+    );
     // pcapng: a block claiming 4 GiB.
     let mut ng = sample().to_pcapng(&Default::default());
     let l = ng.len();
     ng.extend([6, 0, 0, 0, 0xfc, 0xff, 0xff, 0xff]);
     ng.extend([0u8; 64]);
     let r = run_bytes("huge.pcapng", &ng, &iocs());
-    assert!(!r.severe().is_empty(), "the packets before the bad block are kept");
-    assert!(r.warnings.iter().any(|w| w.contains(&format!("offset {l}"))), "{:?}", r.warnings);
+    assert!(
+        !r.severe().is_empty(),
+        "the packets before the bad block are kept"
+    );
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.contains(&format!("offset {l}"))),
+        "{:?}",
+        r.warnings
+    );
 }
 
 #[test]
@@ -56,7 +91,10 @@ fn an_unreadable_first_record_refuses_the_capture() {
     let p = d.path().join("bad.pcap");
     std::fs::write(&p, &bytes).unwrap();
     let e = NetworkCaptureKind::default().open(&p, &OpenOptions::default());
-    assert!(matches!(e, Err(_)), "a capture with nothing readable is an error at open");
+    assert!(
+        matches!(e, Err(_)),
+        "a capture with nothing readable is an error at open"
+    );
     // A truncated header, garbage, an empty file: not a capture.
     for junk in [&bytes[..10], b"garbage that is no capture", b""] {
         std::fs::write(&p, junk).unwrap();
@@ -98,7 +136,13 @@ fn dns_compression_loops_and_garbage_payloads() {
     }
     let r = run_bytes("junk.pcap", &c.to_pcap(false, false), &iocs());
     assert!(r.summary.failed().next().is_none(), "{:?}", r.summary);
-    assert!(r.coverage.iter().any(|l| l.contains("malformed DNS messages")), "{:?}", r.coverage);
+    assert!(
+        r.coverage
+            .iter()
+            .any(|l| l.contains("malformed DNS messages")),
+        "{:?}",
+        r.coverage
+    );
 }
 
 #[test]
@@ -107,6 +151,17 @@ fn modules_report_a_capture_that_breaks_mid_way_without_failing() {
     let n = bytes.len();
     bytes[n - 4] ^= 0xff; // trailing length of the last block differs
     let r = run_bytes("bad.pcapng", &bytes, &iocs());
-    assert!(r.summary.modules.iter().all(|m| matches!(m.status, ModuleStatus::Ok | ModuleStatus::NoData(_))));
-    assert!(r.warnings.iter().any(|w| w.contains("trailing length differs")), "{:?}", r.warnings);
+    assert!(
+        r.summary
+            .modules
+            .iter()
+            .all(|m| matches!(m.status, ModuleStatus::Ok | ModuleStatus::NoData(_)))
+    );
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.contains("trailing length differs")),
+        "{:?}",
+        r.warnings
+    );
 }

@@ -172,7 +172,14 @@ pub const RST: u8 = 0x04;
 pub const PSH: u8 = 0x08;
 pub const ACK: u8 = 0x10;
 
-pub fn tcp_segment(sport: u16, dport: u16, seq: u32, ack: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
+pub fn tcp_segment(
+    sport: u16,
+    dport: u16,
+    seq: u32,
+    ack: u32,
+    flags: u8,
+    payload: &[u8],
+) -> Vec<u8> {
     let mut t = Vec::with_capacity(20 + payload.len());
     t.extend(sport.to_be_bytes());
     t.extend(dport.to_be_bytes());
@@ -318,14 +325,28 @@ impl Capture {
     }
 
     /// A DNS lookup over UDP: the query and its response.
-    pub fn dns(&mut self, client: IpAddr, resolver: IpAddr, name: &str, answers: &[proto::Rr]) -> &mut Self {
+    pub fn dns(
+        &mut self,
+        client: IpAddr,
+        resolver: IpAddr,
+        name: &str,
+        answers: &[proto::Rr],
+    ) -> &mut Self {
         let id = self.next_id;
         self.next_id += 1;
         let qtype = answers.first().map(|a| a.qtype_of_question()).unwrap_or(1);
         let sp = self.ephemeral_port();
         let ts = self.now_ns + self.step_ns;
-        self.udp((client, sp), (resolver, 53), &proto::dns_query(id, name, qtype));
-        self.udp((resolver, 53), (client, sp), &proto::dns_response(id, name, qtype, answers));
+        self.udp(
+            (client, sp),
+            (resolver, 53),
+            &proto::dns_query(id, name, qtype),
+        );
+        self.udp(
+            (resolver, 53),
+            (client, sp),
+            &proto::dns_response(id, name, qtype, answers),
+        );
         self.events.push(Event::Dns {
             ts_ns: ts,
             client: (client, sp),
@@ -368,15 +389,36 @@ impl Capture {
             start_ns: self.now_ns + self.step_ns,
             bytes: (0, 0),
         };
-        self.ip(client.0, server.0, 6, &tcp_segment(client.1, server.1, t.seq[0] - 1, 0, SYN, &[]));
-        self.ip(server.0, client.0, 6, &tcp_segment(server.1, client.1, t.seq[1] - 1, t.seq[0], SYN | ACK, &[]));
-        self.ip(client.0, server.0, 6, &tcp_segment(client.1, server.1, t.seq[0], t.seq[1], ACK, &[]));
+        self.ip(
+            client.0,
+            server.0,
+            6,
+            &tcp_segment(client.1, server.1, t.seq[0] - 1, 0, SYN, &[]),
+        );
+        self.ip(
+            server.0,
+            client.0,
+            6,
+            &tcp_segment(server.1, client.1, t.seq[1] - 1, t.seq[0], SYN | ACK, &[]),
+        );
+        self.ip(
+            client.0,
+            server.0,
+            6,
+            &tcp_segment(client.1, server.1, t.seq[0], t.seq[1], ACK, &[]),
+        );
         t
     }
 
     /// A TLS connection: handshake, ClientHello (in `segments` pieces, sent in `order`), the server's
     /// flight (TLS 1.2 with `certs`, or TLS 1.3), application data, close.
-    pub fn tls(&mut self, client: IpAddr, server: (IpAddr, u16), hello: &proto::HelloSpec, server_flight: ServerFlight) -> &mut Self {
+    pub fn tls(
+        &mut self,
+        client: IpAddr,
+        server: (IpAddr, u16),
+        hello: &proto::HelloSpec,
+        server_flight: ServerFlight,
+    ) -> &mut Self {
         let cp = self.ephemeral_port();
         let mut t = self.tcp_open((client, cp), server);
         let ch = proto::tls_records(&proto::client_hello(hello), hello.record_size);
@@ -421,10 +463,19 @@ impl Capture {
     }
 
     /// A plain HTTP/1.1 request and a small response.
-    pub fn http(&mut self, client: IpAddr, server: (IpAddr, u16), method: &str, host: &str, target: &str) -> &mut Self {
+    pub fn http(
+        &mut self,
+        client: IpAddr,
+        server: (IpAddr, u16),
+        method: &str,
+        host: &str,
+        target: &str,
+    ) -> &mut Self {
         let cp = self.ephemeral_port();
         let mut t = self.tcp_open((client, cp), server);
-        let req = format!("{method} {target} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: testkit/1\r\nAccept: */*\r\n\r\n");
+        let req = format!(
+            "{method} {target} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: testkit/1\r\nAccept: */*\r\n\r\n"
+        );
         t.send(self, 0, req.as_bytes());
         t.send(self, 1, b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
         t.close(self);
@@ -442,7 +493,15 @@ impl Capture {
 
     /// A QUIC connection: the client's Initial(s) carrying a ClientHello (split over `initials`
     /// packets, CRYPTO frames reordered inside each), and, when `answered`, a server Initial.
-    pub fn quic(&mut self, client: IpAddr, server: (IpAddr, u16), hello: &proto::HelloSpec, version: u32, initials: usize, answered: bool) -> &mut Self {
+    pub fn quic(
+        &mut self,
+        client: IpAddr,
+        server: (IpAddr, u16),
+        hello: &proto::HelloSpec,
+        version: u32,
+        initials: usize,
+        answered: bool,
+    ) -> &mut Self {
         let cp = self.ephemeral_port();
         let ts = self.now_ns + self.step_ns;
         let dcid = [0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, (cp & 0xff) as u8];
@@ -455,7 +514,10 @@ impl Capture {
             let off = (i * chunk) as u64;
             // Two CRYPTO frames per packet, the second half first.
             let mid = piece.len() / 2;
-            let frames = vec![(off + mid as u64, piece[mid..].to_vec()), (off, piece[..mid].to_vec())];
+            let frames = vec![
+                (off + mid as u64, piece[mid..].to_vec()),
+                (off, piece[..mid].to_vec()),
+            ];
             let pkt = proto::quic_initial(version, &dcid, &scid, i as u64, &frames, 1200);
             sent += pkt.len() as u64;
             self.udp((client, cp), server, &pkt);
@@ -535,24 +597,45 @@ impl Tcp {
 
     /// Sends `data` cut in segments of the given sizes (the last size repeats), in `order` (indices
     /// into the segments; empty: in order). Repeated indices are retransmissions.
-    pub fn send_split(&mut self, cap: &mut Capture, dir: usize, data: &[u8], sizes: &[usize], order: &[usize]) {
+    pub fn send_split(
+        &mut self,
+        cap: &mut Capture,
+        dir: usize,
+        data: &[u8],
+        sizes: &[usize],
+        order: &[usize],
+    ) {
         let mut segs = Vec::new();
         let mut off = 0;
         let mut i = 0;
         while off < data.len() {
-            let sz = sizes.get(i).or(sizes.last()).copied().unwrap_or(data.len()).max(1);
+            let sz = sizes
+                .get(i)
+                .or(sizes.last())
+                .copied()
+                .unwrap_or(data.len())
+                .max(1);
             let end = (off + sz).min(data.len());
             segs.push((off, &data[off..end]));
             off = end;
             i += 1;
         }
-        let order: Vec<usize> = if order.is_empty() { (0..segs.len()).collect() } else { order.to_vec() };
+        let order: Vec<usize> = if order.is_empty() {
+            (0..segs.len()).collect()
+        } else {
+            order.to_vec()
+        };
         let (src, dst) = self.ends(dir);
         for &k in &order {
             let (o, d) = segs[k];
             let seq = self.seq[dir].wrapping_add(o as u32);
             let ack = self.seq[1 - dir];
-            cap.ip(src.0, dst.0, 6, &tcp_segment(src.1, dst.1, seq, ack, ACK | PSH, d));
+            cap.ip(
+                src.0,
+                dst.0,
+                6,
+                &tcp_segment(src.1, dst.1, seq, ack, ACK | PSH, d),
+            );
         }
         self.seq[dir] = self.seq[dir].wrapping_add(data.len() as u32);
         if dir == 0 {
@@ -564,9 +647,24 @@ impl Tcp {
 
     pub fn close(&mut self, cap: &mut Capture) {
         let (c, s) = (self.client, self.server);
-        cap.ip(c.0, s.0, 6, &tcp_segment(c.1, s.1, self.seq[0], self.seq[1], FIN | ACK, &[]));
-        cap.ip(s.0, c.0, 6, &tcp_segment(s.1, c.1, self.seq[1], self.seq[0] + 1, FIN | ACK, &[]));
-        cap.ip(c.0, s.0, 6, &tcp_segment(c.1, s.1, self.seq[0] + 1, self.seq[1] + 1, ACK, &[]));
+        cap.ip(
+            c.0,
+            s.0,
+            6,
+            &tcp_segment(c.1, s.1, self.seq[0], self.seq[1], FIN | ACK, &[]),
+        );
+        cap.ip(
+            s.0,
+            c.0,
+            6,
+            &tcp_segment(s.1, c.1, self.seq[1], self.seq[0] + 1, FIN | ACK, &[]),
+        );
+        cap.ip(
+            c.0,
+            s.0,
+            6,
+            &tcp_segment(c.1, s.1, self.seq[0] + 1, self.seq[1] + 1, ACK, &[]),
+        );
     }
 }
 
@@ -736,7 +834,11 @@ pub fn zstd_raw(data: &[u8]) -> Vec<u8> {
     // Frame header: Single_Segment_flag set, FCS field 8 bytes (FCS_Field_Size = 3).
     out.push(0b1110_0000);
     out.extend((data.len() as u64).to_le_bytes());
-    let chunks: Vec<&[u8]> = if data.is_empty() { vec![&[][..]] } else { data.chunks(100_000).collect() };
+    let chunks: Vec<&[u8]> = if data.is_empty() {
+        vec![&[][..]]
+    } else {
+        data.chunks(100_000).collect()
+    };
     let n = chunks.len();
     for (i, c) in chunks.into_iter().enumerate() {
         let last = (i + 1 == n) as u32;

@@ -24,8 +24,18 @@ fn uid(i: usize) -> String {
 fn tsv(path: &str, fields: &[&str], rows: &[Vec<String>]) -> Vec<u8> {
     let mut s = String::new();
     s.push_str("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n");
-    s.push_str(&format!("#path\t{path}\n#open\t2024-05-01-12-00-00\n#fields\t{}\n", fields.join("\t")));
-    s.push_str(&format!("#types\t{}\n", fields.iter().map(|_| "string").collect::<Vec<_>>().join("\t")));
+    s.push_str(&format!(
+        "#path\t{path}\n#open\t2024-05-01-12-00-00\n#fields\t{}\n",
+        fields.join("\t")
+    ));
+    s.push_str(&format!(
+        "#types\t{}\n",
+        fields
+            .iter()
+            .map(|_| "string")
+            .collect::<Vec<_>>()
+            .join("\t")
+    ));
     for r in rows {
         s.push_str(&r.join("\t"));
         s.push('\n');
@@ -35,7 +45,12 @@ fn tsv(path: &str, fields: &[&str], rows: &[Vec<String>]) -> Vec<u8> {
 }
 
 fn endpoints(c: (IpAddr, u16), s: (IpAddr, u16)) -> Vec<String> {
-    vec![c.0.to_string(), c.1.to_string(), s.0.to_string(), s.1.to_string()]
+    vec![
+        c.0.to_string(),
+        c.1.to_string(),
+        s.0.to_string(),
+        s.1.to_string(),
+    ]
 }
 
 /// Zeek logs of the capture's events: `(file name, bytes)`; `json` picks the JSON layout.
@@ -49,7 +64,16 @@ pub fn zeek_logs(cap: &Capture, json: bool) -> Vec<(String, Vec<u8>)> {
     for (i, e) in cap.events.iter().enumerate() {
         let u = uid(i);
         match e {
-            Event::Dns { ts_ns, client, server, name, qtype, answers, tcp, id } => {
+            Event::Dns {
+                ts_ns,
+                client,
+                server,
+                name,
+                qtype,
+                answers,
+                tcp,
+                id,
+            } => {
                 let mut r = vec![ts(*ts_ns), u.clone()];
                 r.extend(endpoints(*client, *server));
                 r.extend([
@@ -57,57 +81,169 @@ pub fn zeek_logs(cap: &Capture, json: bool) -> Vec<(String, Vec<u8>)> {
                     id.to_string(),
                     name.clone(),
                     qtype.to_string(),
-                    if answers.is_empty() { "-".into() } else { "0".into() },
-                    if answers.is_empty() { "-".into() } else { answers.join(",") },
+                    if answers.is_empty() {
+                        "-".into()
+                    } else {
+                        "0".into()
+                    },
+                    if answers.is_empty() {
+                        "-".into()
+                    } else {
+                        answers.join(",")
+                    },
                 ]);
                 dns.push(r);
             }
-            Event::Tls { ts_ns, client, server, sni, established, cert_sha256, cert_subject, bytes, .. } => {
+            Event::Tls {
+                ts_ns,
+                client,
+                server,
+                sni,
+                established,
+                cert_sha256,
+                cert_subject,
+                bytes,
+                ..
+            } => {
                 let mut r = vec![ts(*ts_ns), u.clone()];
                 r.extend(endpoints(*client, *server));
                 r.extend([
                     sni.clone().unwrap_or_else(|| "-".into()),
                     if *established { "T".into() } else { "F".into() },
-                    if cert_sha256.is_empty() { "(empty)".into() } else { cert_sha256.join(",") },
+                    if cert_sha256.is_empty() {
+                        "(empty)".into()
+                    } else {
+                        cert_sha256.join(",")
+                    },
                 ]);
                 ssl.push(r);
                 if let (Some(fp), Some(_)) = (cert_sha256.first(), cert_subject) {
-                    x509.push(vec![ts(*ts_ns), fp.clone(), "CN=leaf".into(), "CN=issuer".into(), "-".into()]);
+                    x509.push(vec![
+                        ts(*ts_ns),
+                        fp.clone(),
+                        "CN=leaf".into(),
+                        "CN=issuer".into(),
+                        "-".into(),
+                    ]);
                 }
-                conn.push(conn_row(*ts_ns, &u, *client, *server, "tcp", "ssl", *established, *bytes));
+                conn.push(conn_row(
+                    *ts_ns,
+                    &u,
+                    *client,
+                    *server,
+                    "tcp",
+                    "ssl",
+                    *established,
+                    *bytes,
+                ));
             }
-            Event::Quic { ts_ns, client, server, sni, answered, bytes } => {
+            Event::Quic {
+                ts_ns,
+                client,
+                server,
+                sni,
+                answered,
+                bytes,
+            } => {
                 let mut r = vec![ts(*ts_ns), u.clone()];
                 r.extend(endpoints(*client, *server));
                 r.extend([
                     "1".into(),
                     sni.clone().unwrap_or_else(|| "-".into()),
-                    if *answered { "ISiIh".into() } else { "I".into() },
+                    if *answered {
+                        "ISiIh".into()
+                    } else {
+                        "I".into()
+                    },
                 ]);
                 quic.push(r);
-                conn.push(conn_row(*ts_ns, &u, *client, *server, "udp", "quic", *answered, *bytes));
+                conn.push(conn_row(
+                    *ts_ns, &u, *client, *server, "udp", "quic", *answered, *bytes,
+                ));
             }
-            Event::Http { ts_ns, client, server, method, host, target, bytes } => {
+            Event::Http {
+                ts_ns,
+                client,
+                server,
+                method,
+                host,
+                target,
+                bytes,
+            } => {
                 let mut r = vec![ts(*ts_ns), u.clone()];
                 r.extend(endpoints(*client, *server));
-                r.extend([method.clone(), host.clone(), target.clone(), "testkit/1".into()]);
+                r.extend([
+                    method.clone(),
+                    host.clone(),
+                    target.clone(),
+                    "testkit/1".into(),
+                ]);
                 http.push(r);
-                conn.push(conn_row(*ts_ns, &u, *client, *server, "tcp", "http", true, *bytes));
+                conn.push(conn_row(
+                    *ts_ns, &u, *client, *server, "tcp", "http", true, *bytes,
+                ));
             }
-            Event::Conn { ts_ns, client, server, tcp, established, bytes } => {
-                conn.push(conn_row(*ts_ns, &u, *client, *server, if *tcp { "tcp" } else { "udp" }, "-", *established, *bytes));
+            Event::Conn {
+                ts_ns,
+                client,
+                server,
+                tcp,
+                established,
+                bytes,
+            } => {
+                conn.push(conn_row(
+                    *ts_ns,
+                    &u,
+                    *client,
+                    *server,
+                    if *tcp { "tcp" } else { "udp" },
+                    "-",
+                    *established,
+                    *bytes,
+                ));
             }
         }
     }
-    let id = ["ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p"];
-    let with = |extra: &[&'static str]| -> Vec<&'static str> { id.iter().copied().chain(extra.iter().copied()).collect() };
+    let id = [
+        "ts",
+        "uid",
+        "id.orig_h",
+        "id.orig_p",
+        "id.resp_h",
+        "id.resp_p",
+    ];
+    let with = |extra: &[&'static str]| -> Vec<&'static str> {
+        id.iter().copied().chain(extra.iter().copied()).collect()
+    };
     let logs: Vec<(&str, Vec<&str>, Vec<Vec<String>>)> = vec![
-        ("dns", with(&["proto", "trans_id", "query", "qtype", "rcode", "answers"]), dns),
-        ("ssl", with(&["server_name", "established", "cert_chain_fps"]), ssl),
+        (
+            "dns",
+            with(&["proto", "trans_id", "query", "qtype", "rcode", "answers"]),
+            dns,
+        ),
+        (
+            "ssl",
+            with(&["server_name", "established", "cert_chain_fps"]),
+            ssl,
+        ),
         ("quic", with(&["version", "server_name", "history"]), quic),
         ("http", with(&["method", "host", "uri", "user_agent"]), http),
-        ("conn", with(&["proto", "service", "conn_state", "orig_bytes", "resp_bytes"]), conn),
-        ("x509", vec!["ts", "fingerprint", "certificate.subject", "certificate.issuer", "san.dns"], x509),
+        (
+            "conn",
+            with(&["proto", "service", "conn_state", "orig_bytes", "resp_bytes"]),
+            conn,
+        ),
+        (
+            "x509",
+            vec![
+                "ts",
+                "fingerprint",
+                "certificate.subject",
+                "certificate.issuer",
+                "san.dns",
+            ],
+            x509,
+        ),
     ];
     let mut out = Vec::new();
     for (name, fields, rows) in logs {
@@ -124,7 +260,8 @@ pub fn zeek_logs(cap: &Capture, json: bool) -> Vec<(String, Vec<u8>)> {
                     }
                     let val = match *f {
                         "ts" => json!(v.parse::<f64>().unwrap_or(0.0)),
-                        "id.orig_p" | "id.resp_p" | "trans_id" | "qtype" | "rcode" | "orig_bytes" | "resp_bytes" => {
+                        "id.orig_p" | "id.resp_p" | "trans_id" | "qtype" | "rcode"
+                        | "orig_bytes" | "resp_bytes" => {
                             json!(v.parse::<u64>().unwrap_or(0))
                         }
                         "answers" | "cert_chain_fps" | "san.dns" => {
@@ -151,7 +288,16 @@ pub fn zeek_logs(cap: &Capture, json: bool) -> Vec<(String, Vec<u8>)> {
     out
 }
 
-fn conn_row(ts_ns: i64, u: &str, c: (IpAddr, u16), s: (IpAddr, u16), proto: &str, service: &str, est: bool, bytes: (u64, u64)) -> Vec<String> {
+fn conn_row(
+    ts_ns: i64,
+    u: &str,
+    c: (IpAddr, u16),
+    s: (IpAddr, u16),
+    proto: &str,
+    service: &str,
+    est: bool,
+    bytes: (u64, u64),
+) -> Vec<String> {
     let mut r = vec![ts(ts_ns), u.to_string()];
     r.extend(endpoints(c, s));
     r.extend([
@@ -176,7 +322,16 @@ pub fn eve(cap: &Capture, dns_v3: bool) -> Vec<u8> {
     };
     for (i, e) in cap.events.iter().enumerate() {
         match e {
-            Event::Dns { ts_ns, client, server, name, qtype, answers, id, .. } => {
+            Event::Dns {
+                ts_ns,
+                client,
+                server,
+                name,
+                qtype,
+                answers,
+                id,
+                ..
+            } => {
                 let qt = match qtype {
                     28 => "AAAA",
                     65 => "HTTPS",
@@ -215,7 +370,16 @@ pub fn eve(cap: &Capture, dns_v3: bool) -> Vec<u8> {
                     }
                 }
             }
-            Event::Tls { ts_ns, client, server, sni, established, cert_sha1, bytes, .. } => {
+            Event::Tls {
+                ts_ns,
+                client,
+                server,
+                sni,
+                established,
+                cert_sha1,
+                bytes,
+                ..
+            } => {
                 if *established {
                     let mut t = base(*ts_ns, i, "tls", *client, *server, "TCP");
                     let mut tls = json!({"version": "TLS 1.2"});
@@ -223,7 +387,11 @@ pub fn eve(cap: &Capture, dns_v3: bool) -> Vec<u8> {
                         tls["sni"] = json!(n);
                     }
                     if let Some(fp) = cert_sha1.first() {
-                        let colon: Vec<String> = fp.as_bytes().chunks(2).map(|c| String::from_utf8_lossy(c).into_owned()).collect();
+                        let colon: Vec<String> = fp
+                            .as_bytes()
+                            .chunks(2)
+                            .map(|c| String::from_utf8_lossy(c).into_owned())
+                            .collect();
                         tls["fingerprint"] = json!(colon.join(":"));
                         tls["subject"] = json!("CN=leaf");
                         tls["issuerdn"] = json!("CN=issuer");
@@ -231,23 +399,65 @@ pub fn eve(cap: &Capture, dns_v3: bool) -> Vec<u8> {
                     t["tls"] = tls;
                     lines.push(t);
                 }
-                lines.push(flow(base(*ts_ns, i, "flow", *client, *server, "TCP"), "tls", *established, *bytes));
+                lines.push(flow(
+                    base(*ts_ns, i, "flow", *client, *server, "TCP"),
+                    "tls",
+                    *established,
+                    *bytes,
+                ));
             }
-            Event::Quic { ts_ns, client, server, sni, answered, bytes } => {
+            Event::Quic {
+                ts_ns,
+                client,
+                server,
+                sni,
+                answered,
+                bytes,
+            } => {
                 let mut q = base(*ts_ns, i, "quic", *client, *server, "UDP");
                 q["quic"] = json!({"version": "1", "sni": sni});
                 lines.push(q);
-                lines.push(flow(base(*ts_ns, i, "flow", *client, *server, "UDP"), "quic", *answered, *bytes));
+                lines.push(flow(
+                    base(*ts_ns, i, "flow", *client, *server, "UDP"),
+                    "quic",
+                    *answered,
+                    *bytes,
+                ));
             }
-            Event::Http { ts_ns, client, server, method, host, target, bytes } => {
+            Event::Http {
+                ts_ns,
+                client,
+                server,
+                method,
+                host,
+                target,
+                bytes,
+            } => {
                 let mut h = base(*ts_ns, i, "http", *client, *server, "TCP");
                 h["http"] = json!({"hostname": host, "url": target, "http_method": method, "http_user_agent": "testkit/1", "status": 200});
                 lines.push(h);
-                lines.push(flow(base(*ts_ns, i, "flow", *client, *server, "TCP"), "http", true, *bytes));
+                lines.push(flow(
+                    base(*ts_ns, i, "flow", *client, *server, "TCP"),
+                    "http",
+                    true,
+                    *bytes,
+                ));
             }
-            Event::Conn { ts_ns, client, server, tcp, established, bytes } => {
+            Event::Conn {
+                ts_ns,
+                client,
+                server,
+                tcp,
+                established,
+                bytes,
+            } => {
                 let p = if *tcp { "TCP" } else { "UDP" };
-                lines.push(flow(base(*ts_ns, i, "flow", *client, *server, p), "failed", *established, *bytes));
+                lines.push(flow(
+                    base(*ts_ns, i, "flow", *client, *server, p),
+                    "failed",
+                    *established,
+                    *bytes,
+                ));
             }
         }
     }

@@ -44,7 +44,11 @@ impl Rr {
 
 pub fn dns_name(name: &str) -> Vec<u8> {
     let mut v = Vec::new();
-    for l in name.trim_end_matches('.').split('.').filter(|l| !l.is_empty()) {
+    for l in name
+        .trim_end_matches('.')
+        .split('.')
+        .filter(|l| !l.is_empty())
+    {
         v.push(l.len() as u8);
         v.extend(l.as_bytes());
     }
@@ -182,7 +186,14 @@ pub fn client_hello(s: &HelloSpec) -> Vec<u8> {
     kb.extend(ks);
     exts.push(ext(51, &kb));
     if s.ech {
-        exts.push(ext(0xfe0d, &[0, 0, 1, 0, 1, 7, 0, 0x20, 0x00, 0x10].iter().copied().chain([0x77; 16]).collect::<Vec<u8>>()));
+        exts.push(ext(
+            0xfe0d,
+            &[0, 0, 1, 0, 1, 7, 0, 0x20, 0x00, 0x10]
+                .iter()
+                .copied()
+                .chain([0x77; 16])
+                .collect::<Vec<u8>>(),
+        ));
     }
     if s.shuffle {
         // SNI last, after padding-like filler extensions.
@@ -289,12 +300,32 @@ fn name_der(cn: &str) -> Vec<u8> {
 pub fn certificate(subject_cn: &str, issuer_cn: &str, san: &[&str]) -> Vec<u8> {
     let version = der(0xa0, &der(0x02, &[2]));
     let serial = der(0x02, &[0x01, 0x23]);
-    let alg = der(0x30, &[der(0x06, &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b]), vec![0x05, 0x00]].concat());
-    let validity = der(0x30, &[der(0x17, b"240101000000Z"), der(0x17, b"300101000000Z")].concat());
+    let alg = der(
+        0x30,
+        &[
+            der(
+                0x06,
+                &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b],
+            ),
+            vec![0x05, 0x00],
+        ]
+        .concat(),
+    );
+    let validity = der(
+        0x30,
+        &[der(0x17, b"240101000000Z"), der(0x17, b"300101000000Z")].concat(),
+    );
     let spki = der(
         0x30,
         &[
-            der(0x30, &[der(0x06, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]), der(0x06, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07])].concat()),
+            der(
+                0x30,
+                &[
+                    der(0x06, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01]),
+                    der(0x06, &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]),
+                ]
+                .concat(),
+            ),
             der(0x03, &[[0u8, 4].as_slice(), &[0x11; 64]].concat()),
         ]
         .concat(),
@@ -303,11 +334,24 @@ pub fn certificate(subject_cn: &str, issuer_cn: &str, san: &[&str]) -> Vec<u8> {
     for n in san {
         gn.extend(der(0x82, n.as_bytes()));
     }
-    let san_ext = der(0x30, &[der(0x06, &[0x55, 0x1d, 0x11]), der(0x04, &der(0x30, &gn))].concat());
+    let san_ext = der(
+        0x30,
+        &[der(0x06, &[0x55, 0x1d, 0x11]), der(0x04, &der(0x30, &gn))].concat(),
+    );
     let exts = der(0xa3, &der(0x30, &san_ext));
     let tbs = der(
         0x30,
-        &[version, serial, alg.clone(), name_der(issuer_cn), validity, name_der(subject_cn), spki, exts].concat(),
+        &[
+            version,
+            serial,
+            alg.clone(),
+            name_der(issuer_cn),
+            validity,
+            name_der(subject_cn),
+            spki,
+            exts,
+        ]
+        .concat(),
     );
     der(0x30, &[tbs, alg, der(0x03, &[0, 1, 2, 3, 4])].concat())
 }
@@ -347,7 +391,11 @@ fn keys(version: u32, dcid: &[u8], client: bool) -> Keys {
     let (prk, _) = hkdf::Hkdf::<sha2::Sha256>::extract(Some(&salt), dcid);
     let initial = hkdf::Hkdf::<sha2::Sha256>::from_prk(&prk).expect("prk");
     let mut secret = [0u8; 32];
-    expand(&initial, if client { "client in" } else { "server in" }, &mut secret);
+    expand(
+        &initial,
+        if client { "client in" } else { "server in" },
+        &mut secret,
+    );
     let s = hkdf::Hkdf::<sha2::Sha256>::from_prk(&secret).expect("prk");
     let mut k = Keys {
         key: [0; 16],
@@ -371,7 +419,16 @@ fn varint(v: u64) -> Vec<u8> {
 }
 
 /// A protected long-header packet of `ptype` bits carrying `plain` frames, padded to `pad_to`.
-fn protect(version: u32, first_type: u8, dcid: &[u8], scid: &[u8], pn: u64, plain: &[u8], pad_to: usize, k: &Keys) -> Vec<u8> {
+fn protect(
+    version: u32,
+    first_type: u8,
+    dcid: &[u8],
+    scid: &[u8],
+    pn: u64,
+    plain: &[u8],
+    pad_to: usize,
+    k: &Keys,
+) -> Vec<u8> {
     let pn_len = 2usize;
     let mut payload = plain.to_vec();
     let mut hdr = vec![0xc0 | (first_type << 4) | (pn_len as u8 - 1)];
@@ -396,7 +453,13 @@ fn protect(version: u32, first_type: u8, dcid: &[u8], scid: &[u8], pn: u64, plai
     }
     let aead = aes_gcm::Aes128Gcm::new_from_slice(&k.key).expect("key");
     let ct = aead
-        .encrypt((&nonce).into(), Payload { msg: &payload, aad: &hdr })
+        .encrypt(
+            (&nonce).into(),
+            Payload {
+                msg: &payload,
+                aad: &hdr,
+            },
+        )
         .expect("encrypt");
     let mut pkt = hdr;
     pkt.extend(ct);
@@ -416,7 +479,14 @@ fn protect(version: u32, first_type: u8, dcid: &[u8], scid: &[u8], pn: u64, plai
 
 /// A client Initial with CRYPTO frames `(offset, data)` in the given order (PING and PADDING
 /// interleaved), protected with the keys of `dcid`.
-pub fn quic_initial(version: u32, dcid: &[u8], scid: &[u8], pn: u64, frames: &[(u64, Vec<u8>)], pad_to: usize) -> Vec<u8> {
+pub fn quic_initial(
+    version: u32,
+    dcid: &[u8],
+    scid: &[u8],
+    pn: u64,
+    frames: &[(u64, Vec<u8>)],
+    pad_to: usize,
+) -> Vec<u8> {
     let mut plain = Vec::new();
     for (off, d) in frames {
         plain.push(0x06);
@@ -427,17 +497,36 @@ pub fn quic_initial(version: u32, dcid: &[u8], scid: &[u8], pn: u64, frames: &[(
         plain.extend([0, 0]); // PADDING
     }
     let t = if version == QUIC_V2 { 1 } else { 0 };
-    protect(version, t, dcid, scid, pn, &plain, pad_to, &keys(version, dcid, true))
+    protect(
+        version,
+        t,
+        dcid,
+        scid,
+        pn,
+        &plain,
+        pad_to,
+        &keys(version, dcid, true),
+    )
 }
 
 /// A server Initial (an ACK frame): its presence is what shows the handshake was answered.
 pub fn quic_server_initial(version: u32, client_scid: &[u8], server_scid: &[u8]) -> Vec<u8> {
     let t = if version == QUIC_V2 { 1 } else { 0 };
     let plain = [0x02, 0, 0, 0, 0];
-    protect(version, t, client_scid, server_scid, 0, &plain, 0, &keys(version, client_scid, false))
+    protect(
+        version,
+        t,
+        client_scid,
+        server_scid,
+        0,
+        &plain,
+        0,
+        &keys(version, client_scid, false),
+    )
 }
 
 /// An HTTP/1.1 request.
 pub fn http_request(method: &str, target: &str, host: &str) -> Vec<u8> {
-    format!("{method} {target} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: testkit/1\r\n\r\n").into_bytes()
+    format!("{method} {target} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: testkit/1\r\n\r\n")
+        .into_bytes()
 }

@@ -22,7 +22,10 @@ impl Module for NetworkCerts {
         let p = parsed(&self.0, ctx)?;
         let c = &p.capture.counters;
         if c.tls13_sessions > 0 {
-            out.not_checked(format!("{} TLS 1.3 sessions: their certificates are encrypted", c.tls13_sessions));
+            out.not_checked(format!(
+                "{} TLS 1.3 sessions: their certificates are encrypted",
+                c.tls13_sessions
+            ));
         }
         if p.capture.certs.items.is_empty() {
             out.no_data("no server certificate visible in the capture");
@@ -38,26 +41,67 @@ impl Module for NetworkCerts {
                 "tls_certificate",
                 format!(
                     "certificate {} ({}) issued by {}",
-                    if i.subject.is_empty() { &i.sha256 } else { &i.subject },
-                    if i.sha1.is_empty() { &i.sha256 } else { &i.sha1 },
+                    if i.subject.is_empty() {
+                        &i.sha256
+                    } else {
+                        &i.subject
+                    },
+                    if i.sha1.is_empty() {
+                        &i.sha256
+                    } else {
+                        &i.sha1
+                    },
                     i.issuer
                 ),
             );
             let mut seen = HashSet::new();
             for h in [&i.sha1, &i.sha256] {
                 if !h.is_empty() {
-                    indicator_alerts(out, &p, &mut seen, &ctx.iocs.match_cert_hash(h), "server certificate", h, ts, &rec);
+                    indicator_alerts(
+                        out,
+                        &p,
+                        &mut seen,
+                        &ctx.iocs.match_cert_hash(h),
+                        "server certificate",
+                        h,
+                        ts,
+                        &rec,
+                    );
                 }
             }
             for n in i.san.iter().chain(i.common_name.iter()) {
                 if n.starts_with("*.") {
-                    indicator_alerts(out, &p, &mut seen, &ctx.iocs.match_host(&n[2..]), "certificate name", n, ts, &rec);
+                    indicator_alerts(
+                        out,
+                        &p,
+                        &mut seen,
+                        &ctx.iocs.match_host(&n[2..]),
+                        "certificate name",
+                        n,
+                        ts,
+                        &rec,
+                    );
                 } else {
-                    indicator_alerts(out, &p, &mut seen, &ctx.iocs.match_host(n), "certificate name", n, ts, &rec);
+                    indicator_alerts(
+                        out,
+                        &p,
+                        &mut seen,
+                        &ctx.iocs.match_host(n),
+                        "certificate name",
+                        n,
+                        ts,
+                        &rec,
+                    );
                 }
             }
             if r.leaf && i.self_signed && !allowed(&p, r.sni.as_deref(), r.server) {
-                heuristic(out, Level::Medium, format!("self-signed server certificate {}", i.subject), ts, &rec);
+                heuristic(
+                    out,
+                    Level::Medium,
+                    format!("self-signed server certificate {}", i.subject),
+                    ts,
+                    &rec,
+                );
             }
         }
         Ok(())

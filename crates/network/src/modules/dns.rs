@@ -55,22 +55,64 @@ impl Module for NetworkDns {
             );
             let mut seen = HashSet::new();
             let iocs = ctx.iocs;
-            indicator_alerts(out, &p, &mut seen, &iocs.match_host(&r.query), "DNS lookup of", &r.query, ts, &rec);
+            indicator_alerts(
+                out,
+                &p,
+                &mut seen,
+                &iocs.match_host(&r.query),
+                "DNS lookup of",
+                &r.query,
+                ts,
+                &rec,
+            );
             for (owner, _, value) in &r.answers {
                 if owner != &r.query {
-                    indicator_alerts(out, &p, &mut seen, &iocs.match_host(owner), "DNS answer for", owner, ts, &rec);
+                    indicator_alerts(
+                        out,
+                        &p,
+                        &mut seen,
+                        &iocs.match_host(owner),
+                        "DNS answer for",
+                        owner,
+                        ts,
+                        &rec,
+                    );
                 }
                 if value.parse::<std::net::IpAddr>().is_ok() {
-                    indicator_alerts(out, &p, &mut seen, &iocs.match_ip(value), "DNS answer address", value, ts, &rec);
+                    indicator_alerts(
+                        out,
+                        &p,
+                        &mut seen,
+                        &iocs.match_ip(value),
+                        "DNS answer address",
+                        value,
+                        ts,
+                        &rec,
+                    );
                 } else {
-                    indicator_alerts(out, &p, &mut seen, &iocs.match_host(value), "DNS answer target", value, ts, &rec);
+                    indicator_alerts(
+                        out,
+                        &p,
+                        &mut seen,
+                        &iocs.match_host(value),
+                        "DNS answer target",
+                        value,
+                        ts,
+                        &rec,
+                    );
                 }
             }
             if r.qtype == 12
                 && let Some(ip) = ptr_address(&r.query)
                 && !iocs.match_ip(&ip).is_empty()
             {
-                heuristic(out, Level::Low, format!("reverse (PTR) lookup of the indicator address {ip}"), ts, &rec);
+                heuristic(
+                    out,
+                    Level::Low,
+                    format!("reverse (PTR) lookup of the indicator address {ip}"),
+                    ts,
+                    &rec,
+                );
             }
             name_heuristics(out, ctx, &p, &r.query, "DNS lookup of", ts, &rec);
         }

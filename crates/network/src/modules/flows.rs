@@ -56,14 +56,37 @@ impl Module for NetworkFlows {
             );
             let ip = r.server.to_string();
             let mut seen = HashSet::new();
-            indicator_alerts(out, &p, &mut seen, &ctx.iocs.match_ip(&ip), "connection to", &ip, ts, &rec);
+            indicator_alerts(
+                out,
+                &p,
+                &mut seen,
+                &ctx.iocs.match_ip(&ip),
+                "connection to",
+                &ip,
+                ts,
+                &rec,
+            );
             let host = r.names.first().cloned().unwrap_or_else(|| ip.clone());
-            if allowed(&p, r.names.first().map(String::as_str), Some(r.server)) || r.server.is_multicast() {
+            if allowed(&p, r.names.first().map(String::as_str), Some(r.server))
+                || r.server.is_multicast()
+            {
                 continue;
             }
             if r.names.is_empty() && r.established > 0 {
-                heuristic(out, Level::Low, format!("connection to {ip}:{} without any name (no DNS answer, SNI or Host)", r.port), ts, &rec);
-                by_host.entry(host.clone()).or_default().push("contacted without a name".into());
+                heuristic(
+                    out,
+                    Level::Low,
+                    format!(
+                        "connection to {ip}:{} without any name (no DNS answer, SNI or Host)",
+                        r.port
+                    ),
+                    ts,
+                    &rec,
+                );
+                by_host
+                    .entry(host.clone())
+                    .or_default()
+                    .push("contacted without a name".into());
             }
             for f in findings(&p, r) {
                 let v = by_host.entry(host.clone()).or_default();
@@ -75,7 +98,16 @@ impl Module for NetworkFlows {
         for (host, f) in by_host {
             if f.len() >= 3 {
                 let rec = telltale_core::record! { "host" => host, "findings" => f };
-                heuristic(out, Level::Medium, format!("{} heuristic findings on one host: check it", rec["findings"].as_array().map_or(0, |a| a.len())), None, &rec);
+                heuristic(
+                    out,
+                    Level::Medium,
+                    format!(
+                        "{} heuristic findings on one host: check it",
+                        rec["findings"].as_array().map_or(0, |a| a.len())
+                    ),
+                    None,
+                    &rec,
+                );
             }
         }
         Ok(())
@@ -86,13 +118,24 @@ impl Module for NetworkFlows {
 fn findings(p: &crate::capture::Parsed, r: &crate::records::FlowRec) -> Vec<String> {
     let mut v = Vec::new();
     for h in &p.capture.hellos.items {
-        if h.server == r.server && h.port == r.port && !h.quic && ![443, 465, 636, 853, 989, 990, 993, 995, 5223].contains(&h.port) {
+        if h.server == r.server
+            && h.port == r.port
+            && !h.quic
+            && ![443, 465, 636, 853, 989, 990, 993, 995, 5223].contains(&h.port)
+        {
             v.push(format!("TLS on port {}", h.port));
         }
     }
     for h in &p.capture.http.items {
-        if h.prov.tuple.is_some_and(|t| t.dst == r.server && t.dport == r.port) {
-            v.push(if h.port == 80 { "plain HTTP".to_string() } else { format!("HTTP on port {}", h.port) });
+        if h.prov
+            .tuple
+            .is_some_and(|t| t.dst == r.server && t.dport == r.port)
+        {
+            v.push(if h.port == 80 {
+                "plain HTTP".to_string()
+            } else {
+                format!("HTTP on port {}", h.port)
+            });
         }
     }
     for c in &p.capture.certs.items {

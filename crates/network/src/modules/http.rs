@@ -28,9 +28,22 @@ impl Module for NetworkHttp {
             let rec = r.to_record(p.input(r.prov.input));
             let ts = r.prov.first_ts();
             out.record(&rec);
-            out.timeline(ts, "http_request", format!("HTTP {} {} ({}×)", r.method, r.url, r.prov.count));
+            out.timeline(
+                ts,
+                "http_request",
+                format!("HTTP {} {} ({}×)", r.method, r.url, r.prov.count),
+            );
             let mut seen = HashSet::new();
-            indicator_alerts(out, &p, &mut seen, &ctx.iocs.match_url(&r.url), "HTTP request to", &r.url, ts, &rec);
+            indicator_alerts(
+                out,
+                &p,
+                &mut seen,
+                &ctx.iocs.match_url(&r.url),
+                "HTTP request to",
+                &r.url,
+                ts,
+                &rec,
+            );
             let server = r.prov.tuple.map(|t| t.dst);
             if let Some(h) = &r.host {
                 name_heuristics(out, ctx, &p, h, "HTTP host", ts, &rec);
@@ -40,9 +53,21 @@ impl Module for NetworkHttp {
             }
             let host = r.host.as_deref().unwrap_or("(no host)");
             if r.port == 80 {
-                heuristic(out, Level::Low, format!("plain (unencrypted) HTTP to {host}"), ts, &rec);
+                heuristic(
+                    out,
+                    Level::Low,
+                    format!("plain (unencrypted) HTTP to {host}"),
+                    ts,
+                    &rec,
+                );
             } else {
-                heuristic(out, Level::Medium, format!("HTTP on the non-standard port {} to {host}", r.port), ts, &rec);
+                heuristic(
+                    out,
+                    Level::Medium,
+                    format!("HTTP on the non-standard port {} to {host}", r.port),
+                    ts,
+                    &rec,
+                );
             }
         }
         Ok(())

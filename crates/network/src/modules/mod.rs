@@ -41,15 +41,17 @@ pub fn all() -> Vec<Box<dyn Module>> {
 }
 
 /// The parsed capture, or the module's error.
-pub fn parsed(cache: &Shared, ctx: &ModuleContext<'_>) -> Result<std::sync::Arc<Parsed>, ModuleError> {
+pub fn parsed(
+    cache: &Shared,
+    ctx: &ModuleContext<'_>,
+) -> Result<std::sync::Arc<Parsed>, ModuleError> {
     cache.get(ctx)
 }
 
 /// Whether every collection of a match is a "tracker" set (TinyCheck's tag): MEDIUM, not HIGH.
 fn tracker_only(m: &Match) -> bool {
     !m.collections.is_empty()
-        && m
-            .collections
+        && m.collections
             .iter()
             .all(|c| c.to_ascii_lowercase().contains("tracker"))
 }
@@ -93,7 +95,9 @@ pub fn indicator_alerts(
             msg.push_str(&format!("; hosted on an allow-listed platform ({parent})"));
             ev.insert(
                 "note".into(),
-                json!(format!("hosted on an allow-listed platform ({parent}): reported all the same")),
+                json!(format!(
+                    "hosted on an allow-listed platform ({parent}): reported all the same"
+                )),
             );
         }
         out.alert(level, msg, ts, &ev, Some(m));
@@ -113,7 +117,13 @@ fn observed_parent(p: &Parsed, observed: &str) -> Option<String> {
 }
 
 /// A heuristic alert (LOW or MEDIUM only).
-pub fn heuristic(out: &mut Emitter<'_>, level: Level, msg: String, ts: Option<Timestamp>, rec: &Record) {
+pub fn heuristic(
+    out: &mut Emitter<'_>,
+    level: Level,
+    msg: String,
+    ts: Option<Timestamp>,
+    rec: &Record,
+) {
     let level = level.min(Level::Medium);
     out.alert(level, msg, ts, rec, None);
 }
@@ -124,15 +134,35 @@ pub fn allowed(p: &Parsed, host: Option<&str>, ip: Option<std::net::IpAddr>) -> 
 }
 
 /// TinyCheck's free dynamic DNS and suspect-TLD lists, when an iocs.json was loaded.
-pub fn name_heuristics(out: &mut Emitter<'_>, ctx: &ModuleContext<'_>, p: &Parsed, name: &str, what: &str, ts: Option<Timestamp>, rec: &Record) {
+pub fn name_heuristics(
+    out: &mut Emitter<'_>,
+    ctx: &ModuleContext<'_>,
+    p: &Parsed,
+    name: &str,
+    what: &str,
+    ts: Option<Timestamp>,
+    rec: &Record,
+) {
     if allowed(p, Some(name), None) {
         return;
     }
     let lists = ctx.iocs.network_lists();
     if let Some(s) = lists.free_dns_suffix(name) {
-        heuristic(out, Level::Medium, format!("{what} {name} is under the free dynamic DNS domain {s}"), ts, rec);
+        heuristic(
+            out,
+            Level::Medium,
+            format!("{what} {name} is under the free dynamic DNS domain {s}"),
+            ts,
+            rec,
+        );
     }
     if let Some(t) = lists.suspect_tld(name) {
-        heuristic(out, Level::Low, format!("{what} {name} is under the suspect top-level domain {t}"), ts, rec);
+        heuristic(
+            out,
+            Level::Low,
+            format!("{what} {name} is under the suspect top-level domain {t}"),
+            ts,
+            rec,
+        );
     }
 }

@@ -25,13 +25,22 @@ impl Module for NetworkTls {
         let p = parsed(&self.0, ctx)?;
         let c = &p.capture.counters;
         if c.hellos_no_sni > 0 {
-            out.not_checked(format!("{} ClientHellos without a server name", c.hellos_no_sni));
+            out.not_checked(format!(
+                "{} ClientHellos without a server name",
+                c.hellos_no_sni
+            ));
         }
         if c.hellos_ech > 0 {
-            out.not_checked(format!("{} ClientHellos with ECH: the real server name is encrypted", c.hellos_ech));
+            out.not_checked(format!(
+                "{} ClientHellos with ECH: the real server name is encrypted",
+                c.hellos_ech
+            ));
         }
         if c.quic_failed > 0 {
-            out.not_checked(format!("{} QUIC connections whose Initials could not be decrypted", c.quic_failed));
+            out.not_checked(format!(
+                "{} QUIC connections whose Initials could not be decrypted",
+                c.quic_failed
+            ));
         }
         if p.capture.hellos.items.is_empty() {
             out.no_data("no TLS or QUIC ClientHello in the capture");
@@ -45,17 +54,52 @@ impl Module for NetworkTls {
             let name = r.sni.as_deref().unwrap_or("(no SNI)");
             out.timeline(
                 ts,
-                if r.quic { "quic_client_hello" } else { "tls_client_hello" },
-                format!("{proto} to {name} at {}:{} ({}×){}", r.server, r.port, r.prov.count, if r.ech { ", ECH" } else { "" }),
+                if r.quic {
+                    "quic_client_hello"
+                } else {
+                    "tls_client_hello"
+                },
+                format!(
+                    "{proto} to {name} at {}:{} ({}×){}",
+                    r.server,
+                    r.port,
+                    r.prov.count,
+                    if r.ech { ", ECH" } else { "" }
+                ),
             );
             let mut seen = HashSet::new();
             if let Some(sni) = &r.sni {
-                let what = if r.quic { "QUIC server name" } else { "TLS server name" };
-                indicator_alerts(out, &p, &mut seen, &ctx.iocs.match_host(sni), what, sni, ts, &rec);
+                let what = if r.quic {
+                    "QUIC server name"
+                } else {
+                    "TLS server name"
+                };
+                indicator_alerts(
+                    out,
+                    &p,
+                    &mut seen,
+                    &ctx.iocs.match_host(sni),
+                    what,
+                    sni,
+                    ts,
+                    &rec,
+                );
                 name_heuristics(out, ctx, &p, sni, what, ts, &rec);
             }
-            if !r.quic && !TLS_PORTS.contains(&r.port) && !allowed(&p, r.sni.as_deref(), Some(r.server)) {
-                heuristic(out, Level::Medium, format!("TLS on the non-standard port {} to {name} ({})", r.port, r.server), ts, &rec);
+            if !r.quic
+                && !TLS_PORTS.contains(&r.port)
+                && !allowed(&p, r.sni.as_deref(), Some(r.server))
+            {
+                heuristic(
+                    out,
+                    Level::Medium,
+                    format!(
+                        "TLS on the non-standard port {} to {name} ({})",
+                        r.port, r.server
+                    ),
+                    ts,
+                    &rec,
+                );
             }
         }
         Ok(())

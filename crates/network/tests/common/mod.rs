@@ -24,21 +24,33 @@ impl Run {
         self.alerts.iter().filter(|a| a.level == l).collect()
     }
     pub fn severe(&self) -> Vec<&Alert> {
-        self.alerts.iter().filter(|a| a.level >= Level::High).collect()
+        self.alerts
+            .iter()
+            .filter(|a| a.level >= Level::High)
+            .collect()
     }
     /// `(module, indicator value)` of every indicator alert, sorted and deduplicated.
     pub fn findings(&self) -> Vec<(String, String)> {
         let mut v: Vec<(String, String)> = self
             .alerts
             .iter()
-            .filter_map(|a| Some((a.module.clone(), a.matched_indicator.as_ref()?.value.clone())))
+            .filter_map(|a| {
+                Some((
+                    a.module.clone(),
+                    a.matched_indicator.as_ref()?.value.clone(),
+                ))
+            })
             .collect();
         v.sort();
         v.dedup();
         v
     }
     pub fn records_of(&self, module: &str) -> Vec<&telltale_core::Record> {
-        self.records.iter().filter(|(m, _)| m == module).map(|(_, r)| r).collect()
+        self.records
+            .iter()
+            .filter(|(m, _)| m == module)
+            .map(|(_, r)| r)
+            .collect()
     }
 }
 
