@@ -4,7 +4,7 @@
 use crate::capture::Parsed;
 
 fn pct(n: u64, d: u64) -> u64 {
-    if d == 0 { 0 } else { (n * 100 + d / 2) / d }
+    (n * 100 + d / 2).checked_div(d).unwrap_or(0)
 }
 
 fn ts(n: Option<i64>) -> String {

@@ -43,8 +43,6 @@ pub struct Source<R> {
     eof: bool,
     /// Bytes consumed before `buf[pos]`.
     offset: u64,
-    /// Every chunk read goes through this (e.g. a hasher).
-    tap: Option<Box<dyn FnMut(&[u8]) + Send>>,
     pub bytes_read: u64,
 }
 
@@ -57,13 +55,8 @@ impl<R: Read> Source<R> {
             end: 0,
             eof: false,
             offset: 0,
-            tap: None,
             bytes_read: 0,
         }
-    }
-    pub fn with_tap(mut self, tap: Box<dyn FnMut(&[u8]) + Send>) -> Self {
-        self.tap = Some(tap);
-        self
     }
     pub fn offset(&self) -> u64 {
         self.offset
@@ -86,9 +79,6 @@ impl<R: Read> Source<R> {
             match self.r.read(&mut self.buf[self.end..want]) {
                 Ok(0) => self.eof = true,
                 Ok(k) => {
-                    if let Some(t) = self.tap.as_mut() {
-                        t(&self.buf[self.end..self.end + k]);
-                    }
                     self.end += k;
                     self.bytes_read += k as u64;
                 }
@@ -122,9 +112,6 @@ impl<R: Read> Source<R> {
             match self.r.read(&mut tmp) {
                 Ok(0) | Err(_) => break,
                 Ok(k) => {
-                    if let Some(t) = self.tap.as_mut() {
-                        t(&tmp[..k]);
-                    }
                     n += k as u64;
                     self.bytes_read += k as u64;
                 }
@@ -390,7 +377,7 @@ impl<R: Read> PacketReader<R> {
             };
             let btype = u32_at(&h, be);
             let len = u32_at(&h[4..], be) as usize;
-            if len < 12 || len % 4 != 0 || len > MAX_BLOCK {
+            if len < 12 || !len.is_multiple_of(4) || len > MAX_BLOCK {
                 return Err(CaptureError::Corrupt {
                     offset: off,
                     message: format!("block of type {btype:#x} with invalid length {len}"),
@@ -454,10 +441,10 @@ impl<R: Read> PacketReader<R> {
                     self.next_iface += 1;
                     self.stats.interfaces += 1;
                     self.stats.linktypes.push((iface.global, linktype));
-                    if let Format::Pcapng { ifaces, .. } = &mut self.format {
-                        if ifaces.len() < 65_536 {
-                            ifaces.push(iface);
-                        }
+                    if let Format::Pcapng { ifaces, .. } = &mut self.format
+                        && ifaces.len() < 65_536
+                    {
+                        ifaces.push(iface);
                     }
                     self.src.consume(len);
                 }

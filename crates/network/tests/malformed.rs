@@ -92,7 +92,7 @@ fn an_unreadable_first_record_refuses_the_capture() {
     std::fs::write(&p, &bytes).unwrap();
     let e = NetworkCaptureKind::default().open(&p, &OpenOptions::default());
     assert!(
-        matches!(e, Err(_)),
+        e.is_err(),
         "a capture with nothing readable is an error at open"
     );
     // A truncated header, garbage, an empty file: not a capture.

@@ -215,7 +215,8 @@ pub fn zeek_logs(cap: &Capture, json: bool) -> Vec<(String, Vec<u8>)> {
     let with = |extra: &[&'static str]| -> Vec<&'static str> {
         id.iter().copied().chain(extra.iter().copied()).collect()
     };
-    let logs: Vec<(&str, Vec<&str>, Vec<Vec<String>>)> = vec![
+    type Log<'a> = (&'a str, Vec<&'a str>, Vec<Vec<String>>);
+    let logs: Vec<Log<'_>> = vec![
         (
             "dns",
             with(&["proto", "trans_id", "query", "qtype", "rcode", "answers"]),
@@ -288,6 +289,7 @@ pub fn zeek_logs(cap: &Capture, json: bool) -> Vec<(String, Vec<u8>)> {
     out
 }
 
+#[allow(clippy::too_many_arguments)]
 fn conn_row(
     ts_ns: i64,
     u: &str,

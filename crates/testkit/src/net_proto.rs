@@ -419,6 +419,7 @@ fn varint(v: u64) -> Vec<u8> {
 }
 
 /// A protected long-header packet of `ptype` bits carrying `plain` frames, padded to `pad_to`.
+#[allow(clippy::too_many_arguments)]
 fn protect(
     version: u32,
     first_type: u8,

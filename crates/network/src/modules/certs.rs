@@ -70,29 +70,17 @@ impl Module for NetworkCerts {
                 }
             }
             for n in i.san.iter().chain(i.common_name.iter()) {
-                if n.starts_with("*.") {
-                    indicator_alerts(
-                        out,
-                        &p,
-                        &mut seen,
-                        &ctx.iocs.match_host(&n[2..]),
-                        "certificate name",
-                        n,
-                        ts,
-                        &rec,
-                    );
-                } else {
-                    indicator_alerts(
-                        out,
-                        &p,
-                        &mut seen,
-                        &ctx.iocs.match_host(n),
-                        "certificate name",
-                        n,
-                        ts,
-                        &rec,
-                    );
-                }
+                let name = n.strip_prefix("*.").unwrap_or(n);
+                indicator_alerts(
+                    out,
+                    &p,
+                    &mut seen,
+                    &ctx.iocs.match_host(name),
+                    "certificate name",
+                    n,
+                    ts,
+                    &rec,
+                );
             }
             if r.leaf && i.self_signed && !allowed(&p, r.sni.as_deref(), r.server) {
                 heuristic(
