@@ -87,13 +87,30 @@ impl Default for Limits {
     }
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
 struct FlowKey {
     proto: u8,
     a: IpAddr,
     ap: u16,
     b: IpAddr,
     bp: u16,
+}
+
+fn addr_bits(a: &IpAddr) -> u128 {
+    match a {
+        IpAddr::V4(v) => u32::from(*v) as u128 | (1 << 127),
+        IpAddr::V6(v) => u128::from(*v),
+    }
+}
+
+impl Hash for FlowKey {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let a = addr_bits(&self.a);
+        let b = addr_bits(&self.b);
+        state.write_u64(a as u64 ^ (a >> 64) as u64);
+        state.write_u64(b as u64 ^ (b >> 64) as u64);
+        state.write_u64(((self.ap as u64) << 32) | ((self.bp as u64) << 8) | self.proto as u64);
+    }
 }
 
 impl FlowKey {
@@ -390,44 +407,47 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn flow_entry(
+    /// Creates the flow of `key` when absent (evicting the oldest tenth when the table is full).
+    fn ensure_flow(
         &mut self,
         key: FlowKey,
         client: (IpAddr, u16),
         server: (IpAddr, u16),
         s: &Seen,
-    ) -> &mut Flow {
-        if !self.flows.contains_key(&key) && self.flows.len() >= self.limits.max_flows {
+    ) {
+        if self.flows.contains_key(&key) {
+            return;
+        }
+        if self.flows.len() >= self.limits.max_flows {
             self.evict_oldest();
         }
-        let input = self.input;
-        let is_new = !self.flows.contains_key(&key);
-        if is_new {
-            if key.proto == 6 {
-                self.cap.counters.tcp_flows += 1;
-            } else {
-                self.cap.counters.udp_flows += 1;
-            }
+        if key.proto == 6 {
+            self.cap.counters.tcp_flows += 1;
+        } else {
+            self.cap.counters.udp_flows += 1;
         }
-        self.flows.entry(key).or_insert_with(|| Flow {
-            client,
-            server,
-            first_ns: s.ts_ns,
-            last_ns: s.ts_ns,
-            first_frame: s.frame,
-            input,
-            syn: false,
-            synack: false,
-            closed: false,
-            data: [false; 2],
-            bytes: [0; 2],
-            l7: L7::Unknown,
-            streams: [None, None],
-            quic: None,
-            hello: None,
-            http: Vec::new(),
-            named: false,
-        })
+        self.flows.insert(
+            key,
+            Flow {
+                client,
+                server,
+                first_ns: s.ts_ns,
+                last_ns: s.ts_ns,
+                first_frame: s.frame,
+                input: self.input,
+                syn: false,
+                synack: false,
+                closed: false,
+                data: [false; 2],
+                bytes: [0; 2],
+                l7: L7::Unknown,
+                streams: [None, None],
+                quic: None,
+                hello: None,
+                http: Vec::new(),
+                named: false,
+            },
+        );
     }
 
     fn tcp(&mut self, src: IpAddr, dst: IpAddr, t: &link::Tcp<'_>, s0: &Seen, ts: Option<i64>) {
@@ -444,14 +464,14 @@ impl<'a> Engine<'a> {
             ((dst, t.dport), (src, t.sport))
         };
         let limits = self.limits.clone();
-        let flow = self.flow_entry(key, client, server, s0);
+        self.ensure_flow(key, client, server, s0);
         // A SYN on a flow that had closed starts a new connection on the same ports.
-        if syn_only && flow.closed {
+        if syn_only && self.flows.get(&key).is_some_and(|f| f.closed) {
             let old = self.flows.remove(&key);
             if let Some(f) = old {
                 self.finish_flow(&key, f);
             }
-            self.flow_entry(key, client, server, s0);
+            self.ensure_flow(key, client, server, s0);
         }
         let Some(flow) = self.flows.get_mut(&key) else {
             return;
@@ -699,7 +719,10 @@ impl<'a> Engine<'a> {
             } else {
                 ((src, sp), (dst, dp))
             };
-        let flow = self.flow_entry(key, client, server, s0);
+        self.ensure_flow(key, client, server, s0);
+        let Some(flow) = self.flows.get_mut(&key) else {
+            return;
+        };
         flow.last_ns = ts.or(flow.last_ns);
         let dir = if (src, sp) == flow.client { 0 } else { 1 };
         if !pl.is_empty() {

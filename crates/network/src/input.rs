@@ -101,27 +101,35 @@ pub fn read_head<R: Read>(r: &mut R, n: usize) -> io::Result<Vec<u8>> {
     Ok(head)
 }
 
-/// Sends every chunk read to a hashing thread (SHA-256 of the raw input).
+/// Sends every chunk read to a hashing thread (SHA-256 of the raw input). Chunk buffers go back and
+/// forth between the threads, so no memory is allocated per chunk.
 pub struct Hashing<R> {
     inner: R,
     tx: Option<mpsc::SyncSender<Vec<u8>>>,
+    back: mpsc::Receiver<Vec<u8>>,
     handle: Option<std::thread::JoinHandle<String>>,
     pub bytes: u64,
 }
 
+/// Chunks in flight between the reader and the hashing thread.
+const HASH_CHUNKS: usize = 8;
+
 impl<R: Read> Hashing<R> {
     pub fn new(inner: R) -> Self {
-        let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(8);
+        let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(HASH_CHUNKS);
+        let (back_tx, back) = mpsc::sync_channel::<Vec<u8>>(HASH_CHUNKS + 1);
         let handle = std::thread::spawn(move || {
             let mut h = sha2::Sha256::new();
             for chunk in rx {
                 h.update(&chunk);
+                let _ = back_tx.try_send(chunk);
             }
             hex::encode(h.finalize())
         });
         Hashing {
             inner,
             tx: Some(tx),
+            back,
             handle: Some(handle),
             bytes: 0,
         }
@@ -146,7 +154,10 @@ impl<R: Read> Read for Hashing<R> {
         if n > 0 {
             self.bytes += n as u64;
             if let Some(tx) = &self.tx {
-                let _ = tx.send(buf[..n].to_vec());
+                let mut chunk = self.back.try_recv().unwrap_or_default();
+                chunk.clear();
+                chunk.extend_from_slice(&buf[..n]);
+                let _ = tx.send(chunk);
             }
         }
         Ok(n)

@@ -9,6 +9,7 @@ pub mod ios_crypto;
 pub mod ios_dbs;
 pub mod ios_web;
 pub mod net;
+pub mod net_bench;
 pub mod net_logs;
 pub mod net_proto;
 pub mod rng;

@@ -539,6 +539,30 @@ impl Capture {
         self
     }
 
+    /// The 24-byte classic pcap header (little-endian, µs) of this capture's link type.
+    pub fn pcap_header(&self) -> Vec<u8> {
+        let mut c = self.clone();
+        c.frames.clear();
+        c.to_pcap(false, false)
+    }
+
+    /// Writes the frames built so far as little-endian µs pcap records, and forgets them (for
+    /// captures too large to hold in memory).
+    pub fn flush_pcap_records<W: std::io::Write>(&mut self, w: &mut W) -> std::io::Result<u64> {
+        let mut n = 0;
+        for f in self.frames.drain(..) {
+            let sec = (f.ts_ns / 1_000_000_000) as u32;
+            let us = ((f.ts_ns % 1_000_000_000) / 1000) as u32;
+            w.write_all(&sec.to_le_bytes())?;
+            w.write_all(&us.to_le_bytes())?;
+            w.write_all(&(f.data.len() as u32).to_le_bytes())?;
+            w.write_all(&f.orig_len.unwrap_or(f.data.len() as u32).to_le_bytes())?;
+            w.write_all(&f.data)?;
+            n += 16 + f.data.len() as u64;
+        }
+        Ok(n)
+    }
+
     /// Writes a classic pcap (`be`: big-endian; `nanos`: ns magic).
     pub fn to_pcap(&self, be: bool, nanos: bool) -> Vec<u8> {
         let w32 = |v: u32| if be { v.to_be_bytes() } else { v.to_le_bytes() };

@@ -4,7 +4,8 @@
 //! destination contacted without any name (LOW, TinyCheck PROTO-05); a host with several heuristic
 //! findings (MEDIUM, ADV-01 per-host summary). Timeline: `connection`.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::IpAddr;
 
 use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError};
 
@@ -32,6 +33,7 @@ impl Module for NetworkFlows {
         }
         // Heuristic findings by host, for the per-host summary.
         let mut by_host: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let by_dest = findings_by_destination(&p);
         for r in &p.capture.flows.items {
             let rec = r.to_record(p.input(r.prov.input));
             let ts = r.prov.first_ts();
@@ -88,7 +90,12 @@ impl Module for NetworkFlows {
                     .or_default()
                     .push("contacted without a name".into());
             }
-            for f in findings(&p, r) {
+            for f in by_dest
+                .get(&(r.server, r.port))
+                .into_iter()
+                .flatten()
+                .cloned()
+            {
                 let v = by_host.entry(host.clone()).or_default();
                 if !v.contains(&f) {
                     v.push(f);
@@ -114,34 +121,39 @@ impl Module for NetworkFlows {
     }
 }
 
-/// Heuristic findings about the destination of a flow record, from the other records.
-fn findings(p: &crate::capture::Parsed, r: &crate::records::FlowRec) -> Vec<String> {
-    let mut v = Vec::new();
+/// Heuristic findings by destination `(address, port)`, from the other records (one pass each).
+fn findings_by_destination(p: &crate::capture::Parsed) -> HashMap<(IpAddr, u16), Vec<String>> {
+    let mut m: HashMap<(IpAddr, u16), Vec<String>> = HashMap::new();
+    let mut add = |k: (IpAddr, u16), f: String| {
+        let v = m.entry(k).or_default();
+        if !v.contains(&f) && v.len() < 16 {
+            v.push(f);
+        }
+    };
     for h in &p.capture.hellos.items {
-        if h.server == r.server
-            && h.port == r.port
-            && !h.quic
-            && ![443, 465, 636, 853, 989, 990, 993, 995, 5223].contains(&h.port)
-        {
-            v.push(format!("TLS on port {}", h.port));
+        if !h.quic && !super::tls::TLS_PORTS.contains(&h.port) {
+            add((h.server, h.port), format!("TLS on port {}", h.port));
         }
     }
     for h in &p.capture.http.items {
-        if h.prov
-            .tuple
-            .is_some_and(|t| t.dst == r.server && t.dport == r.port)
-        {
-            v.push(if h.port == 80 {
-                "plain HTTP".to_string()
-            } else {
-                format!("HTTP on port {}", h.port)
-            });
+        if let Some(t) = h.prov.tuple {
+            add(
+                (t.dst, t.dport),
+                if h.port == 80 {
+                    "plain HTTP".to_string()
+                } else {
+                    format!("HTTP on port {}", h.port)
+                },
+            );
         }
     }
     for c in &p.capture.certs.items {
-        if c.server == Some(r.server) && c.leaf && c.info.self_signed {
-            v.push("self-signed certificate".into());
+        if let (Some(s), Some(port)) = (c.server, c.port)
+            && c.leaf
+            && c.info.self_signed
+        {
+            add((s, port), "self-signed certificate".into());
         }
     }
-    v
+    m
 }

@@ -12,7 +12,7 @@ use super::{Shared, allowed, heuristic, indicator_alerts, name_heuristics, parse
 pub struct NetworkTls(pub Shared);
 
 /// Ports where TLS is expected (TinyCheck's list, plus DoT).
-const TLS_PORTS: [u16; 9] = [443, 465, 636, 853, 989, 990, 993, 995, 5223];
+pub const TLS_PORTS: [u16; 9] = [443, 465, 636, 853, 989, 990, 993, 995, 5223];
 
 impl Module for NetworkTls {
     fn name(&self) -> &'static str {
