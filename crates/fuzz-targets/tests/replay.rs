@@ -71,6 +71,13 @@ replay_tests!(
     shutdown_log,
     ips,
     ps_lists,
+    pcap_reader,
+    net_dns,
+    net_tls,
+    net_quic,
+    net_http,
+    zeek_log,
+    eve_log,
 );
 
 /// Found by the `match_text` target in its first 40 executions: a whitespace-separated word starting with
