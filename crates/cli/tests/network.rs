@@ -222,23 +222,51 @@ fn allow_list_silences_heuristics_only_and_recheck_rematches() {
 #[test]
 fn the_network_sample_finds_its_planted_traces_with_the_built_in_indicators() {
     let d = tempfile::tempdir().unwrap();
-    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/network-capture.pcapng");
+    let sample = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/network-capture.pcapng");
     assert_eq!(
         std::fs::read(&sample).unwrap(),
         telltale_testkit::samples::network_sample_capture(),
         "examples/network-capture.pcapng is regenerated with make-samples"
     );
     let out = d.path().join("out");
-    telltale().arg("check").arg(&sample).arg("-o").arg(&out).assert().code(1);
-    let alerts: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("alerts.json")).unwrap()).unwrap();
+    telltale()
+        .arg("check")
+        .arg(&sample)
+        .arg("-o")
+        .arg(&out)
+        .assert()
+        .code(1);
+    let alerts: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("alerts.json")).unwrap()).unwrap();
     let a = alerts.as_array().unwrap();
     let crit: Vec<(String, String)> = a
         .iter()
         .filter(|x| x["level"] == "CRITICAL")
-        .map(|x| (x["module"].as_str().unwrap().to_string(), x["matched_indicator"]["value"].as_str().unwrap().to_string()))
+        .map(|x| {
+            (
+                x["module"].as_str().unwrap().to_string(),
+                x["matched_indicator"]["value"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            )
+        })
         .collect();
-    assert!(crit.contains(&("network_tls".into(), "2-gis.kz".into())), "{crit:?}");
-    assert!(crit.contains(&("network_dns".into(), "2-gis.kz".into())), "{crit:?}");
-    assert!(crit.contains(&("network_flows".into(), "116.205.4.18".into())), "{crit:?}");
-    assert!(!a.iter().any(|x| x["event"]["observed"] == "not2-gis.kz"), "the look-alike never matches");
+    assert!(
+        crit.contains(&("network_tls".into(), "2-gis.kz".into())),
+        "{crit:?}"
+    );
+    assert!(
+        crit.contains(&("network_dns".into(), "2-gis.kz".into())),
+        "{crit:?}"
+    );
+    assert!(
+        crit.contains(&("network_flows".into(), "116.205.4.18".into())),
+        "{crit:?}"
+    );
+    assert!(
+        !a.iter().any(|x| x["event"]["observed"] == "not2-gis.kz"),
+        "the look-alike never matches"
+    );
 }

@@ -16,12 +16,13 @@ pub fn looks_like(bytes: &[u8]) -> bool {
 }
 
 /// Snort rule options the matcher supports.
-pub const SNORT_KEYWORDS: [&str; 8] = [
+pub const SNORT_KEYWORDS: [&str; 9] = [
     "msg",
     "sid",
     "rev",
     "content",
     "offset",
+    "nocase",
     "depth",
     "flow",
     "classtype",

@@ -92,6 +92,10 @@ pub fn lines(p: &Parsed) -> Vec<String> {
         "records not kept past the memory bounds (they matched no indicator)",
     );
     lost(c.dns_errors, "malformed DNS messages");
+    lost(
+        c.rule_bytes_dropped,
+        "bytes not given to the Snort-subset rules (memory bound)",
+    );
     if c.dsb_blocks > 0 || p.capture.secrets_present {
         v.push("decryption secrets are present (pcapng DSB): TLS keys were not used, decryption is not supported yet".into());
     }

@@ -175,6 +175,8 @@ struct Flow {
     hello: Option<u32>,
     http: Vec<u32>,
     named: bool,
+    /// The first bytes of each direction, for Snort-subset rules (only when rules are loaded).
+    rule_data: Option<Box<[Vec<u8>; 2]>>,
 }
 
 #[derive(Default)]
@@ -303,6 +305,7 @@ pub struct Capture {
     pub http: RecMap<(String, String), HttpRec>,
     pub flows: RecMap<(u8, IpAddr, u16), FlowRec>,
     pub ids: Vec<IdsRec>,
+    pub rule_hits: RecMap<(u64, IpAddr, u16), RuleHit>,
     pub counters: Counters,
     pub linktype_unsupported: Vec<String>,
     pub warnings: Vec<String>,
@@ -319,12 +322,24 @@ pub struct Engine<'a> {
     reasm_bytes: usize,
     last_sweep_ns: i64,
     pub input: u32,
+    rules: Vec<crate::snort::Rule>,
+    rule_bytes: usize,
 }
 
 impl<'a> Engine<'a> {
     pub fn new(iocs: &'a IocIndex, limits: Limits) -> Self {
+        let mut cap = Capture::default();
+        let mut rules = Vec::new();
+        for (_, tag, text) in &iocs.network_lists().snort {
+            match crate::snort::Rule::parse(text, tag) {
+                Ok(r) => rules.push(r),
+                Err(e) => cap.warnings.push(e),
+            }
+        }
         Engine {
-            cap: Capture::default(),
+            rules,
+            rule_bytes: 0,
+            cap,
             limits,
             iocs,
             flows: FxMap::default(),
@@ -332,6 +347,38 @@ impl<'a> Engine<'a> {
             reasm_bytes: 0,
             last_sweep_ns: i64::MIN,
             input: 0,
+        }
+    }
+
+    /// Runs the rules over one direction's data; records the hits.
+    fn run_rules(&mut self, t: Tuple, to_server: bool, established: bool, data: &[u8], s: &Seen) {
+        let hits: Vec<(u64, String, String, bool)> = self
+            .rules
+            .iter()
+            .filter(|r| r.matches(t.proto, t.sport, t.dport, to_server, established, data))
+            .map(|r| (r.sid, r.msg.clone(), r.tag.clone(), r.is_spyware()))
+            .collect();
+        for (sid, msg, tag, spyware) in hits {
+            let cap = self.limits.max_records;
+            let Some(i) = self.cap.rule_hits.get_or(
+                (sid, t.dst, t.dport),
+                cap,
+                &mut self.cap.counters.records_not_kept,
+                || spyware,
+                || RuleHit {
+                    sid,
+                    msg,
+                    tag,
+                    spyware,
+                    to_server,
+                    prov: Prov::new(s),
+                },
+            ) else {
+                continue;
+            };
+            let r = &mut self.cap.rule_hits.items[i as usize];
+            r.prov.add(s);
+            r.prov.established |= established;
         }
     }
 
@@ -446,6 +493,7 @@ impl<'a> Engine<'a> {
                 hello: None,
                 http: Vec::new(),
                 named: false,
+                rule_data: None,
             },
         );
     }
@@ -500,6 +548,19 @@ impl<'a> Engine<'a> {
         };
         flow.data[dir] = true;
         flow.bytes[dir] += t.payload.len() as u64;
+        if !self.rules.is_empty() {
+            let buf = &mut flow.rule_data.get_or_insert_with(Default::default)[dir];
+            let room = crate::snort::RULE_WINDOW.saturating_sub(buf.len());
+            let take = room.min(t.payload.len());
+            if take > 0 {
+                if self.rule_bytes + take > limits.reassembly_total {
+                    self.cap.counters.rule_bytes_dropped += take as u64;
+                } else {
+                    buf.extend_from_slice(&t.payload[..take]);
+                    self.rule_bytes += take;
+                }
+            }
+        }
         let tuple = flow.tuple(6);
         let s = Seen {
             tuple: Some(tuple),
@@ -734,6 +795,10 @@ impl<'a> Engine<'a> {
             tuple: Some(tuple),
             ..*s0
         };
+        if !self.rules.is_empty() && !pl.is_empty() {
+            let est = self.flows.get(&key).is_some_and(|f| f.data[0] && f.data[1]);
+            self.run_rules(tuple, dir == 0, est, pl, &s);
+        }
         if dns_port(sp) || dns_port(dp) {
             let transport = if sp == 5353 || dp == 5353 {
                 "mdns"
@@ -1139,6 +1204,21 @@ impl<'a> Engine<'a> {
         }
         let proto = key.proto;
         let established = f.established(proto);
+        if let Some(rd) = &f.rule_data {
+            self.rule_bytes = self.rule_bytes.saturating_sub(rd[0].len() + rd[1].len());
+            let t = f.tuple(proto);
+            let s = Seen {
+                input: f.input,
+                frame: f.first_frame,
+                ts_ns: f.first_ns,
+                tuple: Some(t),
+            };
+            for (d, data) in rd.iter().enumerate() {
+                if !data.is_empty() {
+                    self.run_rules(t, d == 0, established, data, &s);
+                }
+            }
+        }
         if let Some(q) = &f.quic
             && q.initials > 0
             && !q.done

@@ -21,3 +21,4 @@ pub mod tls;
 pub mod zeek;
 
 pub use kind::NetworkCaptureKind;
+pub mod snort;

@@ -209,6 +209,37 @@ pub struct FlowRec {
     pub prov: Prov,
 }
 
+/// A Snort-subset rule (TinyCheck's iocs.json) that fired on a destination.
+#[derive(Debug, Clone)]
+pub struct RuleHit {
+    pub sid: u64,
+    pub msg: String,
+    pub tag: String,
+    pub spyware: bool,
+    pub to_server: bool,
+    pub prov: Prov,
+}
+
+impl RuleHit {
+    pub fn to_record(&self, input: &InputInfo) -> Record {
+        let mut r = Record::new();
+        r.insert("record_type".into(), json!("rule_hit"));
+        r.insert("signature".into(), json!(self.msg));
+        r.insert("signature_id".into(), json!(self.sid));
+        r.insert("rule_tag".into(), json!(self.tag));
+        r.insert(
+            "direction".into(),
+            json!(if self.to_server {
+                "to_server"
+            } else {
+                "to_client"
+            }),
+        );
+        self.prov.write(&mut r, input);
+        r
+    }
+}
+
 /// An IDS alert passed through from Suricata's eve.json.
 #[derive(Debug, Clone)]
 pub struct IdsRec {
@@ -363,6 +394,7 @@ impl FlowRec {
 impl IdsRec {
     pub fn to_record(&self, input: &InputInfo) -> Record {
         let mut r = Record::new();
+        r.insert("record_type".into(), json!("ids_alert"));
         r.insert("signature".into(), json!(self.signature));
         r.insert("signature_id".into(), json!(self.signature_id));
         r.insert("severity".into(), json!(self.severity));
@@ -419,4 +451,5 @@ pub struct Counters {
     pub log_lines: u64,
     pub log_bad_lines: u64,
     pub http_requests: u64,
+    pub rule_bytes_dropped: u64,
 }

@@ -510,3 +510,41 @@ fn clean_capture_raises_nothing_severe_and_says_what_it_could_not_see() {
     assert_eq!(r.records_of("network_tls").len(), 4);
     assert_eq!(r.records_of("network_dns").len(), 1);
 }
+
+#[test]
+fn tinycheck_snort_rules_run_over_each_direction() {
+    let iocs_json = r#"{"iocs": [
+      {"id": 1, "type": "snort", "tag": "stalkerware", "tlp": "white", "value": "alert tcp $HOME_NET any -> $EXTERNAL_NET any (msg:\"Stalker upload\"; flow:established,to_server; content:\"|22|imei|22 3a|\"; nocase; sid:9001; rev:1;)"},
+      {"id": 2, "type": "snort", "tag": "cybercrime", "tlp": "white", "value": "alert tcp $EXTERNAL_NET any -> $HOME_NET any (msg:\"Cryptominer\"; flow:established,to_client; content:\"|22|job|22 3A 7B 22|blob|22|\"; sid:6666667; rev:1;)"},
+      {"id": 3, "type": "snort", "tag": "spyware", "tlp": "white", "value": "alert udp any any -> any 9999 (msg:\"udp beacon\"; content:\"BEACON\"; depth:6; sid:77; rev:1;)"}
+    ]}"#;
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("iocs.json");
+    std::fs::write(&f, iocs_json).unwrap();
+    let mut b = telltale_ioc::IocIndex::builder();
+    b.add_file(&f).unwrap();
+    let idx = b.build();
+    let mut c = Capture::new(Link::Ethernet);
+    let cp = c.ephemeral_port();
+    let mut t = c.tcp_open((ip(PHONE), cp), (ip(C2), 8080));
+    t.send(&mut c, 0, b"POST /up HTTP/1.1\r\n\r\n{\"IMEI\": 1234}");
+    t.send(
+        &mut c,
+        1,
+        b"HTTP/1.1 200 OK\r\n\r\n{\"job\":{\"blob\":\"00\"}}",
+    );
+    t.close(&mut c);
+    c.udp((ip(PHONE), 5555), (ip(C2), 9999), b"BEACON 1");
+    c.udp((ip(PHONE), 5555), (ip(C2), 9998), b"BEACON 2");
+    let r = run_bytes("rules.pcap", &c.to_pcap(false, false), &idx);
+    let hits: Vec<(String, String)> = r
+        .alerts
+        .iter()
+        .filter(|a| a.message.starts_with("rule sid"))
+        .map(|a| (a.level.to_string(), a.event["signature_id"].to_string()))
+        .collect();
+    assert_eq!(hits.len(), 3, "{:#?}", r.alerts);
+    assert!(hits.contains(&("HIGH".into(), "9001".into())));
+    assert!(hits.contains(&("MEDIUM".into(), "6666667".into())));
+    assert!(hits.contains(&("HIGH".into(), "77".into())));
+}

@@ -178,3 +178,26 @@ fn pirogue_experiment_folder() {
         r.warnings
     );
 }
+
+#[test]
+fn eve_alerts_are_passed_through_with_suricata_severity() {
+    let eve = r#"{"timestamp":"2024-05-01T12:00:00.000000+0000","flow_id":1,"pcap_cnt":42,"event_type":"alert","src_ip":"10.0.0.5","src_port":40000,"dest_ip":"203.0.113.66","dest_port":443,"proto":"TCP","alert":{"signature":"ET MALWARE Stalkerware beacon","signature_id":2030000,"severity":1}}
+{"timestamp":"2024-05-01T12:00:01.000000+0000","flow_id":2,"event_type":"alert","src_ip":"10.0.0.5","src_port":40001,"dest_ip":"203.0.113.67","dest_port":80,"proto":"TCP","alert":{"signature":"ET POLICY plain http","signature_id":2010000,"severity":3}}
+"#;
+    let d = folder(&[("eve.json".into(), eve.as_bytes().to_vec())]);
+    let r = run_path(d.path(), &iocs());
+    let ids: Vec<_> = r
+        .alerts
+        .iter()
+        .filter(|a| a.message.starts_with("IDS alert"))
+        .collect();
+    assert_eq!(ids.len(), 2, "{:#?}", r.alerts);
+    let high = ids.iter().find(|a| a.level == Level::High).unwrap();
+    assert_eq!(high.event["signature_id"], 2030000);
+    assert_eq!(
+        high.event["lines"],
+        serde_json::json!([42]),
+        "pcap_cnt is the frame"
+    );
+    assert!(ids.iter().any(|a| a.level == Level::Low));
+}

@@ -102,6 +102,68 @@ impl Module for NetworkFlows {
                 }
             }
         }
+        // Snort-subset rules (TinyCheck) and IDS alerts passed through from eve.json.
+        for h in &p.capture.rule_hits.items {
+            let rec = h.to_record(p.input(h.prov.input));
+            let ts = h.prov.first_ts();
+            out.record(&rec);
+            let level = if h.spyware {
+                Level::High
+            } else {
+                Level::Medium
+            };
+            let dest = h
+                .prov
+                .tuple
+                .map(|t| format!("{}:{}", t.dst, t.dport))
+                .unwrap_or_default();
+            out.alert(
+                level,
+                format!(
+                    "rule sid {} ({}, {}) matched traffic with {dest}: {}",
+                    h.sid,
+                    h.tag,
+                    if h.to_server {
+                        "to the server"
+                    } else {
+                        "from the server"
+                    },
+                    h.msg
+                ),
+                ts,
+                &rec,
+                None,
+            );
+            let host = dest
+                .rsplit_once(':')
+                .map(|(h, _)| h.to_string())
+                .unwrap_or_default();
+            by_host
+                .entry(host)
+                .or_default()
+                .push(format!("rule sid {}", h.sid));
+        }
+        for a in &p.capture.ids {
+            let rec = a.to_record(p.input(a.prov.input));
+            let ts = a.prov.first_ts();
+            out.record(&rec);
+            // Suricata's own severity, not re-scored: 1 high, 2 medium, 3 and more low.
+            let level = match a.severity {
+                1 => Level::High,
+                2 => Level::Medium,
+                _ => Level::Low,
+            };
+            out.alert(
+                level,
+                format!(
+                    "IDS alert (Suricata) sid {}: {}",
+                    a.signature_id, a.signature
+                ),
+                ts,
+                &rec,
+                None,
+            );
+        }
         for (host, f) in by_host {
             if f.len() >= 3 {
                 let rec = telltale_core::record! { "host" => host, "findings" => f };
