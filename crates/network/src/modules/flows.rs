@@ -27,7 +27,10 @@ impl Module for NetworkFlows {
         if unnamed > 0 {
             out.not_checked(crate::coverage::sentence(&p));
         }
-        if p.capture.flows.items.is_empty() {
+        if p.capture.flows.items.is_empty()
+            && p.capture.rule_hits.items.is_empty()
+            && p.capture.ids.is_empty()
+        {
             out.no_data("no connection in the capture");
             return Ok(());
         }
