@@ -235,6 +235,10 @@ impl Output for Progress<'_> {
     fn timeline(&self, event: TimelineEvent) {
         self.inner.timeline(event);
     }
+    fn timeline_row(&self, timestamp: &str, module: &str, event: &str, description: &str) {
+        self.inner
+            .timeline_row(timestamp, module, event, description);
+    }
     fn alert(&self, alert: &Alert) {
         self.inner.alert(alert);
     }

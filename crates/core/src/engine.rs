@@ -22,6 +22,15 @@ pub trait Output: Send + Sync {
     /// A record that caused at least one alert (`<module>_detected.json`).
     fn detected(&self, module: &str, rec: &Record);
     fn timeline(&self, event: TimelineEvent);
+    /// One timeline event given as borrowed fields (the hot path: no allocation needed).
+    fn timeline_row(&self, timestamp: &str, module: &str, event: &str, description: &str) {
+        self.timeline(TimelineEvent {
+            timestamp: timestamp.to_string(),
+            module: module.to_string(),
+            event: event.to_string(),
+            description: description.to_string(),
+        });
+    }
     fn alert(&self, alert: &Alert);
     fn module_finished(&self, _outcome: &ModuleOutcome) {}
 }

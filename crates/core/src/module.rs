@@ -13,7 +13,7 @@ use telltale_ioc::{IocIndex, Match};
 use crate::alert::{Alert, Level, MatchedIndicator};
 use crate::engine::Output;
 use crate::evidence::{Evidence, EvidenceError};
-use crate::record::{Record, TimelineEvent};
+use crate::record::Record;
 use crate::time;
 
 /// Why a module failed. The engine reports it as that module's failure; the run goes on.
@@ -129,14 +129,20 @@ impl<'a> Emitter<'a> {
     }
 
     /// Emits one timeline event; events without a time are not put on the timeline.
-    pub fn timeline(&mut self, ts: Option<Timestamp>, event: &str, description: impl Into<String>) {
+    pub fn timeline(&mut self, ts: Option<Timestamp>, event: &str, description: impl AsRef<str>) {
         if let Some(ts) = ts {
-            self.output.timeline(TimelineEvent {
-                timestamp: time::format(ts),
-                module: self.module.to_string(),
-                event: event.to_string(),
-                description: description.into(),
-            });
+            let mut buf = [0u8; 26];
+            match time::format_into(ts, &mut buf) {
+                Some(t) => self
+                    .output
+                    .timeline_row(t, self.module, event, description.as_ref()),
+                None => self.output.timeline_row(
+                    &time::format(ts),
+                    self.module,
+                    event,
+                    description.as_ref(),
+                ),
+            }
         }
     }
 

@@ -113,6 +113,110 @@ pub fn open_if_present(
     open_db(ctx.evidence, path, out).map(Some)
 }
 
+/// Like [`open_if_present`], without the up-front integrity check (for large databases that a module
+/// reads with [`stream_rows`], which meets any damage that matters while reading and then switches to the
+/// checked, recovering opener). The schema is read at once, so a file that is not a database (or whose
+/// schema is damaged) goes through [`open_db`] and its clear error or recovery.
+pub fn open_if_present_lazy(
+    ctx: &ModuleContext<'_>,
+    out: &mut Emitter<'_>,
+    path: &str,
+) -> Result<Option<sqlite::ForensicDb>, ModuleError> {
+    if !ctx.evidence.exists(path) {
+        return open_if_present(ctx, out, path);
+    }
+    open_lazy(ctx.evidence, out, path).map(Some)
+}
+
+/// [`open_db`] without the full integrity check (see [`open_if_present_lazy`]).
+pub fn open_lazy(
+    evidence: &dyn Evidence,
+    out: &mut Emitter<'_>,
+    path: &str,
+) -> Result<sqlite::ForensicDb, ModuleError> {
+    let db = sqlite::open(evidence, path)?;
+    match db
+        .conn()
+        .query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        }) {
+        Ok(_) => Ok(db),
+        Err(_) => {
+            drop(db);
+            open_db(evidence, path, out)
+        }
+    }
+}
+
+/// Whether a module error says that reading met a damaged database.
+pub fn is_damage(e: &ModuleError) -> bool {
+    matches!(e, ModuleError::Sqlite(sqlite::SqliteError::Sqlite { source, .. }) if sqlite::is_corrupt(source))
+}
+
+/// Reads everything `read` needs from the database at `path` opened by [`open_lazy`]; when reading meets
+/// damage, reads it all again from the checked, recovered copy ([`open_db`]). For readers that collect
+/// before they emit.
+pub fn read_lazily<T>(
+    evidence: &dyn Evidence,
+    out: &mut Emitter<'_>,
+    path: &str,
+    read: impl Fn(&sqlite::ForensicDb) -> Result<T, ModuleError>,
+) -> Result<T, ModuleError> {
+    let db = open_lazy(evidence, out, path)?;
+    match read(&db) {
+        Err(e) if is_damage(&e) => {
+            drop(db);
+            let db = open_db(evidence, path, out)?;
+            read(&db)
+        }
+        r => r,
+    }
+}
+
+/// Runs `sql` over `db` and gives each row to `f`. `sql` takes the last row id read as `?1` and must
+/// filter and order on it (`WHERE t.ROWID > ?1 … ORDER BY t.ROWID`), with that row id selected as column
+/// `rowid_col`. When reading meets damage in a database opened by [`open_if_present_lazy`], the database
+/// is opened again with the checked, recovering opener ([`open_db`]; the loss becomes warnings) and the
+/// query goes on after the last row given to `f`: no row is given twice.
+pub fn stream_rows(
+    evidence: &dyn Evidence,
+    out: &mut Emitter<'_>,
+    db: &mut sqlite::ForensicDb,
+    sql: &str,
+    rowid_col: usize,
+    mut f: impl FnMut(&rusqlite::Row<'_>, &mut Emitter<'_>) -> Result<(), ModuleError>,
+) -> Result<(), ModuleError> {
+    let mut last = i64::MIN;
+    let mut recovered = false;
+    loop {
+        let result = {
+            let mut st = db.conn().prepare(sql).map_err(|e| db.err(e))?;
+            let mut rows = st.query([last]).map_err(|e| db.err(e))?;
+            loop {
+                match rows.next() {
+                    Ok(Some(row)) => {
+                        f(row, out)?;
+                        if let Ok(id) = row.get::<_, i64>(rowid_col) {
+                            last = id;
+                        }
+                    }
+                    Ok(None) => break Ok(()),
+                    Err(e) => break Err(e),
+                }
+            }
+        };
+        match result {
+            Ok(()) => return Ok(()),
+            Err(e) if !recovered && sqlite::is_corrupt(&e) => {
+                let path = db.path().to_string();
+                *db = open_db(evidence, &path, out)?;
+                recovered = true;
+            }
+            Err(e) => return Err(db.err(e).into()),
+        }
+    }
+}
+
 /// `"{qualifier}.{column}"` when `column` is among `cols` (case-insensitive), `NULL` otherwise: for
 /// SELECTs that work across schema versions.
 pub fn col_or_null(cols: &[String], qualifier: &str, column: &str) -> String {

@@ -575,3 +575,155 @@ fn manifest_negative_and_malformed() {
         r.outcome
     );
 }
+
+/// A Manifest.db with one damaged page in the middle of its Files table: the backup reader and the
+/// manifest module read it without an up-front integrity check, meet the damage, switch to the recovering
+/// opener and go on after the last row read: the rows of the other pages are all there, once each, and
+/// the damage is a warning.
+#[test]
+fn manifest_damaged_in_the_middle_is_read_around_the_damage() {
+    const N: usize = 3000;
+    let mut b = BackupBuilder::new();
+    for i in 0..N {
+        b = b.add_file(
+            "HomeDomain",
+            &format!("Library/Caches/file-{i:05}.dat"),
+            b"x",
+        );
+    }
+    let t = b.build();
+    let p = t.path().join("Manifest.db");
+    let mut bytes = std::fs::read(&p).unwrap();
+    let page = u16::from_be_bytes([bytes[16], bytes[17]]) as usize;
+    let page = if page == 1 { 65536 } else { page };
+    // Leaf pages of tables (type 0x0d), the first page aside.
+    let leaves: Vec<usize> = (1..bytes.len() / page)
+        .filter(|&pg| bytes[pg * page] == 0x0d)
+        .collect();
+    assert!(leaves.len() > 10, "{} leaf pages", leaves.len());
+    let victim = leaves[leaves.len() / 2];
+    for x in &mut bytes[victim * page..(victim + 1) * page] {
+        *x = 0xA5;
+    }
+    std::fs::write(&p, &bytes).unwrap();
+    let ev = BackupEvidence::open(t.path()).expect("the reader recovers");
+    let r = run(&Manifest, &ev, &none());
+    assert!(r.is_ok(), "{:?}", r.outcome.status);
+    let n = r.records.len();
+    assert!(n > N / 2 && n < N + 10, "{n} records");
+    let ids: std::collections::HashSet<_> = r
+        .records
+        .iter()
+        .map(|r| r["file_id"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(ids.len(), n, "no row read twice");
+    assert!(
+        r.outcome
+            .warnings
+            .iter()
+            .any(|w| w.contains("Manifest.db: database is damaged")),
+        "{:?}",
+        r.outcome.warnings
+    );
+}
+
+/// Overwrites a leaf page of a table in the middle of the database file at `p` with garbage.
+fn damage_middle_leaf(p: &std::path::Path) {
+    let mut bytes = std::fs::read(p).unwrap();
+    let page = u16::from_be_bytes([bytes[16], bytes[17]]) as usize;
+    let page = if page == 1 { 65536 } else { page };
+    let leaves: Vec<usize> = (1..bytes.len() / page)
+        .filter(|&pg| bytes[pg * page] == 0x0d)
+        .collect();
+    assert!(leaves.len() > 10, "{} leaf pages", leaves.len());
+    let victim = leaves[leaves.len() / 2];
+    for x in &mut bytes[victim * page..(victim + 1) * page] {
+        *x = 0xA5;
+    }
+    std::fs::write(p, &bytes).unwrap();
+}
+
+/// sms.db is read without an up-front integrity check: damage met in the middle switches to the
+/// recovering opener and reading goes on after the last message read — every readable message once, the
+/// damage a warning, the indicator after the damage still found.
+#[test]
+fn sms_damaged_in_the_middle_is_read_around_the_damage() {
+    use telltale_ios::modules::sms::Sms;
+    use telltale_testkit::ios_dbs::{IosVersion, SmsDb};
+    const N: usize = 4000;
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("HomeDomain/Library/SMS/sms.db");
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    let mut db = SmsDb::new(IosVersion::V17);
+    for i in 0..N {
+        let text = if i == N - 1 {
+            "last one https://evil.com/x".to_string()
+        } else {
+            format!("message number {i} {}", "padding ".repeat(8))
+        };
+        db = db.message("+15555550100", &text, 700_000_000.0 + i as f64);
+    }
+    db.write(&p).unwrap();
+    damage_middle_leaf(&p);
+    let ev = telltale_core::FolderEvidence::new(dir.path()).unwrap();
+    let r = run(
+        &Sms,
+        &ev,
+        &IocIndex::from_values(&[(IndicatorKind::Domain, "evil.com")], "Test"),
+    );
+    assert!(r.is_ok(), "{:?}", r.outcome.status);
+    let n = r.records.len();
+    assert!(n > N / 2 && n < N, "{n} records");
+    let ids: std::collections::HashSet<String> =
+        r.records.iter().map(|x| x["ROWID"].to_string()).collect();
+    assert_eq!(ids.len(), n, "no message read twice");
+    assert_eq!(r.at(Level::Critical).len(), 1, "the link after the damage");
+    assert!(
+        r.outcome
+            .warnings
+            .iter()
+            .any(|w| w.contains("sms.db: database is damaged")),
+        "{:?}",
+        r.outcome.warnings
+    );
+}
+
+/// Safari's History.db is read without an up-front integrity check; damage met while reading makes the
+/// module read everything again from the recovered copy (nothing emitted twice).
+#[test]
+fn safari_history_damaged_is_read_from_the_recovered_copy() {
+    use telltale_ios::modules::safari_history::SafariHistory;
+    use telltale_testkit::ios_web::{SafariHistory as H, utc};
+    const N: usize = 3000;
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = H::new();
+    let t0 = utc("2023-01-01T00:00:00Z");
+    for i in 0..N {
+        h = h.visit(
+            &format!("https://site{i}.example.org/{}", "p".repeat(40)),
+            t0.checked_add(jiff::SignedDuration::from_secs(i as i64))
+                .unwrap(),
+        );
+    }
+    let p = h.write_in(dir.path());
+    damage_middle_leaf(&p);
+    let ev = telltale_core::FolderEvidence::new(dir.path()).unwrap();
+    let r = run(&SafariHistory, &ev, &none());
+    assert!(r.is_ok(), "{:?}", r.outcome.status);
+    let n = r.records.len();
+    assert!(n > N / 2 && n < N, "{n} records");
+    let ids: std::collections::HashSet<String> = r
+        .records
+        .iter()
+        .map(|x| x["visit_id"].to_string())
+        .collect();
+    assert_eq!(ids.len(), n, "no visit emitted twice");
+    assert!(
+        r.outcome
+            .warnings
+            .iter()
+            .any(|w| w.contains("History.db: database is damaged")),
+        "{:?}",
+        r.outcome.warnings
+    );
+}

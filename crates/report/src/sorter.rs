@@ -105,6 +105,34 @@ fn encode(row: &[impl AsRef<str>], out: &mut Vec<u8>) {
     }
 }
 
+/// The four fields of an encoded row as bytes, borrowed when they hold no escaped byte (the usual case).
+pub fn encoded_fields(bytes: &[u8]) -> [std::borrow::Cow<'_, [u8]>; 4] {
+    use std::borrow::Cow;
+    let mut fields = bytes.split(|&b| b == 0);
+    std::array::from_fn(|_| {
+        let f = fields.next().unwrap_or(&[]);
+        if !f.contains(&1) {
+            Cow::Borrowed(f)
+        } else {
+            let mut v = Vec::with_capacity(f.len());
+            let mut it = f.iter();
+            while let Some(&c) = it.next() {
+                if c == 1 {
+                    v.push(if it.next() == Some(&1) { 0 } else { 1 });
+                } else {
+                    v.push(c);
+                }
+            }
+            Cow::Owned(v)
+        }
+    })
+}
+
+/// Decodes an encoded row into `row` (its strings are reused).
+pub(crate) fn decode_into(bytes: &[u8], row: &mut Row) {
+    decode(bytes, row)
+}
+
 /// Decodes an encoded row into `row` (its strings are reused).
 fn decode(bytes: &[u8], row: &mut Row) {
     let mut fields = bytes.split(|&b| b == 0);
@@ -218,16 +246,27 @@ impl ExternalSorter {
         &self,
         mut f: impl FnMut(&Row) -> Result<(), ReportError>,
     ) -> Result<u64, ReportError> {
+        let mut row: Row = Default::default();
+        self.drain_sorted_encoded(|bytes| {
+            decode(bytes, &mut row);
+            f(&row)
+        })
+    }
+
+    /// [`drain_sorted`](ExternalSorter::drain_sorted) giving each row in its encoded form (see
+    /// [`encoded_fields`]), without decoding it into strings.
+    pub fn drain_sorted_encoded(
+        &self,
+        mut f: impl FnMut(&[u8]) -> Result<(), ReportError>,
+    ) -> Result<u64, ReportError> {
         let mut rest = std::mem::take(&mut *self.buffer.lock().unwrap_or_else(|p| p.into_inner()));
         let runs = std::mem::take(&mut *self.runs.lock().unwrap_or_else(|p| p.into_inner()));
         rest.sort();
         let mut last: Option<Vec<u8>> = None;
-        let mut row: Row = Default::default();
         let mut n = 0u64;
         let mut emit = |bytes: &[u8]| -> Result<(), ReportError> {
             if last.as_deref() != Some(bytes) {
-                decode(bytes, &mut row);
-                f(&row)?;
+                f(bytes)?;
                 n += 1;
                 let l = last.get_or_insert_with(Vec::new);
                 l.clear();

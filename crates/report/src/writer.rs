@@ -228,9 +228,12 @@ impl OutputDir {
         let mut jsonl = None;
         let jsonl_path = self.dir.join("timeline.jsonl");
         let mut csv = LazyCsv::new(self.dir.join("timeline.csv"), TIMELINE_HEADER);
-        let timeline = self.timeline.drain_sorted(|row| {
-            csv.write(row)?;
+        let mut row: Row = Default::default();
+        let timeline = self.timeline.drain_sorted_encoded(|bytes| {
+            csv.write_encoded(bytes)?;
             if self.opts.timesketch {
+                crate::sorter::decode_into(bytes, &mut row);
+                let row = &row;
                 if jsonl.is_none() {
                     let f =
                         File::create(&jsonl_path).map_err(|e| ReportError::io(&jsonl_path, e))?;
@@ -281,6 +284,23 @@ impl LazyCsv {
         }
         if let Some(w) = self.writer.as_mut() {
             w.write_record(row)
+                .map_err(|e| ReportError::csv(&self.path, e))?;
+        }
+        Ok(())
+    }
+
+    /// Writes a row given in the sorter's encoded form, field bytes as they are (no decoding to text).
+    fn write_encoded(&mut self, bytes: &[u8]) -> Result<(), ReportError> {
+        if self.writer.is_none() {
+            let f = File::create(&self.path).map_err(|e| ReportError::io(&self.path, e))?;
+            let mut w = csv_writer(BufWriter::new(f));
+            w.write_record(self.header)
+                .map_err(|e| ReportError::csv(&self.path, e))?;
+            self.writer = Some(w);
+        }
+        if let Some(w) = self.writer.as_mut() {
+            let fields = crate::sorter::encoded_fields(bytes);
+            w.write_record(fields.iter().map(|f| f.as_ref()))
                 .map_err(|e| ReportError::csv(&self.path, e))?;
         }
         Ok(())
@@ -337,6 +357,13 @@ impl Output for OutputDir {
             description,
         } = event;
         let r = self.timeline.push([timestamp, module, event, description]);
+        self.check(r);
+    }
+
+    fn timeline_row(&self, timestamp: &str, module: &str, event: &str, description: &str) {
+        let r = self
+            .timeline
+            .push_fields(&[timestamp, module, event, description]);
         self.check(r);
     }
 

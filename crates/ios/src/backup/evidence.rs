@@ -10,7 +10,7 @@
 //! there, and reading a listed-but-absent file gives [`EvidenceError::Absent`].
 
 use std::collections::HashMap;
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, BuildHasherDefault};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -119,6 +119,24 @@ impl Layout {
     }
 }
 
+/// The hasher of a map whose `u64` keys are already hashes (from a randomly keyed `RandomState`).
+#[derive(Default)]
+struct KeyIsHash(u64);
+
+impl std::hash::Hasher for KeyIsHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = i;
+    }
+}
+
 /// An iTunes/Finder backup (plain, or encrypted through another [`BackupFileSource`]).
 pub struct BackupEvidence {
     root: PathBuf,
@@ -127,8 +145,9 @@ pub struct BackupEvidence {
     db: Mutex<ForensicDb>,
     /// File rows (flags 1), sorted by logical path.
     files: Vec<ManifestFile>,
-    /// Hash of a logical path → its place in `files` ([`AMBIGUOUS`] when two paths share the hash).
-    by_hash: HashMap<u64, u32>,
+    /// Hash of a logical path → its place in `files` ([`AMBIGUOUS`] when two paths share the hash). The
+    /// keys are already keyed random hashes, so the map does not hash them again.
+    by_hash: HashMap<u64, u32, BuildHasherDefault<KeyIsHash>>,
     hasher: std::hash::RandomState,
     layout: Layout,
     /// Problems met while indexing (a damaged Manifest.db recovered in part …).
@@ -164,15 +183,30 @@ impl BackupEvidence {
         let dir = p.parent().unwrap_or(Path::new("."));
         let folder =
             FolderEvidence::new(dir).map_err(|e| ManifestError(format!("{MANIFEST_DB}: {e}")))?;
-        let (db, mut warnings) = sqlite::open_for_module(&folder, &name).map_err(|e| {
+        let fail = |e: sqlite::SqliteError| {
             ManifestError(format!(
                 "{MANIFEST_DB}: {}",
                 strip_path(&e.to_string(), &name)
             ))
-        })?;
-        let files = load_files(&db, &mut warnings)?;
+        };
+        // Read first, check only on damage: a full integrity check of a large Manifest.db (hundreds of
+        // MB) costs as much as reading it, and reading every row meets any damage that matters here.
+        let first = sqlite::open(&folder, &name).map_err(fail)?;
+        let mut warnings = Vec::new();
+        let (db, files) = match load_files(&first, &mut warnings, true) {
+            Ok(files) => (first, files),
+            Err(LoadError::Sql(e)) if sqlite::is_corrupt(&e) => {
+                drop(first);
+                warnings.clear();
+                let (db, mut w) = sqlite::open_for_module(&folder, &name).map_err(fail)?;
+                let files = load_files(&db, &mut w, false).map_err(LoadError::into_manifest)?;
+                warnings = w;
+                (db, files)
+            }
+            Err(e) => return Err(e.into_manifest()),
+        };
         let hasher = std::hash::RandomState::new();
-        let mut by_hash = HashMap::with_capacity(files.len());
+        let mut by_hash = HashMap::with_capacity_and_hasher(files.len(), Default::default());
         for (i, f) in files.iter().enumerate() {
             by_hash
                 .entry(hasher.hash_one(f.logical.as_str()))
@@ -305,19 +339,43 @@ fn strip_path(msg: &str, name: &str) -> String {
         .to_string()
 }
 
+/// Why [`load_files`] stopped.
+enum LoadError {
+    Sql(rusqlite::Error),
+    Manifest(ManifestError),
+}
+
+impl LoadError {
+    fn into_manifest(self) -> ManifestError {
+        match self {
+            LoadError::Sql(e) => ManifestError(format!(
+                "{MANIFEST_DB}: {e} (the file is damaged, or the backup is encrypted or incomplete)"
+            )),
+            LoadError::Manifest(m) => m,
+        }
+    }
+}
+
+/// Reads the file rows of Manifest.db. With `strict`, any SQL error is returned (so that damage met while
+/// reading leads to the checked, recovering opener); otherwise an error in the middle of the rows becomes
+/// a warning and the rows read so far are kept.
 fn load_files(
     db: &ForensicDb,
     warnings: &mut Vec<String>,
-) -> Result<Vec<ManifestFile>, ManifestError> {
-    let err = |e: rusqlite::Error| {
-        ManifestError(format!(
-            "{MANIFEST_DB}: {e} (the file is damaged, or the backup is encrypted or incomplete)"
-        ))
-    };
+    strict: bool,
+) -> Result<Vec<ManifestFile>, LoadError> {
     if !db.has_table("Files") {
-        return Err(ManifestError(format!(
+        // A damaged schema also reads as "no Files table": let the checked opener decide.
+        if strict {
+            db.conn()
+                .query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .map_err(LoadError::Sql)?;
+        }
+        return Err(LoadError::Manifest(ManifestError(format!(
             "{MANIFEST_DB}: no Files table (not an iOS backup manifest)"
-        )));
+        ))));
     }
     let has_flags = db.has_column("Files", "flags");
     let sql = if has_flags {
@@ -325,20 +383,25 @@ fn load_files(
     } else {
         "SELECT fileID, domain, relativePath, 1 FROM Files"
     };
-    let mut st = db.conn().prepare(sql).map_err(err)?;
-    let mut rows = st.query([]).map_err(err)?;
+    let mut st = db.conn().prepare(sql).map_err(LoadError::Sql)?;
+    let mut rows = st.query([]).map_err(LoadError::Sql)?;
     let mut files = Vec::new();
     let mut bad = 0u64;
     loop {
         let row = match rows.next() {
             Ok(Some(r)) => r,
             Ok(None) => break,
+            Err(e) if strict => return Err(LoadError::Sql(e)),
             Err(e) => {
                 warnings.push(format!("{MANIFEST_DB}: reading stopped early: {e}"));
                 break;
             }
         };
-        let get = |i| row.get::<_, Option<String>>(i).ok().flatten();
+        // Borrowed text: one allocation per file (its logical path), one for its id.
+        let get = |i| match row.get_ref(i) {
+            Ok(rusqlite::types::ValueRef::Text(t)) => std::str::from_utf8(t).ok(),
+            _ => None,
+        };
         let (Some(id), Some(domain), Some(rel)) = (get(0), get(1), get(2)) else {
             bad += 1;
             continue;
@@ -347,7 +410,10 @@ fn load_files(
         if flags != 1 || rel.is_empty() || domain.is_empty() {
             continue;
         }
-        let logical = format!("{domain}/{rel}");
+        let mut logical = String::with_capacity(domain.len() + 1 + rel.len());
+        logical.push_str(domain);
+        logical.push('/');
+        logical.push_str(rel);
         files.push(ManifestFile {
             logical,
             file_id: id.to_ascii_lowercase(),

@@ -7,10 +7,9 @@ use std::collections::BTreeSet;
 
 use rayon::prelude::*;
 use serde_json::Value;
-use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError, Record, time};
+use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError, Record, sqlite, time};
 
 use crate::nska::MbFile;
-use crate::util::open_db;
 
 pub struct Manifest;
 
@@ -104,18 +103,22 @@ impl Module for Manifest {
             out.no_data("no Manifest.db in the backup");
             return Ok(());
         }
-        let db = open_db(ctx.evidence, DB, out)?;
+        // Read without the up-front integrity check (as the backup reader does): a check of a large
+        // Manifest.db costs as much as reading it. Damage met while reading switches to the checked,
+        // recovering opener and the rows after the last one read are read from the recovered copy.
+        let mut db = sqlite::open(ctx.evidence, DB)?;
+        let mut recovered = false;
         if !db.has_table("Files") {
-            return Err(ModuleError::parse(DB, "no Files table"));
+            let (d, w) = sqlite::open_for_module(ctx.evidence, DB)?;
+            for w in w {
+                out.warn(w);
+            }
+            db = d;
+            recovered = true;
+            if !db.has_table("Files") {
+                return Err(ModuleError::parse(DB, "no Files table"));
+            }
         }
-        let file_col = if db.has_column("Files", "file") {
-            "file"
-        } else {
-            "NULL"
-        };
-        let sql = format!("SELECT fileID, domain, relativePath, flags, {file_col} FROM Files");
-        let mut st = db.conn().prepare(&sql).map_err(|e| db.err(e))?;
-        let mut rows = st.query([]).map_err(|e| db.err(e))?;
         let (mut absent, mut undecodable) = (0u64, 0u64);
         let mut full = Record::new();
         for k in KEYS {
@@ -127,144 +130,187 @@ impl Module for Manifest {
         }
         let mut absent_examples = Vec::new();
         let mut logical = String::new();
-        let mut done = false;
-        while !done {
-            let mut chunk = Vec::with_capacity(CHUNK);
-            while chunk.len() < CHUNK {
-                match rows.next() {
-                    Ok(Some(r)) => {
-                        let s = |i| {
-                            r.get::<_, Option<String>>(i)
-                                .ok()
-                                .flatten()
-                                .unwrap_or_default()
-                        };
-                        chunk.push(Row {
-                            file_id: s(0),
-                            domain: s(1),
-                            rel: s(2),
-                            flags: r.get::<_, Option<i64>>(3).ok().flatten().unwrap_or(0),
-                            blob: r.get::<_, Option<Vec<u8>>>(4).ok().flatten(),
-                        });
-                    }
-                    Ok(None) => {
-                        done = true;
-                        break;
-                    }
-                    Err(e) => {
-                        out.warn(format!("{DB}: reading stopped early: {e}"));
-                        done = true;
-                        break;
-                    }
-                }
-            }
-            let decoded: Vec<Option<Result<MbFile, ()>>> = chunk
-                .par_iter()
-                .map(|r| {
-                    r.blob
-                        .as_ref()
-                        .map(|b| MbFile::from_archive(b).map_err(|_| ()))
-                })
-                .collect();
-            for (row, mb) in chunk.iter().zip(decoded) {
-                let mut times = None;
-                let mut mbfile = None;
-                match mb {
-                    Some(Ok(m)) => mbfile = Some(m),
-                    Some(Err(())) => undecodable += 1,
-                    None => {}
-                }
-                // Same keys for every row: only the values of one of the two templates are replaced.
-                let rec = if mbfile.is_some() {
-                    &mut full
-                } else {
-                    &mut base
-                };
-                let mut values = rec.values_mut();
-                let mut set = |v: Value| {
-                    if let Some(slot) = values.next() {
-                        *slot = v;
-                    }
-                };
-                set(row.file_id.as_str().into());
-                set(row.domain.as_str().into());
-                set(row.rel.as_str().into());
-                set(row.flags.into());
-                match mbfile {
-                    Some(m) => {
-                        let (b, mo, c) =
-                            (ts(m.birth), ts(m.last_modified), ts(m.last_status_change));
-                        set(time::format_opt(b).into());
-                        set(time::format_opt(mo).into());
-                        set(time::format_opt(c).into());
-                        set(m.mode.map(|x| format!("0o{x:o}")).into());
-                        set(m.user_id.into());
-                        set(m.size.into());
-                        times = Some((b, mo, c));
-                    }
-                    None => set("".into()),
-                }
-                let rec = &*rec;
-                if row.flags == 1 && !row.domain.is_empty() && !row.rel.is_empty() {
-                    logical.clear();
-                    logical.push_str(&row.domain);
-                    logical.push('/');
-                    logical.push_str(&row.rel);
-                    if !ctx.evidence.exists(&logical) {
-                        absent += 1;
-                        if absent_examples.len() < 5 {
-                            absent_examples.push(logical.clone());
+        let mut desc = String::new();
+        let mut last_rowid = i64::MIN;
+        'phases: loop {
+            let file_col = if db.has_column("Files", "file") {
+                "file"
+            } else {
+                "NULL"
+            };
+            let sql = format!(
+                "SELECT fileID, domain, relativePath, flags, {file_col}, rowid FROM Files \
+                 WHERE rowid > ?1 ORDER BY rowid"
+            );
+            let mut st = db.conn().prepare(&sql).map_err(|e| db.err(e))?;
+            let mut rows = st.query([last_rowid]).map_err(|e| db.err(e))?;
+            let mut done = false;
+            while !done {
+                let mut chunk = Vec::with_capacity(CHUNK);
+                let mut damaged = false;
+                while chunk.len() < CHUNK {
+                    match rows.next() {
+                        Ok(Some(r)) => {
+                            let s = |i| {
+                                r.get::<_, Option<String>>(i)
+                                    .ok()
+                                    .flatten()
+                                    .unwrap_or_default()
+                            };
+                            chunk.push(Row {
+                                file_id: s(0),
+                                domain: s(1),
+                                rel: s(2),
+                                flags: r.get::<_, Option<i64>>(3).ok().flatten().unwrap_or(0),
+                                blob: r.get::<_, Option<Vec<u8>>>(4).ok().flatten(),
+                            });
+                            last_rowid = r.get::<_, i64>(5).unwrap_or(last_rowid);
+                        }
+                        Ok(None) => {
+                            done = true;
+                            break;
+                        }
+                        Err(e) if !recovered && sqlite::is_corrupt(&e) => {
+                            damaged = true;
+                            done = true;
+                            break;
+                        }
+                        Err(e) => {
+                            out.warn(format!("{DB}: reading stopped early: {e}"));
+                            done = true;
+                            break;
                         }
                     }
                 }
-                out.record(rec);
-                if let Some((b, mo, c)) = times {
-                    let desc = format!("{} - {}", row.rel, row.domain);
-                    let distinct: BTreeSet<jiff::Timestamp> =
-                        [b, mo, c].into_iter().flatten().collect();
-                    for t in distinct {
-                        let macb = format!(
-                            "{}-{}{}",
-                            if mo == Some(t) { 'M' } else { '-' },
-                            if c == Some(t) { 'C' } else { '-' },
-                            if b == Some(t) { 'B' } else { '-' }
-                        );
-                        out.timeline(Some(t), &macb, desc.clone());
+                let decoded: Vec<Option<Result<MbFile, ()>>> = chunk
+                    .par_iter()
+                    .map(|r| {
+                        r.blob
+                            .as_ref()
+                            .map(|b| MbFile::from_archive(b).map_err(|_| ()))
+                    })
+                    .collect();
+                for (row, mb) in chunk.iter().zip(decoded) {
+                    let mut times = None;
+                    let mut mbfile = None;
+                    match mb {
+                        Some(Ok(m)) => mbfile = Some(m),
+                        Some(Err(())) => undecodable += 1,
+                        None => {}
                     }
-                }
-                if row.rel.is_empty() {
-                    continue;
-                }
-                let when = times.and_then(|(_, mo, _)| mo);
-                let path = format!("/{}", row.rel);
-                let mut m = ctx.iocs.match_file_path(&path);
-                if row.flags == 1 {
-                    m.extend(ctx.iocs.match_file_name(&row.rel));
-                }
-                if !m.is_empty() {
-                    // MVT rates manifest matches HIGH.
-                    out.ioc_alerts_at(
-                        Level::High,
-                        &m,
-                        &format!("Backup file {} ({})", row.rel, row.domain),
-                        when,
-                        rec,
-                    );
-                }
-                for host in host_like_parts(&row.rel) {
-                    let m = ctx.iocs.match_host(&host);
-                    if m.is_empty() {
+                    // Same keys for every row: only the values of one of the two templates are replaced.
+                    let rec = if mbfile.is_some() {
+                        &mut full
+                    } else {
+                        &mut base
+                    };
+                    let mut values = rec.values_mut();
+                    let mut set = |v: Value| {
+                        if let Some(slot) = values.next() {
+                            *slot = v;
+                        }
+                    };
+                    set(row.file_id.as_str().into());
+                    set(row.domain.as_str().into());
+                    set(row.rel.as_str().into());
+                    set(row.flags.into());
+                    match mbfile {
+                        Some(m) => {
+                            let (b, mo, c) =
+                                (ts(m.birth), ts(m.last_modified), ts(m.last_status_change));
+                            set(time::format_opt(b).into());
+                            set(time::format_opt(mo).into());
+                            set(time::format_opt(c).into());
+                            set(m.mode.map(|x| format!("0o{x:o}")).into());
+                            set(m.user_id.into());
+                            set(m.size.into());
+                            times = Some((b, mo, c));
+                        }
+                        None => set("".into()),
+                    }
+                    let rec = &*rec;
+                    if row.flags == 1 && !row.domain.is_empty() && !row.rel.is_empty() {
+                        logical.clear();
+                        logical.push_str(&row.domain);
+                        logical.push('/');
+                        logical.push_str(&row.rel);
+                        if !ctx.evidence.exists(&logical) {
+                            absent += 1;
+                            if absent_examples.len() < 5 {
+                                absent_examples.push(logical.clone());
+                            }
+                        }
+                    }
+                    out.record(rec);
+                    if let Some((b, mo, c)) = times {
+                        desc.clear();
+                        desc.push_str(&row.rel);
+                        desc.push_str(" - ");
+                        desc.push_str(&row.domain);
+                        // The distinct times, each with its MACB letters, in time order.
+                        let mut distinct: [Option<jiff::Timestamp>; 3] = [b, mo, c];
+                        distinct.sort();
+                        for (i, t) in distinct.iter().enumerate() {
+                            let Some(t) = *t else { continue };
+                            if i > 0 && distinct[i - 1] == Some(t) {
+                                continue;
+                            }
+                            let macb = [
+                                if mo == Some(t) { b'M' } else { b'-' },
+                                b'-',
+                                if c == Some(t) { b'C' } else { b'-' },
+                                if b == Some(t) { b'B' } else { b'-' },
+                            ];
+                            let macb = std::str::from_utf8(&macb).unwrap_or("----");
+                            out.timeline(Some(t), macb, &desc);
+                        }
+                    }
+                    if row.rel.is_empty() {
                         continue;
                     }
-                    out.ioc_alerts_at(
-                        Level::High,
-                        &m,
-                        &format!("Domain \"{host}\" in the backup file path {}", row.rel),
-                        when,
-                        rec,
-                    );
+                    let when = times.and_then(|(_, mo, _)| mo);
+                    let path = format!("/{}", row.rel);
+                    let mut m = ctx.iocs.match_file_path(&path);
+                    if row.flags == 1 {
+                        m.extend(ctx.iocs.match_file_name(&row.rel));
+                    }
+                    if !m.is_empty() {
+                        // MVT rates manifest matches HIGH.
+                        out.ioc_alerts_at(
+                            Level::High,
+                            &m,
+                            &format!("Backup file {} ({})", row.rel, row.domain),
+                            when,
+                            rec,
+                        );
+                    }
+                    for host in host_like_parts(&row.rel) {
+                        let m = ctx.iocs.match_host(&host);
+                        if m.is_empty() {
+                            continue;
+                        }
+                        out.ioc_alerts_at(
+                            Level::High,
+                            &m,
+                            &format!("Domain \"{host}\" in the backup file path {}", row.rel),
+                            when,
+                            rec,
+                        );
+                    }
+                }
+                if damaged {
+                    drop(rows);
+                    drop(st);
+                    let (d, w) = sqlite::open_for_module(ctx.evidence, DB)?;
+                    for w in w {
+                        out.warn(w);
+                    }
+                    db = d;
+                    recovered = true;
+                    continue 'phases;
                 }
             }
+            break;
         }
         if undecodable > 0 {
             out.warn(format!(

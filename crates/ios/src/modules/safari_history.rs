@@ -4,10 +4,10 @@
 
 use std::collections::HashMap;
 
-use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError, record, time};
+use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError, record, sqlite, time};
 
 use crate::util::{
-    col_or_null, each_artifact, open_db, same_site, sql_f64, sql_i64, sql_string, url_host,
+    col_or_null, each_artifact, read_lazily, same_site, sql_f64, sql_i64, sql_string, url_host,
 };
 
 pub struct SafariHistory;
@@ -46,8 +46,7 @@ impl Module for SafariHistory {
     }
 }
 
-fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-    let db = open_db(ctx.evidence, path, out)?;
+fn read_visits(db: &sqlite::ForensicDb, path: &str) -> Result<Vec<Visit>, ModuleError> {
     let tables = db.tables()?;
     if !tables.contains("history_items") || !tables.contains("history_visits") {
         return Err(ModuleError::parse(
@@ -82,6 +81,13 @@ fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result
             load_successful: sql_i64(get(7)?).map(|v| v != 0),
         });
     }
+    Ok(visits)
+}
+
+fn process(ctx: &ModuleContext<'_>, path: &str, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
+    // Collected before anything is emitted: read without the up-front integrity check, and again from the
+    // recovered copy if reading meets damage.
+    let visits = read_lazily(ctx.evidence, out, path, |db| read_visits(db, path))?;
     let by_visit: HashMap<i64, usize> = visits
         .iter()
         .enumerate()

@@ -9,7 +9,9 @@
 use serde_json::Value;
 use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError, Record, time};
 
-use crate::util::{extract_links, field_str, open_if_present, sql_f64, sql_to_json};
+use crate::util::{
+    extract_links, field_str, open_if_present_lazy, sql_f64, sql_to_json, stream_rows,
+};
 
 pub const PATH: &str = "HomeDomain/Library/SMS/sms.db";
 
@@ -88,7 +90,7 @@ impl Module for Sms {
         "SMS/iMessage messages (sms.db): links against indicators, Apple threat notifications"
     }
     fn run(&self, ctx: &ModuleContext<'_>, out: &mut Emitter<'_>) -> Result<(), ModuleError> {
-        let Some(db) = open_if_present(ctx, out, PATH)? else {
+        let Some(mut db) = open_if_present_lazy(ctx, out, PATH)? else {
             return Ok(());
         };
         if !db.has_table("message") {
@@ -111,12 +113,17 @@ impl Module for Sms {
             select.push("NULL AS phone_number".into());
             ""
         };
+        // The row id comes last, for resuming after damage (see `stream_rows`); it is not a field.
         let sql = format!(
-            "SELECT {} FROM message {join} ORDER BY message.ROWID",
+            "SELECT {}, message.ROWID AS \"__rowid\" FROM message {join} WHERE message.ROWID > ?1 \
+             ORDER BY message.ROWID",
             select.join(", ")
         );
-        let mut st = db.conn().prepare(&sql).map_err(|e| db.err(e))?;
-        let names: Vec<String> = st.column_names().map(|s| s.to_string()).collect();
+        let names: Vec<String> = {
+            let st = db.conn().prepare(&sql).map_err(|e| db.err(e))?;
+            st.column_names().map(|s| s.to_string()).collect()
+        };
+        let i_rowid = names.len() - 1;
         let idx = |n: &str| names.iter().position(|c| c == n);
         let (i_body, i_date, i_read, i_from_me) = (
             idx("attributedBody"),
@@ -126,7 +133,7 @@ impl Module for Sms {
         );
         // The keys are the same for every message: the record is built once and only its values are
         // replaced, in key order (no per-message key allocation or hashing).
-        let columns: Vec<usize> = (0..names.len()).filter(|i| Some(*i) != i_body).collect();
+        let columns: Vec<usize> = (0..i_rowid).filter(|i| Some(*i) != i_body).collect();
         let mut rec = Record::new();
         for &i in &columns {
             if let Some(n) = names.get(i) {
@@ -139,10 +146,11 @@ impl Module for Sms {
         for k in ["isodate", "isodate_read", "direction", "links"] {
             rec.insert(k.into(), Value::Null);
         }
-        let mut rows = st.query([]).map_err(|e| db.err(e))?;
-        while let Some(row) = rows.next().map_err(|e| db.err(e))? {
+        let path = db.path().to_string();
+        let ev = ctx.evidence;
+        stream_rows(ev, out, &mut db, &sql, i_rowid, |row, out| {
             for (slot, &i) in rec.values_mut().zip(&columns) {
-                *slot = sql_to_json(row.get_ref(i).map_err(|e| db.err(e))?);
+                *slot = sql_to_json(row.get_ref(i).map_err(|e| ModuleError::parse(&path, e))?);
             }
             let get_f = |i: Option<usize>| i.and_then(|i| row.get_ref(i).ok()).and_then(sql_f64);
             let date = get_f(i_date).and_then(time::from_mac_absolute);
@@ -221,8 +229,8 @@ impl Module for Sms {
             if from_body {
                 rec.remove("text_from_attributed_body");
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 }
 
