@@ -577,5 +577,5 @@ fn network_seeds() {
         1200,
     ));
     write("net_quic", "v2-initial", q2);
-    write("net_http", "pipelined", b"GET /a HTTP/1.1\r\nHost: evil.com\r\n\r\nPOST http://x.evil.com/b HTTP/1.1\r\nContent-Length: 2\r\n\r\nokCONNECT evil.com:443 HTTP/1.1\r\n\r\n".to_vec());
+    write("net_http", "pipelined", b"GET /a HTTP/1.1\r\nHost: evil.com\r\n\r\nPOST http://x.evil.com/b HTTP/1.1\r\nContent-Length: 2\r\n\r\nokCONNECT evil.com:443 HTTP/1.1\r\n\r\n");
 }
