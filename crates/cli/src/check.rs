@@ -58,6 +58,9 @@ pub struct CheckArgs {
     /// Also write timeline.jsonl (Timesketch import format)
     #[arg(long)]
     pub timesketch: bool,
+    /// Do not write observables.parquet (the observables `telltale hunt` searches)
+    #[arg(long)]
+    pub no_observables: bool,
 }
 
 static PANICS: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -320,10 +323,28 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
 
     let out_dir = args.output.clone().unwrap_or_else(|| default_output(&path));
     check_output_outside(&path, &out_dir)?;
+    // info.json's identity fields are known before the run, so that observables.parquet carries the
+    // same acquisition and case ids as info.json will.
+    let mut info = telltale_report::RunInfo::new(path.display().to_string());
+    info.acquisition = Some(acq.kind().to_string());
+    info.device = acq.facts();
+    if args.hashes && path != Path::new("-") {
+        info.hashes = hashing::hash_inputs(&path)
+            .into_iter()
+            .map(|(file_path, sha256)| telltale_report::FileHash { file_path, sha256 })
+            .collect();
+    }
+    let ids = (!args.no_observables).then(|| {
+        telltale_report::observables::CaseIds::from_info(
+            &serde_json::to_value(&info).unwrap_or_default(),
+            &out_dir,
+        )
+    });
     let writer = telltale_report::OutputDir::create(
         &out_dir,
         telltale_report::OutputOptions {
             timesketch: args.timesketch,
+            observables: ids,
             ..Default::default()
         },
     )
@@ -369,17 +390,8 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         b.finish_and_clear();
     }
 
-    let mut info = telltale_report::RunInfo::new(path.display().to_string());
-    info.acquisition = Some(acq.kind().to_string());
-    info.device = acq.facts();
     info.ioc_files = iocs.files.clone();
     info.indicators = Some(iocs.description.clone());
-    if args.hashes && path != Path::new("-") {
-        info.hashes = hashing::hash_inputs(&path)
-            .into_iter()
-            .map(|(file_path, sha256)| telltale_report::FileHash { file_path, sha256 })
-            .collect();
-    }
     info.set_summary(&summary);
     info.add_coverage(acq.coverage());
     for c in &info.coverage {
@@ -395,7 +407,11 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         .with_context(|| format!("writing outputs to {}", out_dir.display()))?;
     telltale_report::write_info(&out_dir, &info)
         .with_context(|| format!("writing {}", out_dir.join("info.json").display()))?;
-    match telltale_report::write_html_report(&out_dir) {
+    match telltale_report::write_html_report_digest(
+        &out_dir,
+        &Default::default(),
+        writer.take_timeline_digest(),
+    ) {
         Ok(p) => log.info(format!("report: {}", p.display())),
         Err(e) => {
             log.warn(format!("report.html not written: {e}"));

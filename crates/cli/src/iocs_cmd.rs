@@ -61,6 +61,14 @@ pub enum IocsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Write every active indicator with its match keys (Parquet), for hunting with SQL engines or Spark
+    Export {
+        /// The Parquet file to write
+        #[arg(long, value_name = "FILE", required = true)]
+        parquet: PathBuf,
+        #[command(flatten)]
+        iocs: IocArgs,
+    },
     /// Download the indicator sets listed by an index (MVT's indicators.yaml format) into the user data folder
     Update {
         /// The index to read (default: the MVT project's indicators.yaml)
@@ -151,6 +159,7 @@ pub fn run(cmd: IocsCommand) -> anyhow::Result<u8> {
         IocsCommand::List { iocs, json } => list(&iocs, json),
         IocsCommand::Lookup { values, iocs, json } => lookup(&values, &iocs, json),
         IocsCommand::Update { index_url } => update(index_url),
+        IocsCommand::Export { parquet, iocs } => export(&parquet, &iocs),
     }
 }
 
@@ -262,6 +271,22 @@ fn lookup(values: &[String], args: &IocArgs, json: bool) -> anyhow::Result<u8> {
     }
     // Like grep: 0 when something matched, 1 when nothing did.
     Ok(if any { 0 } else { 1 })
+}
+
+fn export(path: &std::path::Path, args: &IocArgs) -> anyhow::Result<u8> {
+    let loaded = load(args)?;
+    for w in &loaded.warnings {
+        eprintln!("telltale: warning: {w}");
+    }
+    let rows = telltale_report::hunt::export_indicators(&loaded.index, path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    println!(
+        "{}: {} indicator(s), {rows} match key(s) ({})",
+        path.display(),
+        loaded.index.len(),
+        loaded.description
+    );
+    Ok(0)
 }
 
 fn update(index_url: Option<String>) -> anyhow::Result<u8> {

@@ -7,6 +7,7 @@ mod cases;
 mod check;
 mod decrypt;
 mod hashing;
+mod hunt;
 mod iocs_cmd;
 mod kinds;
 mod recheck;
@@ -71,6 +72,14 @@ enum Command {
     Recheck(recheck::RecheckArgs),
     /// List the checks recorded in the case index
     Cases(cases::CasesArgs),
+    /// Hunt the observables of earlier checks (every case in the case index, or the folders and datasets
+    /// given) for the current indicators (exit 1 when anything matched)
+    Hunt(hunt::HuntArgs),
+    /// Observables of checks: publish them to a Hive-partitioned Parquet dataset
+    Observables {
+        #[command(subcommand)]
+        command: hunt::ObservablesCommand,
+    },
     /// Write a decrypted copy of an encrypted iOS backup (not needed to check it)
     Decrypt(decrypt::DecryptArgs),
     /// Write the derived key of an encrypted iOS backup (for --key-file)
@@ -92,6 +101,8 @@ fn main() -> ExitCode {
         Command::Report(args) => report_cmd::run(args),
         Command::Recheck(args) => recheck::run(args),
         Command::Cases(args) => cases::run(args),
+        Command::Hunt(args) => hunt::run(args),
+        Command::Observables { command } => hunt::run_observables(command),
         Command::Decrypt(args) => decrypt::run_decrypt(args),
         Command::Key(args) => decrypt::run_key(args),
     });

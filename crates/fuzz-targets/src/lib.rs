@@ -507,11 +507,18 @@ pub fn results_folder(data: &[u8]) {
     let _ = telltale_report::html::render_html_report(dir.path(), &opts);
     let matcher =
         |module: &str, rec: &Record| telltale_report::rematch::rematch_alerts(index(), module, rec);
+    // Observables are written too (from the hostile sms.json), then hunted.
     let ropts = telltale_report::recheck::RecheckOptions {
         date: Some("2026-01-01 00:00:00".into()),
-        no_html: false,
+        ..Default::default()
     };
     let _ = telltale_report::recheck::recheck_dir_with(dir.path(), &matcher, &ropts);
+    let table = telltale_report::hunt::IndicatorTable::new(index());
+    let _ = telltale_report::hunt::scan_file(
+        &dir.path().join(telltale_report::observables::FILE_NAME),
+        &table,
+        &Default::default(),
+    );
 }
 
 /// Decryption of backup files (AES-256-CBC, PKCS#7, truncation to the MBFile `Size`): first byte bit 0

@@ -1,5 +1,6 @@
 //! The indicator index: hash maps keyed by normalised values, no scanning at match time.
 
+use crate::keys::{self, KeyKind, Observed};
 use crate::normalize as norm;
 use crate::pattern;
 use crate::stix::{self, LoadProblem};
@@ -31,6 +32,31 @@ enum Slot {
     AndroidProperty,
 }
 const SLOTS: usize = 14;
+const ALL_SLOTS: [Slot; SLOTS] = [
+    Slot::Domain,
+    Slot::Ip,
+    Slot::Url,
+    Slot::Process,
+    Slot::ProcessTrunc,
+    Slot::Email,
+    Slot::AppId,
+    Slot::CertHash,
+    Slot::FileHash,
+    Slot::FileName,
+    Slot::FilePath,
+    Slot::FileDir,
+    Slot::Profile,
+    Slot::AndroidProperty,
+];
+
+/// One match key of one indicator (see [`IocIndex::export_keys`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportedKey {
+    pub kind: KeyKind,
+    pub key: Arc<str>,
+    /// The indicator: [`IocIndex::entry`].
+    pub entry: u32,
+}
 
 const KINDS: usize = 20;
 const ALL_KINDS: [IndicatorKind; KINDS] = {
@@ -238,11 +264,7 @@ fn strip_www(h: &str) -> &str {
     }
 }
 
-fn email_key(s: &str) -> String {
-    let s = s.trim();
-    let s = s.strip_prefix("mailto:").unwrap_or(s);
-    s.to_lowercase()
-}
+use crate::keys::email_key;
 
 /// The keys an indicator value is registered under (at most 3; the first is the primary key used
 /// for de-duplication).
@@ -290,7 +312,12 @@ fn keys_for(kind: IndicatorKind, value: &str) -> Result<Keys<'_>, String> {
     }
     let one = |s: Slot, k: String| Ok(Keys::one(s, k));
     match kind {
-        K::Domain if is_plain_host(v) => Ok(Keys::one(Slot::Domain, v)),
+        K::Domain if is_plain_host(v) => {
+            if v.bytes().filter(|&b| b == b'.').count() >= keys::MAX_DOMAIN_LABELS {
+                return Err(format!("more than {} labels", keys::MAX_DOMAIN_LABELS));
+            }
+            Ok(Keys::one(Slot::Domain, v))
+        }
         K::Domain => {
             // Some "domains" are really URL fragments (`host.xyz/x`): index the host as a domain and
             // the whole value as a URL.
@@ -300,6 +327,9 @@ fn keys_for(kind: IndicatorKind, value: &str) -> Result<Keys<'_>, String> {
                 Some(a) => return one(Slot::Ip, norm::ip_key(a)),
                 None => norm::host(h).ok_or("no host in domain value")?,
             };
+            if host.bytes().filter(|&b| b == b'.').count() >= keys::MAX_DOMAIN_LABELS {
+                return Err(format!("more than {} labels", keys::MAX_DOMAIN_LABELS));
+            }
             let mut k = Keys::one(Slot::Domain, host);
             if looks_url
                 && !tail.trim_end_matches('/').is_empty()
@@ -331,7 +361,22 @@ fn keys_for(kind: IndicatorKind, value: &str) -> Result<Keys<'_>, String> {
             Ok(out)
         }
         K::Email => one(Slot::Email, email_key(v)),
-        K::FileName => Ok(Keys::one(Slot::FileName, norm::basename(v))),
+        K::FileName => match norm::basename(v) {
+            // A name ending in `/` has no file name: it would match every folder path.
+            "" => Err("empty file name".into()),
+            b => Ok(Keys::one(Slot::FileName, b)),
+        },
+        K::FilePath
+            if v.ends_with('/')
+                && (v.len() > keys::MAX_DIR_KEY
+                    || v.bytes().filter(|&b| b == b'/').count() > keys::MAX_DIR_DEPTH) =>
+        {
+            Err(format!(
+                "folder indicator deeper than {} levels or longer than {} bytes",
+                keys::MAX_DIR_DEPTH,
+                keys::MAX_DIR_KEY
+            ))
+        }
         K::FilePath if v.ends_with('/') => Ok(Keys::one(Slot::FileDir, v)),
         K::FilePath => Ok(Keys::one(Slot::FilePath, v)),
         K::FileMd5 | K::FileSha1 | K::FileSha256 => one(Slot::FileHash, norm::hash(v)),
@@ -855,26 +900,10 @@ impl IocIndex {
     /// Links, e-mail addresses and bare domains in free text (SMS, chat messages).
     pub fn match_text(&self, text: &str) -> Vec<Match> {
         let mut hits = Vec::new();
-        let mut finder = linkify::LinkFinder::new();
-        finder.url_must_have_scheme(false);
-        for link in finder.links(text) {
-            match link.kind() {
-                linkify::LinkKind::Email => {
-                    self.collect(Slot::Email, &email_key(link.as_str()), &mut hits)
-                }
-                _ => self.url_hits(link.as_str(), &mut hits),
-            }
-        }
-        // Bare domains and IP literals the link finder does not consider links.
-        for tok in text.split(|c: char| c.is_whitespace() || "<>\"'()[]{},;!|`".contains(c)) {
-            let tok = tok.trim_end_matches(['.', ':', '?']);
-            if tok.contains('@') {
-                continue;
-            }
-            let host = tok.split(['/', '?', '#']).next().unwrap_or("");
-            let host = host.split(':').next().unwrap_or("");
-            if norm::looks_like_domain(host) || host.parse::<std::net::Ipv4Addr>().is_ok() {
-                self.url_hits(tok, &mut hits);
+        for (how, v) in keys::text_observables(text) {
+            match how {
+                Observed::Email => self.collect(Slot::Email, &email_key(v), &mut hits),
+                _ => self.url_hits(v, &mut hits),
             }
         }
         self.to_matches(&hits)
@@ -928,6 +957,9 @@ impl IocIndex {
     /// A file path: equality, or prefix when the indicator ends with `/`.
     pub fn match_file_path(&self, path: &str) -> Vec<Match> {
         let path = path.trim();
+        if path.is_empty() {
+            return Vec::new();
+        }
         let mut hits = Vec::new();
         self.collect(Slot::FilePath, path, &mut hits);
         if !self.maps[Slot::FileDir as usize].is_empty() {
@@ -985,6 +1017,120 @@ impl IocIndex {
     /// The network-only lists (free DNS suffixes, suspect TLDs, Snort rules).
     pub fn network_lists(&self) -> &NetworkLists {
         &self.network
+    }
+
+    /// The matcher of [`Observed`] `how` applied to `value` (`match_url`, `match_host`, …).
+    pub fn match_observed(&self, how: Observed, value: &str) -> Vec<Match> {
+        match how {
+            Observed::Host => self.match_host(value),
+            Observed::Url => self.match_url(value),
+            Observed::Ip => self.match_ip(value),
+            Observed::Text => self.match_text(value),
+            Observed::Process => self.match_process(value),
+            Observed::Email => self.match_email(value),
+            Observed::AppId => self.match_app_id(value),
+            Observed::FilePath => self.match_file_path(value),
+            Observed::FileName => self.match_file_name(value),
+            Observed::FileHash => self.match_file_hash(value),
+            Observed::CertHash => self.match_cert_hash(value),
+            Observed::ProfileId => self.match_profile_id(value),
+            Observed::AndroidProperty => self.match_android_property(value),
+        }
+    }
+
+    /// The index's tables that hold keys of a [`KeyKind`].
+    fn slots_of(kind: KeyKind) -> &'static [Slot] {
+        match kind {
+            KeyKind::Domain => &[Slot::Domain],
+            KeyKind::Ip => &[Slot::Ip],
+            KeyKind::Url => &[Slot::Url],
+            KeyKind::Process => &[Slot::Process, Slot::ProcessTrunc],
+            KeyKind::Email => &[Slot::Email],
+            KeyKind::AppId => &[Slot::AppId],
+            KeyKind::CertHash => &[Slot::CertHash],
+            KeyKind::FileHash => &[Slot::FileHash],
+            KeyKind::FileName => &[Slot::FileName],
+            KeyKind::FilePath => &[Slot::FilePath, Slot::FileDir],
+            KeyKind::ProfileId => &[Slot::Profile],
+            KeyKind::AndroidProperty => &[Slot::AndroidProperty],
+        }
+    }
+
+    fn kind_of(slot: Slot) -> KeyKind {
+        match slot {
+            Slot::Domain => KeyKind::Domain,
+            Slot::Ip => KeyKind::Ip,
+            Slot::Url => KeyKind::Url,
+            Slot::Process | Slot::ProcessTrunc => KeyKind::Process,
+            Slot::Email => KeyKind::Email,
+            Slot::AppId => KeyKind::AppId,
+            Slot::CertHash => KeyKind::CertHash,
+            Slot::FileHash => KeyKind::FileHash,
+            Slot::FileName => KeyKind::FileName,
+            Slot::FilePath | Slot::FileDir => KeyKind::FilePath,
+            Slot::Profile => KeyKind::ProfileId,
+            Slot::AndroidProperty => KeyKind::AndroidProperty,
+        }
+    }
+
+    /// The entries (see [`IocIndex::entry`]) registered under match key `(kind, key)`, appended to
+    /// `hits` once each.
+    pub fn lookup_key(&self, kind: KeyKind, key: &str, hits: &mut Vec<u32>) {
+        // An address key also looks up the CIDR ranges that hold it (the index knows which prefix
+        // lengths are in use; an exported-key join only sees exact ranges).
+        if kind == KeyKind::Ip
+            && !key.contains('/')
+            && let Ok(a) = key.parse::<std::net::IpAddr>()
+        {
+            self.ip_hits(a, hits);
+            return;
+        }
+        for &slot in Self::slots_of(kind) {
+            self.collect(slot, key, hits);
+        }
+    }
+
+    /// The indicators matching any of `keys` (each once): what the `match_*` method of an observable
+    /// returns, given its [`keys::observed_keys`].
+    pub fn match_keys(&self, keys: &[(KeyKind, String)]) -> Vec<Match> {
+        let mut hits = Vec::new();
+        for (k, v) in keys {
+            self.lookup_key(*k, v, &mut hits);
+        }
+        self.to_matches(&hits)
+    }
+
+    /// The indicator of entry `i` (`0..len()`).
+    pub fn entry(&self, i: u32) -> Option<Match> {
+        if (i as usize) < self.entries.len() {
+            self.to_matches(&[i]).pop()
+        } else {
+            None
+        }
+    }
+
+    /// Every match key of every indicator: `(kind, key, entry)`, sorted. A join of observables' keys
+    /// with these on `(kind, key)` gives what the `match_*` methods give.
+    pub fn export_keys(&self) -> Vec<ExportedKey> {
+        let mut out = Vec::new();
+        for (slot_i, map) in self.maps.iter().enumerate() {
+            let slot = ALL_SLOTS[slot_i];
+            for (key, &head) in map {
+                let mut r = head;
+                while r != NIL {
+                    let reg = self.regs[r as usize];
+                    out.push(ExportedKey {
+                        kind: Self::kind_of(slot),
+                        key: key.clone(),
+                        entry: reg.entry,
+                    });
+                    r = reg.next;
+                }
+            }
+        }
+        out.sort_by(|a, b| (a.entry, a.kind, &a.key).cmp(&(b.entry, b.kind, &b.key)));
+        out.dedup_by(|a, b| a.entry == b.entry && a.kind == b.kind && a.key == b.key);
+        out
     }
 
     /// Every kind that applies to a free-form value (for `telltale iocs lookup`).

@@ -12,6 +12,7 @@ use std::sync::Arc;
 pub mod builtin;
 mod fxhash;
 mod index;
+pub mod keys;
 pub mod normalize;
 pub mod pattern;
 pub mod stix;
@@ -19,8 +20,10 @@ pub mod tinycheck;
 pub mod update;
 
 pub use index::{
-    IndexBuilder, IndexStats, IocIndex, NetworkLists, SetOrigin, SetStats, UnsupportedPattern,
+    ExportedKey, IndexBuilder, IndexStats, IocIndex, NetworkLists, SetOrigin, SetStats,
+    UnsupportedPattern,
 };
+pub use keys::{KeyKind, Observed};
 pub use stix::{DEFAULT_COLLECTION, LoadProblem};
 pub use update::{ActiveSnapshot, SnapshotKind, UpdateError, UpdateReport};
 

@@ -160,7 +160,7 @@ impl CheckRecord {
 }
 
 /// The hash of the acquisition itself (a file input), else of its manifest-like file, from info.json.
-fn manifest_hash(info: &Value, target: &str) -> Option<String> {
+pub(crate) fn manifest_hash(info: &Value, target: &str) -> Option<String> {
     let hashes = info.get("hashes")?.as_array()?;
     let find = |pred: &dyn Fn(&str) -> bool| {
         hashes.iter().find_map(|h| {

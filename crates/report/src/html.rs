@@ -55,7 +55,22 @@ pub fn write_html_report(dir: &Path) -> Result<PathBuf, ReportError> {
 
 /// [`write_html_report`] with settings (a fixed date for reproducible pages).
 pub fn write_html_report_with(dir: &Path, opts: &HtmlOptions) -> Result<PathBuf, ReportError> {
-    let html = render_html_report(dir, opts)?;
+    write_html_report_digest(dir, opts, None)
+}
+
+/// [`write_html_report_with`] using the timeline digest the writer computed while writing timeline.csv
+/// ([`crate::OutputDir::take_timeline_digest`]), so that timeline.csv is not read again. A digest made
+/// for other alerts than alerts.json holds now is ignored.
+pub fn write_html_report_digest(
+    dir: &Path,
+    opts: &HtmlOptions,
+    digest: Option<TimelineDigest>,
+) -> Result<PathBuf, ReportError> {
+    let alerts = read_alert_values(dir)?;
+    let info = read_info(dir)?;
+    let data = build(dir, &alerts, info.as_ref(), opts, digest)?;
+    let html =
+        render(&data).map_err(|e| ReportError::other(&dir.join("report.html"), e.to_string()))?;
     let path = dir.join("report.html");
     let tmp = dir.join(".report.html.tmp");
     std::fs::write(&tmp, html).map_err(|e| ReportError::io(&tmp, e))?;
@@ -67,7 +82,7 @@ pub fn write_html_report_with(dir: &Path, opts: &HtmlOptions) -> Result<PathBuf,
 pub fn render_html_report(dir: &Path, opts: &HtmlOptions) -> Result<String, ReportError> {
     let alerts = read_alert_values(dir)?;
     let info = read_info(dir)?;
-    let data = build(dir, &alerts, info.as_ref(), opts)?;
+    let data = build(dir, &alerts, info.as_ref(), opts, None)?;
     render(&data).map_err(|e| ReportError::other(&dir.join("report.html"), e.to_string()))
 }
 
@@ -911,135 +926,177 @@ struct TimelineScan {
     truncated: bool,
 }
 
-/// Reads timeline.csv once: events per day, and the events within ±[`CONTEXT_MINUTES`] of a detection.
-fn scan_timeline(dir: &Path, alerts: &[AlertValue]) -> Result<TimelineScan, ReportError> {
-    // Detection windows, sorted by time, at most MAX_WINDOWS (distinct times).
-    let mut dets: Vec<(Timestamp, &Alert)> = alerts
-        .iter()
-        .filter_map(|a| {
-            let t = a.alert.event_time.as_deref()?;
-            Some((telltale_core::time::parse(t)?, &a.alert))
-        })
-        .collect();
-    dets.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.level.cmp(&a.1.level)));
-    dets.dedup_by(|a, b| a.0 == b.0);
-    let truncated_windows = dets.len() > MAX_WINDOWS;
-    // Keep the most severe windows when there are too many.
-    if truncated_windows {
-        let mut by_sev = dets.clone();
-        by_sev.sort_by(|a, b| b.1.level.cmp(&a.1.level).then(a.0.cmp(&b.0)));
-        by_sev.truncate(MAX_WINDOWS);
-        by_sev.sort_by_key(|a| a.0);
-        dets = by_sev;
-    }
-    let windows: Vec<Window> = dets
-        .iter()
-        .map(|(t, a)| Window {
-            time: telltale_core::time::format(*t),
-            module: a.module.clone(),
-            level: a.level.as_str(),
-            message: cut(a.message.clone()),
-        })
-        .collect();
-    let hits: HashSet<(String, String)> = alerts
-        .iter()
-        .filter_map(|a| {
-            Some((
-                a.alert.module.clone(),
-                telltale_core::time::format(telltale_core::time::parse(
-                    a.alert.event_time.as_deref()?,
-                )?),
-            ))
-        })
-        .collect();
-    let margin = SignedDuration::from_mins(CONTEXT_MINUTES);
-    let mut candidate_days: HashSet<Date> = HashSet::new();
-    for (t, _) in &dets {
-        let before = t.checked_sub(margin).unwrap_or(*t);
-        let after = t.checked_add(margin).unwrap_or(*t);
-        for d in [before, *t, after] {
-            candidate_days.insert(d.to_zoned_datetime(jiff::tz::TimeZone::UTC).date());
+/// The timeline as the page needs it (events per day, events around detections), computed while the
+/// timeline is written ([`crate::OutputDir`]) so that the page need not read timeline.csv again.
+pub struct TimelineDigest {
+    scan: TimelineScan,
+    /// The alerts.json it was computed against (number of alerts), to detect a stale digest.
+    alerts: usize,
+}
+
+/// Builds a [`TimelineScan`] from timeline rows given in order, for the detections of `alerts`.
+pub(crate) struct TimelineScanner {
+    dets: Vec<Timestamp>,
+    hits: HashSet<(String, String)>,
+    candidate_days: HashSet<Date>,
+    margin: SignedDuration,
+    last_day: Option<([u8; 10], Date, bool)>,
+    scan: TimelineScan,
+    alerts: usize,
+}
+
+impl TimelineScanner {
+    pub(crate) fn new(alerts: &[AlertValue]) -> Self {
+        // Detection windows, sorted by time, at most MAX_WINDOWS (distinct times).
+        let mut dets: Vec<(Timestamp, &Alert)> = alerts
+            .iter()
+            .filter_map(|a| {
+                let t = a.alert.event_time.as_deref()?;
+                Some((telltale_core::time::parse(t)?, &a.alert))
+            })
+            .collect();
+        dets.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.level.cmp(&a.1.level)));
+        dets.dedup_by(|a, b| a.0 == b.0);
+        let truncated_windows = dets.len() > MAX_WINDOWS;
+        // Keep the most severe windows when there are too many.
+        if truncated_windows {
+            let mut by_sev = dets.clone();
+            by_sev.sort_by(|a, b| b.1.level.cmp(&a.1.level).then(a.0.cmp(&b.0)));
+            by_sev.truncate(MAX_WINDOWS);
+            by_sev.sort_by_key(|a| a.0);
+            dets = by_sev;
+        }
+        let windows: Vec<Window> = dets
+            .iter()
+            .map(|(t, a)| Window {
+                time: telltale_core::time::format(*t),
+                module: a.module.clone(),
+                level: a.level.as_str(),
+                message: cut(a.message.clone()),
+            })
+            .collect();
+        let hits: HashSet<(String, String)> = alerts
+            .iter()
+            .filter_map(|a| {
+                Some((
+                    a.alert.module.clone(),
+                    telltale_core::time::format(telltale_core::time::parse(
+                        a.alert.event_time.as_deref()?,
+                    )?),
+                ))
+            })
+            .collect();
+        let margin = SignedDuration::from_mins(CONTEXT_MINUTES);
+        let mut candidate_days: HashSet<Date> = HashSet::new();
+        for (t, _) in &dets {
+            let before = t.checked_sub(margin).unwrap_or(*t);
+            let after = t.checked_add(margin).unwrap_or(*t);
+            for d in [before, *t, after] {
+                candidate_days.insert(d.to_zoned_datetime(jiff::tz::TimeZone::UTC).date());
+            }
+        }
+        TimelineScanner {
+            dets: dets.iter().map(|(t, _)| *t).collect(),
+            hits,
+            candidate_days,
+            margin,
+            last_day: None,
+            scan: TimelineScan {
+                days: BTreeMap::new(),
+                events: Vec::new(),
+                windows,
+                context_total: 0,
+                truncated: truncated_windows,
+            },
+            alerts: alerts.len(),
         }
     }
 
-    let mut scan = TimelineScan {
-        days: BTreeMap::new(),
-        events: Vec::new(),
-        windows,
-        context_total: 0,
-        truncated: truncated_windows,
-    };
+    /// One timeline row (time, module, event, description), as bytes. Only rows near a detection are
+    /// decoded as text; consecutive rows mostly share their day, so the last day is remembered.
+    pub(crate) fn feed(&mut self, fields: [&[u8]; 4]) {
+        let ts_bytes = fields[0];
+        let (day, candidate) = match (&self.last_day, ts_bytes.get(..10)) {
+            (Some((k, d, c)), Some(p)) if k.as_slice() == p => (*d, *c),
+            (_, Some(p)) => {
+                let Some(day) = std::str::from_utf8(p).ok().and_then(day_of) else {
+                    return;
+                };
+                let c = self.candidate_days.contains(&day);
+                self.last_day = p.try_into().ok().map(|k| (k, day, c));
+                (day, c)
+            }
+            (_, None) => return,
+        };
+        *self.scan.days.entry(day).or_insert(0) += 1;
+        if !candidate {
+            return;
+        }
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        let ts = text(fields[0]);
+        let Some(t) = telltale_core::time::parse(&ts) else {
+            return;
+        };
+        // The detection window closest to t, if within the margin.
+        let dets = &self.dets;
+        let i = dets.partition_point(|d| *d < t);
+        let near = [i.checked_sub(1), Some(i)]
+            .into_iter()
+            .flatten()
+            .filter(|&j| j < dets.len())
+            .min_by_key(|&j| dets[j].duration_since(t).abs());
+        let Some(w) = near.filter(|&j| dets[j].duration_since(t).abs() <= self.margin) else {
+            return;
+        };
+        self.scan.context_total += 1;
+        if self.scan.events.len() >= MAX_CONTEXT_EVENTS {
+            self.scan.truncated = true;
+            return;
+        }
+        let module = text(fields[1]);
+        let formatted = telltale_core::time::format(t);
+        let hit = self.hits.contains(&(module.clone(), formatted));
+        self.scan.events.push(CtxEvent {
+            w,
+            t: ts,
+            m: module,
+            e: text(fields[2]),
+            d: cut(text(fields[3])),
+            hit,
+        });
+    }
+
+    pub(crate) fn finish(self) -> TimelineDigest {
+        TimelineDigest {
+            scan: self.scan,
+            alerts: self.alerts,
+        }
+    }
+}
+
+/// Reads timeline.csv once: events per day, and the events within ±[`CONTEXT_MINUTES`] of a detection.
+fn scan_timeline(dir: &Path, alerts: &[AlertValue]) -> Result<TimelineScan, ReportError> {
+    let mut scanner = TimelineScanner::new(alerts);
     let path = dir.join("timeline.csv");
     if !path.exists() {
-        return Ok(scan);
+        return Ok(scanner.finish().scan);
     }
     let f = File::open(&path).map_err(|e| ReportError::io(&path, e))?;
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
         .from_reader(BufReader::new(f));
-    // Rows are read as bytes; only rows near a detection are decoded as text. Consecutive rows mostly
-    // share their day, so the last day is remembered rather than parsed again.
     let mut rec = csv::ByteRecord::new();
-    let mut last_day: Option<([u8; 10], Date, bool)> = None;
     loop {
         match rdr.read_byte_record(&mut rec) {
             Ok(true) => {}
             Ok(false) => break,
             Err(e) => return Err(ReportError::csv(&path, e)),
         }
-        let ts_bytes = rec.get(0).unwrap_or(b"");
-        let (day, candidate) = match (&last_day, ts_bytes.get(..10)) {
-            (Some((k, d, c)), Some(p)) if k.as_slice() == p => (*d, *c),
-            (_, Some(p)) => {
-                let Some(day) = std::str::from_utf8(p).ok().and_then(day_of) else {
-                    continue;
-                };
-                let c = candidate_days.contains(&day);
-                last_day = p.try_into().ok().map(|k| (k, day, c));
-                (day, c)
-            }
-            (_, None) => continue,
-        };
-        *scan.days.entry(day).or_insert(0) += 1;
-        if !candidate {
-            continue;
-        }
-        let Ok(rec) = csv::StringRecord::from_byte_record(rec.clone()) else {
-            continue;
-        };
-        let ts = rec.get(0).unwrap_or("");
-        let Some(t) = telltale_core::time::parse(ts) else {
-            continue;
-        };
-        // The detection window closest to t, if within the margin.
-        let i = dets.partition_point(|(d, _)| *d < t);
-        let near = [i.checked_sub(1), Some(i)]
-            .into_iter()
-            .flatten()
-            .filter(|&j| j < dets.len())
-            .min_by_key(|&j| dets[j].0.duration_since(t).abs());
-        let Some(w) = near.filter(|&j| dets[j].0.duration_since(t).abs() <= margin) else {
-            continue;
-        };
-        scan.context_total += 1;
-        if scan.events.len() >= MAX_CONTEXT_EVENTS {
-            scan.truncated = true;
-            continue;
-        }
-        let module = rec.get(1).unwrap_or("").to_string();
-        let formatted = telltale_core::time::format(t);
-        let hit = hits.contains(&(module.clone(), formatted));
-        scan.events.push(CtxEvent {
-            w,
-            t: ts.to_string(),
-            m: module,
-            e: rec.get(2).unwrap_or("").to_string(),
-            d: cut(rec.get(3).unwrap_or("").to_string()),
-            hit,
-        });
+        let f = |i| rec.get(i).unwrap_or(b"");
+        scanner.feed([f(0), f(1), f(2), f(3)]);
     }
-    Ok(scan)
+    Ok(scanner.finish().scan)
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -1050,6 +1107,7 @@ fn build(
     alerts: &[AlertValue],
     info: Option<&Value>,
     opts: &HtmlOptions,
+    digest: Option<TimelineDigest>,
 ) -> Result<Page, ReportError> {
     let facts = facts(info, dir);
     let verdict = verdict(alerts, facts.modules_failed.len());
@@ -1078,7 +1136,10 @@ fn build(
             }
         })
         .collect();
-    let scan = scan_timeline(dir, alerts)?;
+    let scan = match digest {
+        Some(d) if d.alerts == alerts.len() => d.scan,
+        _ => scan_timeline(dir, alerts)?,
+    };
     let detection_days: BTreeSet<Date> = alerts
         .iter()
         .filter_map(|a| day_of(a.alert.event_time.as_deref()?))

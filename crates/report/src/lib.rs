@@ -12,9 +12,11 @@ pub mod cases;
 pub mod error;
 pub mod explain;
 pub mod html;
+pub mod hunt;
 pub mod info;
 pub mod json;
 pub mod log;
+pub mod observables;
 pub mod read;
 pub mod recheck;
 pub mod rematch;
@@ -23,7 +25,10 @@ pub mod timesketch;
 pub mod writer;
 
 pub use error::ReportError;
-pub use html::{HtmlOptions, render_html_report, write_html_report, write_html_report_with};
+pub use html::{
+    HtmlOptions, TimelineDigest, render_html_report, write_html_report, write_html_report_digest,
+    write_html_report_with,
+};
 pub use info::{
     AlertCounts, FileHash, IndicatorSetInfo, ModuleInfo, RunInfo, now_iso8601, write_info,
 };

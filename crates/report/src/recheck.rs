@@ -26,12 +26,24 @@ use crate::json::to_pretty_vec;
 use crate::writer::{ALERTS_TIMELINE_HEADER, csv_writer, file_stem};
 
 /// Settings of a re-check.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct RecheckOptions {
     /// The date written in `"recheck"` markers and the report; `None` = now.
     pub date: Option<String>,
     /// Do not rebuild report.html.
     pub no_html: bool,
+    /// Write `observables.parquet` when the folder has none from this version (on by default).
+    pub write_observables: bool,
+}
+
+impl Default for RecheckOptions {
+    fn default() -> Self {
+        RecheckOptions {
+            date: None,
+            no_html: false,
+            write_observables: true,
+        }
+    }
 }
 
 /// What a re-check found.
@@ -120,11 +132,66 @@ pub fn recheck_dir_with(
     if !dir.is_dir() {
         return Err(ReportError::other(dir, "not a folder"));
     }
+    // Observables: written in the same pass when the folder has none from this version.
+    let obs = if opts.write_observables && !crate::observables::is_current(dir) {
+        let ids = crate::observables::CaseIds::from_output_dir(dir);
+        crate::observables::ObservablesWriter::create(dir, &ids).ok()
+    } else {
+        None
+    };
+    let modules = crate::read::list_modules(dir)?;
+    let mut found: Vec<(String, Record, Vec<Alert>)> = Vec::new();
+    let (mut n_modules, mut records, mut warnings) = (0usize, 0u64, Vec::new());
+    for module in &modules {
+        let r = crate::read::each_in_array::<Value>(
+            &dir.join(format!("{}.json", file_stem(module))),
+            |v| {
+                let Value::Object(rec) = v else { return };
+                records += 1;
+                if let Some(o) = &obs {
+                    o.record(module, &rec);
+                }
+                let a = matcher(module, &rec);
+                if !a.is_empty() {
+                    found.push((module.clone(), rec, a));
+                }
+            },
+        );
+        match r {
+            Ok(_) => n_modules += 1,
+            // Alerts of a module whose file broke half-way are kept: they match real records.
+            Err(e) => warnings.push(format!("{module}: records not re-checked ({e})")),
+        }
+    }
+    if let Some(o) = obs
+        && let Err(e) = o.finish()
+    {
+        warnings.push(format!("observables.parquet not written: {e}"));
+    }
+    let mut report = record_found_alerts(dir, found, opts)?;
+    report.modules = n_modules;
+    report.records = records;
+    warnings.append(&mut report.warnings);
+    report.warnings = warnings;
+    Ok(report)
+}
+
+/// Records alerts found without reading the folder's records again (`telltale hunt`): `found` holds
+/// (module, record, alerts). Alerts already in alerts.json are left out; the folder is updated as by
+/// [`recheck_dir_with`] (alerts.original.json, alerts.json, `<module>_detected.json`,
+/// alerts_timeline.csv, command.log, report.html).
+pub fn record_found_alerts(
+    dir: &Path,
+    found: Vec<(String, Record, Vec<Alert>)>,
+    opts: &RecheckOptions,
+) -> Result<RecheckReport, ReportError> {
+    if !dir.is_dir() {
+        return Err(ReportError::other(dir, "not a folder"));
+    }
     let date = opts.date.clone().unwrap_or_else(crate::info::now_iso8601);
     let existing = read_alert_values(dir)?;
     let mut keys: HashSet<(String, String, String)> =
         existing.iter().map(|a| alert_key(&a.alert)).collect();
-    let modules = crate::read::list_modules(dir)?;
     let mut report = RecheckReport {
         dir: dir.to_path_buf(),
         date: date.clone(),
@@ -136,36 +203,19 @@ pub fn recheck_dir_with(
     };
     // module → newly detected records.
     let mut detected: BTreeMap<String, Vec<Record>> = BTreeMap::new();
-    for module in &modules {
-        let mut new_here: Vec<Alert> = Vec::new();
-        let mut det_here: Vec<Record> = Vec::new();
-        let mut det_seen: HashSet<String> = HashSet::new();
-        let r = crate::read::each_in_array::<Value>(
-            &dir.join(format!("{}.json", file_stem(module))),
-            |v| {
-                let Value::Object(rec) = v else { return };
-                report.records += 1;
-                for a in matcher(module, &rec) {
-                    if keys.insert(alert_key(&a)) {
-                        let c = canonical(&Value::Object(rec.clone()));
-                        if det_seen.insert(c) {
-                            det_here.push(rec.clone());
-                        }
-                        new_here.push(a);
-                    }
+    let mut det_seen: HashSet<(String, String)> = HashSet::new();
+    for (module, rec, alerts) in found {
+        for a in alerts {
+            if keys.insert(alert_key(&a)) {
+                let c = canonical(&Value::Object(rec.clone()));
+                if det_seen.insert((module.clone(), c)) {
+                    detected
+                        .entry(module.clone())
+                        .or_default()
+                        .push(rec.clone());
                 }
-            },
-        );
-        match r {
-            Ok(_) => report.modules += 1,
-            Err(e) => report
-                .warnings
-                .push(format!("{module}: records not re-checked ({e})")),
-        }
-        // Alerts of a module whose file broke half-way are kept: they match real records.
-        report.new_alerts.extend(new_here);
-        if !det_here.is_empty() {
-            detected.insert(module.clone(), det_here);
+                report.new_alerts.push(a);
+            }
         }
     }
 

@@ -7,9 +7,10 @@
 //! values that equal (or, for hosts, are under) an indicator, so checking one field more costs time, not
 //! false alerts.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
+use telltale_core::ioc::keys::{self, Observed};
 use telltale_core::ioc::{IocIndex, Match};
 use telltale_core::{Alert, Level, MatchedIndicator, Record};
 
@@ -92,154 +93,238 @@ fn looks_like_hash(v: &str) -> bool {
     matches!(v.len(), 32 | 40 | 64) && v.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// Every indicator a string value of field `key` (at `path`) matches, by the field's kind.
-fn check_value(iocs: &IocIndex, module: &str, key: &Key, value: &str) -> Vec<Match> {
+/// One observable of a record: a value, how it is matched, and the field that holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Observation {
+    pub how: Observed,
+    pub value: String,
+    /// The field (dotted path for nested values).
+    pub field: String,
+}
+
+/// What a field's name (in a module) says about how its string values are matched: computed once per
+/// (module, field name), as the same names come back in every record.
+#[derive(Debug, Clone, Copy, Default)]
+struct FieldClass {
+    long_text: bool,
+    url: bool,
+    host: bool,
+    process: bool,
+    text: bool,
+    app: bool,
+    path: bool,
+    hash_name: bool,
+    cert: bool,
+    profile: bool,
+    property: bool,
+}
+
+impl FieldClass {
+    fn new(module: &str, key: &Key) -> Self {
+        let module = module.to_lowercase();
+        FieldClass {
+            long_text: key.has(&["text", "body", "message", "content", "description"]),
+            url: key.has(&["url", "link", "href", "referr", "referer", "redirect"])
+                || key.word(&["uri", "src", "origin"]),
+            host: key.has(&["host", "domain", "server", "fqdn"]) || key.word(&["sni", "site"]),
+            process: key.has(&[
+                "process",
+                "procname",
+                "proc_name",
+                "executable",
+                "binary",
+                "cmdline",
+            ]) || key.word(&["proc", "exec", "command", "cmd", "comm"])
+                || (key.word(&["name", "client", "path"])
+                    && PROCESS_MODULES.iter().any(|p| module.contains(p))),
+            text: key.has(&[
+                "text",
+                "body",
+                "message",
+                "description",
+                "content",
+                "title",
+                "subject",
+                "note",
+                "summary",
+                "snippet",
+                "caption",
+                "comment",
+            ]) || key.word(&["msg"]),
+            app: key.has(&[
+                "package",
+                "bundle",
+                "appid",
+                "app_id",
+                "application",
+                "installer",
+            ]) || key.word(&["app", "identifier", "pkg"])
+                || (key.word(&["name"]) && module.contains("package")),
+            path: key.has(&["path", "file", "folder", "directory"]) || key.word(&["dir"]),
+            hash_name: key.has(&["sha256", "sha1", "md5", "hash", "digest"]),
+            cert: key.has(&["cert", "signature", "signing", "signer"]),
+            profile: key.has(&["profile", "payload"])
+                && (key.has(&["identifier", "uuid"]) || key.word(&["id"])),
+            property: module.contains("prop") && key.word(&["name", "property", "key"]),
+        }
+    }
+
+    /// The class of field `key` of a `module` record, from a per-thread cache.
+    fn of(module: &str, key: &str) -> FieldClass {
+        type Cache = HashMap<String, HashMap<String, FieldClass>>;
+        thread_local! {
+            static CACHE: std::cell::RefCell<Cache> = std::cell::RefCell::new(HashMap::new());
+        }
+        CACHE.with(|c| {
+            let mut c = c.borrow_mut();
+            if let Some(f) = c.get(module).and_then(|m| m.get(key)) {
+                return *f;
+            }
+            let f = FieldClass::new(module, &Key::new(key));
+            if c.len() > 1_000 {
+                c.clear();
+            }
+            let m = c.entry(module.to_string()).or_default();
+            if m.len() > 10_000 {
+                m.clear();
+            }
+            m.insert(key.to_string(), f);
+            f
+        })
+    }
+}
+
+/// The observables a string value of a field of class `fc` holds, in matcher order.
+fn observe_value(fc: &FieldClass, value: &str, out: &mut dyn FnMut(Observed, &str)) {
     let v = value.trim();
     if v.is_empty() {
-        return Vec::new();
+        return;
     }
-    let mut m = Vec::new();
+    let text = |out: &mut dyn FnMut(Observed, &str), t: &str| {
+        for (how, x) in keys::text_observables(t) {
+            out(how, x);
+        }
+    };
     if v.len() > MAX_VALUE {
         // Only free text is worth a look when this long.
-        if key.has(&["text", "body", "message", "content", "description"]) {
+        if fc.long_text {
             let mut end = MAX_VALUE;
             while !v.is_char_boundary(end) {
                 end -= 1;
             }
-            m.extend(iocs.match_text(&v[..end]));
+            text(out, &v[..end]);
         }
-        return m;
+        return;
     }
-    let module = module.to_lowercase();
-
-    let urlish = key.has(&["url", "link", "href", "referr", "referer", "redirect"])
-        || key.word(&["uri", "src", "origin"])
-        || v.starts_with("http://")
-        || v.starts_with("https://");
-    if urlish {
-        m.extend(iocs.match_url(v));
+    if fc.url || v.starts_with("http://") || v.starts_with("https://") {
+        out(Observed::Url, v);
     }
-    if key.has(&["host", "domain", "server", "fqdn"]) || key.word(&["sni", "site"]) {
-        m.extend(iocs.match_host(v));
+    if fc.host {
+        out(Observed::Host, v);
     }
     if v.parse::<std::net::IpAddr>().is_ok() {
-        m.extend(iocs.match_ip(v));
+        out(Observed::Ip, v);
     }
-    if key.has(&[
-        "process",
-        "procname",
-        "proc_name",
-        "executable",
-        "binary",
-        "cmdline",
-    ]) || key.word(&["proc", "exec", "command", "cmd", "comm"])
-        || (key.word(&["name", "client", "path"])
-            && PROCESS_MODULES.iter().any(|p| module.contains(p)))
-    {
-        m.extend(iocs.match_process(v));
+    if fc.process {
+        out(Observed::Process, v);
     }
     if looks_like_email(v) {
-        m.extend(iocs.match_email(v.trim_start_matches("mailto:")));
+        out(Observed::Email, v.trim_start_matches("mailto:"));
     }
-    if key.has(&[
-        "text",
-        "body",
-        "message",
-        "description",
-        "content",
-        "title",
-        "subject",
-        "note",
-        "summary",
-        "snippet",
-        "caption",
-        "comment",
-    ]) || key.word(&["msg"])
-    {
-        m.extend(iocs.match_text(v));
+    if fc.text {
+        text(out, v);
     }
-    if key.has(&[
-        "package",
-        "bundle",
-        "appid",
-        "app_id",
-        "application",
-        "installer",
-    ]) || key.word(&["app", "identifier", "pkg"])
-    {
-        m.extend(iocs.match_app_id(v));
+    if fc.app {
+        out(Observed::AppId, v);
     }
-    if key.has(&["path", "file", "folder", "directory"]) || key.word(&["dir"]) {
-        m.extend(iocs.match_file_path(v));
-        m.extend(iocs.match_file_name(v));
+    if fc.path {
+        out(Observed::FilePath, v);
+        out(Observed::FileName, v);
     }
-    if looks_like_hash(v) || key.has(&["sha256", "sha1", "md5", "hash", "digest"]) {
-        if key.has(&["cert", "signature", "signing", "signer"]) {
-            m.extend(iocs.match_cert_hash(v));
+    if looks_like_hash(v) || fc.hash_name {
+        if fc.cert {
+            out(Observed::CertHash, v);
         } else {
-            m.extend(iocs.match_file_hash(v));
+            out(Observed::FileHash, v);
         }
     }
-    if key.has(&["profile", "payload"]) && (key.has(&["identifier", "uuid"]) || key.word(&["id"])) {
-        m.extend(iocs.match_profile_id(v));
+    if fc.profile {
+        out(Observed::ProfileId, v);
     }
-    if module.contains("prop") && (key.word(&["name", "property", "key"])) {
-        m.extend(iocs.match_android_property(v));
+    if fc.property {
+        out(Observed::AndroidProperty, v);
     }
-    m
 }
 
-struct Walker<'a> {
-    iocs: &'a IocIndex,
-    module: &'a str,
-    out: Vec<(Match, String)>,
-    seen: HashSet<(String, String, String)>,
-}
-
-impl Walker<'_> {
-    fn walk(&mut self, path: &str, key: &Key, v: &Value, depth: usize) {
-        match v {
-            Value::String(s) => {
-                for m in check_value(self.iocs, self.module, key, s) {
-                    let k = (
-                        m.value.to_string(),
-                        m.kind.as_stix().to_string(),
-                        path.to_string(),
-                    );
-                    if self.seen.insert(k) {
-                        self.out.push((m, path.to_string()));
-                    }
-                }
+fn walk(
+    module: &str,
+    path: &str,
+    fc: &FieldClass,
+    v: &Value,
+    depth: usize,
+    out: &mut dyn FnMut(Observed, &str, &str),
+) {
+    match v {
+        Value::String(s) => observe_value(fc, s, &mut |how, x| out(how, x, path)),
+        Value::Array(a) if depth < MAX_DEPTH => {
+            for e in a {
+                walk(module, path, fc, e, depth + 1, out);
             }
-            Value::Array(a) if depth < MAX_DEPTH => {
-                for e in a {
-                    self.walk(path, key, e, depth + 1);
-                }
-            }
-            Value::Object(o) if depth < MAX_DEPTH => {
-                for (k, e) in o {
-                    let p = format!("{path}.{k}");
-                    self.walk(&p, &Key::new(k), e, depth + 1);
-                }
-            }
-            _ => {}
         }
+        Value::Object(o) if depth < MAX_DEPTH => {
+            for (k, e) in o {
+                let p = format!("{path}.{k}");
+                walk(module, &p, &FieldClass::of(module, k), e, depth + 1, out);
+            }
+        }
+        _ => {}
     }
+}
+
+/// Calls `f(how, value, field)` for every observable of `rec` (a record of `module`): the
+/// extractor shared by [`rematch_record`] and the observables writer, so that a re-check, a hunt
+/// and a join over `observables.parquet` look at the same values with the same keys.
+pub fn each_observation(module: &str, rec: &Record, f: &mut dyn FnMut(Observed, &str, &str)) {
+    for (k, v) in rec {
+        walk(module, k, &FieldClass::of(module, k), v, 0, f);
+    }
+}
+
+/// The observables of `rec`, in order.
+pub fn observations(module: &str, rec: &Record) -> Vec<Observation> {
+    let mut out = Vec::new();
+    each_observation(module, rec, &mut |how, value, field| {
+        out.push(Observation {
+            how,
+            value: value.to_string(),
+            field: field.to_string(),
+        })
+    });
+    out
 }
 
 /// The indicators `rec` (a record of `module`) matches, each with the field (dotted path for nested
-/// values) that holds the matching value. One entry per (indicator, field).
+/// values) that holds the matching value. One entry per (indicator, field). This is the extractor
+/// ([`each_observation`]) and the match keys ([`keys::observed_keys`]) looked up in the index.
 pub fn rematch_record(iocs: &IocIndex, module: &str, rec: &Record) -> Vec<(Match, String)> {
-    let mut w = Walker {
-        iocs,
-        module,
-        out: Vec::new(),
-        seen: HashSet::new(),
-    };
-    for (k, v) in rec {
-        w.walk(k, &Key::new(k), v, 0);
-    }
-    w.out
+    let mut out: Vec<(Match, String)> = Vec::new();
+    let mut seen: HashSet<(String, String, String)> = HashSet::new();
+    let mut ks = Vec::new();
+    each_observation(module, rec, &mut |how, value, field| {
+        ks.clear();
+        keys::observed_keys(how, value, &mut ks);
+        for m in iocs.match_keys(&ks) {
+            let k = (
+                m.value.to_string(),
+                m.kind.as_stix().to_string(),
+                field.to_string(),
+            );
+            if seen.insert(k) {
+                out.push((m, field.to_string()));
+            }
+        }
+    });
+    out
 }
 
 /// The time of a record, from its usual time fields (`isodate`, `timestamp`, …), normalised.
@@ -381,6 +466,14 @@ mod tests {
         assert!(fields("contacts", &rec).is_empty());
         let rec = record! { "name" => "persist.spy.enabled", "value" => "1" };
         assert_eq!(fields("aqf_get_prop", &rec).len(), 1);
+        // The package lists of AndroidQF and bugreports name apps in `name`.
+        let rec = record! { "name" => "com.spy.app", "uid" => 10100 };
+        assert_eq!(
+            fields("aqf_packages", &rec),
+            [("name".into(), "com.spy.app".into())]
+        );
+        assert_eq!(fields("dumpsys_packages", &rec).len(), 1);
+        assert!(fields("contacts", &rec).is_empty());
     }
 
     #[test]

@@ -26,6 +26,8 @@ pub struct OutputOptions {
     pub timesketch: bool,
     /// Timeline rows held in memory before a sorted chunk is spilled to a temporary file.
     pub chunk_rows: usize,
+    /// Write `observables.parquet` for this case (see [`crate::observables`]).
+    pub observables: Option<crate::observables::CaseIds>,
 }
 
 impl Default for OutputOptions {
@@ -33,6 +35,7 @@ impl Default for OutputOptions {
         OutputOptions {
             timesketch: false,
             chunk_rows: DEFAULT_CHUNK_ROWS,
+            observables: None,
         }
     }
 }
@@ -65,10 +68,13 @@ pub struct OutputDir {
     alert_count: AtomicU64,
     /// (module, event time) → most severe alert, to tag Timesketch events of detected records.
     alert_levels: Mutex<HashMap<(String, String), AlertTag>>,
+    /// The page's view of the timeline, computed while writing timeline.csv.
+    digest: Mutex<Option<crate::html::TimelineDigest>>,
     timeline: ExternalSorter,
     alerts_timeline: ExternalSorter,
     error: Mutex<Option<ReportError>>,
     finished: AtomicBool,
+    observables: Option<crate::observables::ObservablesWriter>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -100,7 +106,11 @@ impl OutputDir {
     pub fn create(dir: &Path, opts: OutputOptions) -> Result<Self, ReportError> {
         std::fs::create_dir_all(dir).map_err(|e| ReportError::io(dir, e))?;
         let log = Arc::new(CommandLog::open(dir)?);
-        Ok(Self::with_log(dir, opts, log))
+        let mut out = Self::with_log(dir, opts, log);
+        if let Some(ids) = &out.opts.observables {
+            out.observables = Some(crate::observables::ObservablesWriter::create(dir, ids)?);
+        }
+        Ok(out)
     }
 
     /// Like [`create`](OutputDir::create) with a log the caller already opened (the folder must exist).
@@ -113,16 +123,24 @@ impl OutputDir {
             alerts: Mutex::new(JsonArrayWriter::new(dir.join("alerts.json"))),
             alert_count: AtomicU64::new(0),
             alert_levels: Mutex::new(HashMap::new()),
+            digest: Mutex::new(None),
             timeline: ExternalSorter::new(dir, "timeline", opts.chunk_rows),
             alerts_timeline: ExternalSorter::new(dir, "alerts-timeline", opts.chunk_rows),
             error: Mutex::new(None),
             finished: AtomicBool::new(false),
+            observables: None,
             opts,
         }
     }
 
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The page's view of the timeline computed by [`finish`](OutputDir::finish), for
+    /// [`crate::write_html_report_digest`] (so that report.html does not read timeline.csv again).
+    pub fn take_timeline_digest(&self) -> Option<crate::html::TimelineDigest> {
+        lock(&self.digest).take()
     }
 
     /// The run's `command.log`, shared with the CLI.
@@ -196,6 +214,14 @@ impl OutputDir {
         }
         let r = lock(&self.alerts).close(true);
         self.check(r);
+        if let Some(o) = &self.observables {
+            match o.finish() {
+                Ok(rows) => self
+                    .log
+                    .info(format!("observables.parquet: {rows} match-key rows")),
+                Err(e) => self.fail(e),
+            }
+        }
 
         let mut stats = FinishStats {
             alerts: self.alert_count.load(Ordering::SeqCst),
@@ -229,8 +255,14 @@ impl OutputDir {
         let jsonl_path = self.dir.join("timeline.jsonl");
         let mut csv = LazyCsv::new(self.dir.join("timeline.csv"), TIMELINE_HEADER);
         let mut row: Row = Default::default();
+        // The page's view of the timeline, computed on the way (alerts.json is complete by now).
+        let alerts = crate::html::read_alert_values(&self.dir).unwrap_or_default();
+        let mut scanner = crate::html::TimelineScanner::new(&alerts);
+        drop(alerts);
         let timeline = self.timeline.drain_sorted_encoded(|bytes| {
-            csv.write_encoded(bytes)?;
+            let f = crate::sorter::encoded_fields(bytes);
+            csv.write_fields(&f)?;
+            scanner.feed([&f[0], &f[1], &f[2], &f[3]]);
             if self.opts.timesketch {
                 crate::sorter::decode_into(bytes, &mut row);
                 let row = &row;
@@ -248,6 +280,7 @@ impl OutputDir {
             Ok(())
         })?;
         csv.finish()?;
+        *lock(&self.digest) = Some(scanner.finish());
         if let Some(mut w) = jsonl {
             w.flush().map_err(|e| ReportError::io(&jsonl_path, e))?;
         }
@@ -289,8 +322,11 @@ impl LazyCsv {
         Ok(())
     }
 
-    /// Writes a row given in the sorter's encoded form, field bytes as they are (no decoding to text).
-    fn write_encoded(&mut self, bytes: &[u8]) -> Result<(), ReportError> {
+    /// Writes a row given as field bytes (the sorter's encoded rows, not decoded to text).
+    fn write_fields(
+        &mut self,
+        fields: &[std::borrow::Cow<'_, [u8]>; 4],
+    ) -> Result<(), ReportError> {
         if self.writer.is_none() {
             let f = File::create(&self.path).map_err(|e| ReportError::io(&self.path, e))?;
             let mut w = csv_writer(BufWriter::new(f));
@@ -299,7 +335,6 @@ impl LazyCsv {
             self.writer = Some(w);
         }
         if let Some(w) = self.writer.as_mut() {
-            let fields = crate::sorter::encoded_fields(bytes);
             w.write_record(fields.iter().map(|f| f.as_ref()))
                 .map_err(|e| ReportError::csv(&self.path, e))?;
         }
@@ -343,6 +378,9 @@ impl Output for OutputDir {
 
     fn record(&self, module: &str, rec: &Record) {
         self.write_record(module, false, rec);
+        if let Some(o) = &self.observables {
+            o.record(module, rec);
+        }
     }
 
     fn detected(&self, module: &str, rec: &Record) {

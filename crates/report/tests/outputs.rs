@@ -262,6 +262,7 @@ fn concurrent_modules_write_valid_json_arrays() {
         OutputOptions {
             chunk_rows: 500,
             timesketch: true,
+            observables: None,
         },
     )
     .unwrap();
@@ -344,6 +345,7 @@ fn timeline_sorted_across_many_spilled_chunks() {
         OutputOptions {
             chunk_rows: 1_000,
             timesketch: false,
+            observables: None,
         },
     )
     .unwrap();
@@ -465,4 +467,28 @@ fn records_after_module_finished_continue_the_same_array() {
     let recs = read_records(dir.path(), "twice").unwrap();
     assert_eq!(recs.len(), 2);
     assert_eq!(recs[1]["url"], "https://b.org/");
+}
+
+/// report.html made from the timeline digest the writer computes while writing timeline.csv is the page
+/// made by reading timeline.csv back (the check uses the first; `telltale report` the second).
+#[test]
+fn report_from_the_writers_timeline_digest_equals_the_page_read_from_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = OutputDir::create(dir.path(), OutputOptions::default()).unwrap();
+    with_ctx(|ctx| {
+        for m in snapshot_modules() {
+            run_one(m.as_ref(), ctx, &out);
+        }
+    });
+    out.finish().unwrap();
+    let digest = out.take_timeline_digest();
+    assert!(digest.is_some());
+    let opts = telltale_report::HtmlOptions {
+        generated: Some("2025-01-01 00:00 UTC".into()),
+    };
+    let from_files = telltale_report::render_html_report(dir.path(), &opts).unwrap();
+    telltale_report::write_html_report_digest(dir.path(), &opts, digest).unwrap();
+    let from_digest = read(dir.path(), "report.html");
+    assert_eq!(from_files, from_digest);
+    assert!(from_digest.contains("evil.com"));
 }

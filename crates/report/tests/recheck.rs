@@ -13,7 +13,7 @@ const DATE: &str = "2025-02-01T00:00:00.000000+00:00";
 fn opts() -> RecheckOptions {
     RecheckOptions {
         date: Some(DATE.to_string()),
-        no_html: false,
+        ..Default::default()
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod android_backup;
 pub mod androidqf;
 pub mod bugreport;
+pub mod history;
 pub mod ios_backup;
 pub mod ios_crypto;
 pub mod ios_dbs;

@@ -1,0 +1,311 @@
+//! Match keys: the matcher's rules as plain `(kind, key)` pairs, so that "does this observable match
+//! this indicator" becomes an equi-join that any engine (telltale's hunt, Spark, DuckDB, Trino) runs
+//! with the same answers as [`IocIndex`](crate::IocIndex).
+//!
+//! An observed value gives a few keys ([`observed_keys`]); an indicator gives a few keys
+//! ([`IocIndex::export_keys`](crate::IocIndex::export_keys)). The observable matches the indicator
+//! exactly when one of its keys equals one of the indicator's keys (same [`KeyKind`], same key):
+//!
+//! * **domain**: an observed host gives its normalised name (trimmed, trailing dot, lower case, IDNA →
+//!   punycode, leading `www.` stripped) and each parent suffix at a label boundary (`a.evil.com`,
+//!   `evil.com`, `com`), at most [`MAX_DOMAIN_LABELS`] labels; the indicator gives its normalised name.
+//!   An IP literal gives an **ip** key instead (canonical form, IPv4-mapped IPv6 as IPv4).
+//! * **url**: the URL key (scheme, `www.`, default port, fragment and trailing `/` dropped), plus the
+//!   host's domain (or ip) keys.
+//! * **process**: the basename; an indicator also gives its first 15 and 16 bytes when longer (the
+//!   kernel truncates process names to 15 or 16 bytes, so an observed name of that length that is a
+//!   prefix of an indicator matches it).
+//! * **file_path**: the path and each folder prefix ending in `/` (plus the path with a `/` added),
+//!   at most [`MAX_DIR_DEPTH`] levels and [`MAX_DIR_KEY`] bytes; an indicator ending in `/` (a
+//!   folder) matches every path under it, any other only that path.
+//! * **file_name**: the basename. **email**: lower case, `mailto:` stripped. **file_hash**,
+//!   **cert_hash**: lower-case hex without separators. **app_id**, **profile_id**,
+//!   **android_property**: the trimmed value.
+//!
+//! Free text ([`Observed::Text`]) is first cut into links, e-mail addresses and bare domains
+//! ([`text_observables`]), each then keyed as a URL or an e-mail address.
+
+use crate::normalize as norm;
+
+/// A domain indicator with more labels than this is not evaluated, and an observed host gives keys
+/// for its suffixes of at most this many labels (bounding the keys of a hostile 500-label host).
+pub const MAX_DOMAIN_LABELS: usize = 32;
+/// A folder indicator (`file:path` ending in `/`) with more `/` than this is not evaluated; observed
+/// paths give folder prefixes up to this depth.
+pub const MAX_DIR_DEPTH: usize = 32;
+/// A folder indicator longer than this (bytes) is not evaluated; longer folder prefixes of an observed
+/// path are not keys.
+pub const MAX_DIR_KEY: usize = 1024;
+
+/// The join spaces of match keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KeyKind {
+    Domain,
+    Ip,
+    Url,
+    Process,
+    Email,
+    AppId,
+    CertHash,
+    FileHash,
+    FileName,
+    FilePath,
+    ProfileId,
+    AndroidProperty,
+}
+
+impl KeyKind {
+    pub const ALL: [KeyKind; 12] = [
+        KeyKind::Domain,
+        KeyKind::Ip,
+        KeyKind::Url,
+        KeyKind::Process,
+        KeyKind::Email,
+        KeyKind::AppId,
+        KeyKind::CertHash,
+        KeyKind::FileHash,
+        KeyKind::FileName,
+        KeyKind::FilePath,
+        KeyKind::ProfileId,
+        KeyKind::AndroidProperty,
+    ];
+
+    /// The name written in the `kind` columns.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyKind::Domain => "domain",
+            KeyKind::Ip => "ip",
+            KeyKind::Url => "url",
+            KeyKind::Process => "process",
+            KeyKind::Email => "email",
+            KeyKind::AppId => "app_id",
+            KeyKind::CertHash => "cert_hash",
+            KeyKind::FileHash => "file_hash",
+            KeyKind::FileName => "file_name",
+            KeyKind::FilePath => "file_path",
+            KeyKind::ProfileId => "profile_id",
+            KeyKind::AndroidProperty => "android_property",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<KeyKind> {
+        KeyKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for KeyKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How an observed value is looked at: which matcher of [`IocIndex`](crate::IocIndex) applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Observed {
+    /// `match_host`: a host name or IP literal.
+    Host,
+    /// `match_url`: a URL, or a string holding a host (`evil.com/x`, `evil.com:443`).
+    Url,
+    /// `match_ip`.
+    Ip,
+    /// `match_text`: free text (cut by [`text_observables`] before keying).
+    Text,
+    /// `match_process`: a process name or path.
+    Process,
+    /// `match_email`.
+    Email,
+    /// `match_app_id`.
+    AppId,
+    /// `match_file_path`.
+    FilePath,
+    /// `match_file_name`.
+    FileName,
+    /// `match_file_hash`.
+    FileHash,
+    /// `match_cert_hash`.
+    CertHash,
+    /// `match_profile_id`.
+    ProfileId,
+    /// `match_android_property`.
+    AndroidProperty,
+}
+
+impl Observed {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Observed::Host => "domain",
+            Observed::Url => "url",
+            Observed::Ip => "ip",
+            Observed::Text => "text",
+            Observed::Process => "process",
+            Observed::Email => "email",
+            Observed::AppId => "app_id",
+            Observed::FilePath => "file_path",
+            Observed::FileName => "file_name",
+            Observed::FileHash => "file_hash",
+            Observed::CertHash => "cert_hash",
+            Observed::ProfileId => "profile_id",
+            Observed::AndroidProperty => "android_property",
+        }
+    }
+}
+
+pub(crate) fn email_key(s: &str) -> String {
+    let s = s.trim();
+    let s = s.strip_prefix("mailto:").unwrap_or(s);
+    s.to_lowercase()
+}
+
+/// The keys of a normalised host: itself and its suffixes at label boundaries, of at most
+/// [`MAX_DOMAIN_LABELS`] labels.
+pub fn domain_suffix_keys(h: &str, out: &mut Vec<(KeyKind, String)>) {
+    if h.is_empty() {
+        return;
+    }
+    let b = h.as_bytes();
+    let mut labels = 1 + b.iter().filter(|&&c| c == b'.').count();
+    let mut start = 0;
+    loop {
+        if labels <= MAX_DOMAIN_LABELS {
+            out.push((KeyKind::Domain, h[start..].to_string()));
+        }
+        match b[start..].iter().position(|&c| c == b'.') {
+            Some(i) => start += i + 1,
+            None => break,
+        }
+        labels -= 1;
+    }
+}
+
+/// Keys of an observed host or IP literal (what `match_host` looks up).
+pub fn host_keys(host: &str, out: &mut Vec<(KeyKind, String)>) {
+    if let Some(a) = norm::ip(host) {
+        out.push((KeyKind::Ip, norm::ip_key(a)));
+        return;
+    }
+    if let Some(n) = norm::host(host) {
+        domain_suffix_keys(&n, out);
+    }
+}
+
+/// Keys of an observed URL (what `match_url` looks up): its URL key and its host's keys.
+pub fn url_keys(url: &str, out: &mut Vec<(KeyKind, String)>) {
+    if let Some(k) = norm::url_key(url) {
+        out.push((KeyKind::Url, k));
+    }
+    if let Some((h, _, _)) = norm::split_authority(url) {
+        host_keys(h, out);
+    }
+}
+
+/// Keys of an observed file path (what `match_file_path` looks up): the path, each folder prefix
+/// ending in `/`, and the path with a `/` added (a folder indicator naming the path itself).
+pub fn path_keys(path: &str, out: &mut Vec<(KeyKind, String)>) {
+    let path = path.trim();
+    if path.is_empty() {
+        return;
+    }
+    out.push((KeyKind::FilePath, path.to_string()));
+    let mut depth = 0;
+    for (i, _) in path.match_indices('/') {
+        depth += 1;
+        if depth > MAX_DIR_DEPTH || i + 1 > MAX_DIR_KEY {
+            return;
+        }
+        if i + 1 < path.len() {
+            out.push((KeyKind::FilePath, path[..=i].to_string()));
+        }
+    }
+    if !path.ends_with('/') && depth < MAX_DIR_DEPTH && path.len() < MAX_DIR_KEY {
+        out.push((KeyKind::FilePath, format!("{path}/")));
+    }
+}
+
+/// Keys of an observed process name or path: its basename.
+pub fn process_keys(name: &str, out: &mut Vec<(KeyKind, String)>) {
+    let b = norm::basename(name);
+    if !b.is_empty() {
+        out.push((KeyKind::Process, b.to_string()));
+    }
+}
+
+/// The links, e-mail addresses and bare domains or IPv4 addresses of free text, each with how it is
+/// keyed ([`Observed::Email`] or [`Observed::Url`]); what `match_text` matches, in order.
+pub fn text_observables(text: &str) -> Vec<(Observed, &str)> {
+    let mut out = Vec::new();
+    let mut finder = linkify::LinkFinder::new();
+    finder.url_must_have_scheme(false);
+    for link in finder.links(text) {
+        match link.kind() {
+            linkify::LinkKind::Email => out.push((Observed::Email, link.as_str())),
+            _ => out.push((Observed::Url, link.as_str())),
+        }
+    }
+    for tok in text.split(|c: char| c.is_whitespace() || "<>\"'()[]{},;!|`".contains(c)) {
+        let tok = tok.trim_end_matches(['.', ':', '?']);
+        if tok.contains('@') {
+            continue;
+        }
+        let host = tok.split(['/', '?', '#']).next().unwrap_or("");
+        let host = host.split(':').next().unwrap_or("");
+        if norm::looks_like_domain(host) || host.parse::<std::net::Ipv4Addr>().is_ok() {
+            out.push((Observed::Url, tok));
+        }
+    }
+    out
+}
+
+/// The match keys of `value` observed as `how`, appended to `out` (in no particular order, possibly
+/// repeated).
+pub fn observed_keys(how: Observed, value: &str, out: &mut Vec<(KeyKind, String)>) {
+    let one = |out: &mut Vec<(KeyKind, String)>, k: KeyKind, v: String| {
+        if !v.is_empty() {
+            out.push((k, v));
+        }
+    };
+    match how {
+        Observed::Host => host_keys(value, out),
+        Observed::Url => url_keys(value, out),
+        Observed::Ip => {
+            if let Some(a) = norm::ip(value) {
+                out.push((KeyKind::Ip, norm::ip_key(a)));
+            }
+        }
+        Observed::Text => {
+            for (h, v) in text_observables(value) {
+                observed_keys(h, v, out);
+            }
+        }
+        Observed::Process => process_keys(value, out),
+        Observed::Email => one(out, KeyKind::Email, email_key(value)),
+        Observed::AppId => one(out, KeyKind::AppId, value.trim().to_string()),
+        Observed::FilePath => path_keys(value, out),
+        Observed::FileName => one(out, KeyKind::FileName, norm::basename(value).to_string()),
+        Observed::FileHash => one(out, KeyKind::FileHash, norm::hash(value)),
+        Observed::CertHash => one(out, KeyKind::CertHash, norm::hash(value)),
+        Observed::ProfileId => one(out, KeyKind::ProfileId, value.trim().to_string()),
+        Observed::AndroidProperty => one(out, KeyKind::AndroidProperty, value.trim().to_string()),
+    }
+}
+
+/// The normalised form of `value` observed as `how` (the `normalized` column): the URL key, the
+/// normalised host, the basename, the lower-case address or hash…; `None` when it has no key at all.
+pub fn normalized(how: Observed, value: &str) -> Option<String> {
+    let v = value.trim();
+    let s = match how {
+        Observed::Host => match norm::ip(v) {
+            Some(a) => norm::ip_key(a),
+            None => norm::host(v)?.into_owned(),
+        },
+        Observed::Url => norm::url_key(v).or_else(|| norm::url_host(v))?,
+        Observed::Ip => norm::ip_key(norm::ip(v)?),
+        Observed::Text => v.to_string(),
+        Observed::Process | Observed::FileName => norm::basename(v).to_string(),
+        Observed::Email => email_key(v),
+        Observed::FileHash | Observed::CertHash => norm::hash(v),
+        Observed::AppId | Observed::FilePath | Observed::ProfileId | Observed::AndroidProperty => {
+            v.to_string()
+        }
+    };
+    (!s.is_empty()).then_some(s)
+}
