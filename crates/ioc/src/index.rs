@@ -996,13 +996,7 @@ impl IocIndex {
     }
 
     fn ip_hits(&self, a: std::net::IpAddr, hits: &mut Vec<u32>) {
-        let a = match a {
-            std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => std::net::IpAddr::V4(v4),
-                None => a,
-            },
-            v4 => v4,
-        };
+        let a = crate::keys::canonical_ip(a);
         self.collect(Slot::Ip, &norm::ip_key(a), hits);
         let lens = if a.is_ipv4() {
             &self.cidr_v4
@@ -1116,14 +1110,26 @@ impl IocIndex {
         for (slot_i, map) in self.maps.iter().enumerate() {
             let slot = ALL_SLOTS[slot_i];
             for (key, &head) in map {
+                // A CIDR range is exported as the ranges observed addresses get keys for
+                // (`keys::cidr_export_keys`); a range too wide for that keeps its own key only.
+                let keys: Vec<Arc<str>> = match (slot == Slot::Ip)
+                    .then(|| norm::cidr(key))
+                    .flatten()
+                    .and_then(|(a, len)| crate::keys::cidr_export_keys(a, len))
+                {
+                    Some(ks) => ks.into_iter().map(Arc::from).collect(),
+                    None => vec![key.clone()],
+                };
                 let mut r = head;
                 while r != NIL {
                     let reg = self.regs[r as usize];
-                    out.push(ExportedKey {
-                        kind: Self::kind_of(slot),
-                        key: key.clone(),
-                        entry: reg.entry,
-                    });
+                    for k in &keys {
+                        out.push(ExportedKey {
+                            kind: Self::kind_of(slot),
+                            key: k.clone(),
+                            entry: reg.entry,
+                        });
+                    }
                     r = reg.next;
                 }
             }
