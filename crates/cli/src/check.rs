@@ -19,9 +19,17 @@ use crate::{EXIT_ERROR, IocArgs, SecretArgs, hashing, iocs_cmd, kinds};
 
 #[derive(Args)]
 pub struct CheckArgs {
-    /// The acquisition: a folder, a zip, a backup file
+    /// The acquisition: a folder, a zip, a backup file, a capture or log (`-`: standard input, with --kind)
     #[arg(required_unless_present = "list_modules")]
     pub path: Option<PathBuf>,
+    /// Only try this acquisition kind (a name from --list-modules, or pcap/pcapng/zeek/eve for network
+    /// captures); needed to read standard input (`-`)
+    #[arg(long, value_name = "KIND")]
+    pub kind: Option<String>,
+    /// Network captures: an allow-list file added to the bundled one (TinyCheck whitelist format, or one
+    /// domain, address or CIDR per line); it silences heuristics, never indicator matches (repeatable)
+    #[arg(long = "allow-list", value_name = "FILE")]
+    pub allow_lists: Vec<PathBuf>,
     /// Output folder (default: a new folder named after the input and the time, in the current folder)
     #[arg(short, long, value_name = "DIR")]
     pub output: Option<PathBuf>,
@@ -101,12 +109,27 @@ fn list_modules(acq: Option<&dyn Acquisition>) {
     }
 }
 
-/// Opens PATH with the first kind that recognises it.
-fn open_acquisition(path: &Path, opts: &OpenOptions) -> anyhow::Result<Box<dyn Acquisition>> {
-    if !path.exists() {
+/// Opens PATH with the first kind that recognises it (only `only` when given).
+fn open_acquisition(
+    path: &Path,
+    opts: &OpenOptions,
+    only: Option<&str>,
+    allow_lists: &[PathBuf],
+) -> anyhow::Result<Box<dyn Acquisition>> {
+    let stdin = path == Path::new("-");
+    if stdin && only.is_none() {
+        bail!("reading standard input (`-`) needs --kind, e.g. --kind pcap");
+    }
+    if !stdin && !path.exists() {
         bail!("{}: no such file or folder", path.display());
     }
-    let kinds = kinds::all();
+    let mut kinds = kinds::with_allow_lists(allow_lists);
+    if let Some(name) = only {
+        kinds.retain(|k| kinds::named(k.as_ref(), name));
+        if kinds.is_empty() {
+            bail!("unknown acquisition kind {name:?} for --kind (see --list-modules)");
+        }
+    }
     for k in &kinds {
         match k.open(path, opts) {
             Ok(Some(a)) => return Ok(a),
@@ -178,10 +201,12 @@ fn open_error(e: AcquisitionError) -> anyhow::Error {
 
 /// A folder name for the outputs: `<input name>_telltale_<UTC time>`.
 fn default_output(input: &Path) -> PathBuf {
-    let name = input
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "acquisition".into());
+    let name = if input == Path::new("-") {
+        Some("stdin".to_string())
+    } else {
+        input.file_name().map(|n| n.to_string_lossy().into_owned())
+    };
+    let name = name.unwrap_or_else(|| "acquisition".into());
     let now = jiff::Timestamp::now().strftime("%Y%m%d-%H%M%S");
     PathBuf::from(format!("{name}_telltale_{now}"))
 }
@@ -273,7 +298,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
         list_modules(None);
         return Ok(0);
     };
-    let acq = match open_acquisition(&path, &opts) {
+    let acq = match open_acquisition(&path, &opts, args.kind.as_deref(), &args.allow_lists) {
         Ok(a) => a,
         Err(e) => {
             eprintln!("telltale: {e:#}");
@@ -318,7 +343,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<u8> {
     let mut info = telltale_report::RunInfo::new(path.display().to_string());
     info.acquisition = Some(acq.kind().to_string());
     info.device = acq.facts();
-    if args.hashes {
+    if args.hashes && path != Path::new("-") {
         info.hashes = hashing::hash_inputs(&path)
             .into_iter()
             .map(|(file_path, sha256)| telltale_report::FileHash { file_path, sha256 })

@@ -192,3 +192,34 @@ fn hostile_inputs_stay_within_memory_and_time_bounds() {
     }
     assert_eq!(measured.len(), cases.len());
 }
+
+/// Peak resident memory allowed to a network capture check (the specification's default bound).
+const NETWORK_MAX_RSS_MB: u64 = 256;
+
+#[test]
+fn one_million_short_flows_stay_within_the_network_memory_bound() {
+    let d = tempfile::tempdir().unwrap();
+    let cap = d.path().join("flows.pcap");
+    {
+        let f = std::fs::File::create(&cap).unwrap();
+        let mut w = std::io::BufWriter::new(f);
+        telltale_testkit::net_bench::short_flows(&mut w, 1_000_000).unwrap();
+        w.flush().unwrap();
+    }
+    let out = d.path().join("out");
+    let o = check(&cap, &out, &[], d.path());
+    eprintln!(
+        "1M short flows: peak RSS {} MiB in {:?}",
+        o.peak_rss_mb, o.elapsed
+    );
+    assert_eq!(o.code, Some(0), "{}", o.stderr);
+    assert!(
+        o.peak_rss_mb <= NETWORK_MAX_RSS_MB,
+        "peak RSS {} MiB over {NETWORK_MAX_RSS_MB} MiB ({:?})",
+        o.peak_rss_mb,
+        o.elapsed
+    );
+    // Past the record bound, what matched nothing is counted, not kept.
+    assert!(o.stderr.contains("records not kept"), "{}", o.stderr);
+    assert!(o.stderr.contains("1000000 TCP"), "{}", o.stderr);
+}

@@ -13,6 +13,7 @@ use std::io::{Cursor, Read};
 use std::sync::Arc;
 
 pub mod ios_artifacts;
+pub mod network;
 
 use telltale_core::archive::{ArchiveLimits, ZipEvidence};
 use telltale_core::evidence::glob_match;
@@ -47,6 +48,13 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("shutdown_log", shutdown_log),
     ("ips", ips),
     ("ps_lists", ps_lists),
+    ("pcap_reader", network::pcap_reader),
+    ("net_dns", network::net_dns),
+    ("net_tls", network::net_tls),
+    ("net_quic", network::net_quic),
+    ("net_http", network::net_http),
+    ("zeek_log", network::zeek_log),
+    ("eve_log", network::eve_log),
     ("tar_dump", tar_dump),
     ("zip_dump", zip_dump),
 ];

@@ -71,6 +71,13 @@ replay_tests!(
     shutdown_log,
     ips,
     ps_lists,
+    pcap_reader,
+    net_dns,
+    net_tls,
+    net_quic,
+    net_http,
+    zeek_log,
+    eve_log,
     tar_dump,
     zip_dump,
 );

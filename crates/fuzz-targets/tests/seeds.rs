@@ -433,6 +433,151 @@ fn write_sysdiagnose_seeds() {
     let mut sp = vec![3u8];
     sp.extend(sd::spindump_txt(&[("bh", 7, &format!("{staging}/bh"))]).as_bytes());
     write("ps_lists", "spindump", sp);
+
+    network_seeds();
+}
+
+fn network_seeds() {
+    use telltale_testkit::net::{Capture, Link, PcapngOpts, ServerFlight, gzip};
+    use telltale_testkit::net_logs;
+    use telltale_testkit::net_proto::{self as np, HelloSpec, Rr};
+    let ip = |s: &str| -> std::net::IpAddr { s.parse().unwrap() };
+    let mut c = Capture::new(Link::Ethernet);
+    c.dns(
+        ip("10.0.0.5"),
+        ip("10.0.0.1"),
+        "a.evil.com",
+        &[Rr::Cname("b.evil.com".into()), Rr::addr("203.0.113.5")],
+    );
+    let mut h = HelloSpec::sni("b.evil.com");
+    h.post_quantum = true;
+    h.segments = vec![600];
+    h.order = vec![1, 0, 2, 1];
+    c.tls(
+        ip("10.0.0.5"),
+        (ip("203.0.113.5"), 443),
+        &h,
+        ServerFlight::Tls12(vec![np::certificate(
+            "b.evil.com",
+            "b.evil.com",
+            &["b.evil.com"],
+        )]),
+    );
+    c.http(
+        ip("10.0.0.5"),
+        (ip("203.0.113.6"), 8080),
+        "GET",
+        "evil.com",
+        "/x?y=1",
+    );
+    c.quic(
+        ip("10.0.0.5"),
+        (ip("203.0.113.7"), 443),
+        &HelloSpec::sni("q.evil.com"),
+        np::QUIC_V1,
+        2,
+        true,
+    );
+    write("pcap_reader", "ethernet.pcap", c.to_pcap(false, false));
+    write("pcap_reader", "ethernet-be-ns.pcap", c.to_pcap(true, true));
+    write(
+        "pcap_reader",
+        "ethernet.pcapng",
+        c.to_pcapng(&PcapngOpts {
+            tsresol: vec![9],
+            dsb: true,
+            isb_drops: Some(3),
+            ..Default::default()
+        }),
+    );
+    write(
+        "pcap_reader",
+        "ethernet.pcap.gz",
+        gzip(&c.to_pcap(false, false)),
+    );
+    let mut w = Capture::new(Link::Radiotap);
+    w.dns(ip("10.0.0.5"), ip("10.0.0.1"), "w.evil.com", &[]);
+    write("pcap_reader", "radiotap.pcap", w.to_pcap(false, false));
+    let mut s2 = Capture::new(Link::Sll2);
+    s2.dns(
+        ip("2001:db8::5"),
+        ip("2001:db8::1"),
+        "v6.evil.com",
+        &[Rr::addr("2001:db8::66")],
+    );
+    write(
+        "pcap_reader",
+        "sll2-v6.pcapng",
+        s2.to_pcapng(&PcapngOpts {
+            big_endian: true,
+            spb: true,
+            ..Default::default()
+        }),
+    );
+    for (n, b) in net_logs::zeek_logs(&c, false) {
+        write("zeek_log", &format!("tsv-{n}"), b);
+    }
+    for (n, b) in net_logs::zeek_logs(&c, true) {
+        write("zeek_log", &format!("json-{n}"), b);
+    }
+    write("eve_log", "v2.json", net_logs::eve(&c, false));
+    write("eve_log", "v3.json", net_logs::eve(&c, true));
+    write(
+        "net_dns",
+        "response",
+        np::dns_response(
+            7,
+            "a.evil.com",
+            65,
+            &[
+                Rr::Https("svc.evil.com".into(), true),
+                Rr::Cname("c.evil.com".into()),
+                Rr::addr("203.0.113.9"),
+            ],
+        ),
+    );
+    write("net_dns", "query", np::dns_query(8, "x.in-addr.arpa", 12));
+    write(
+        "net_tls",
+        "client-hello",
+        np::tls_records(&np::client_hello(&h), 700),
+    );
+    write(
+        "net_tls",
+        "server-flight",
+        np::server_flight_tls12(&[np::certificate(
+            "s.evil.com",
+            "ca",
+            &["s.evil.com", "*.evil.com"],
+        )]),
+    );
+    write("net_tls", "tls13", np::server_hello_tls13());
+    write(
+        "net_tls",
+        "certificate",
+        np::certificate("leaf", "ca", &["a.b"]),
+    );
+    let mut q = vec![0u8];
+    q.extend(np::quic_initial(
+        np::QUIC_V1,
+        &[1, 2, 3, 4, 5, 6, 7, 8],
+        &[9],
+        0,
+        &[(0, np::client_hello(&HelloSpec::sni("q.evil.com")))],
+        1200,
+    ));
+    write("net_quic", "v1-initial", q);
+    let mut q2 = vec![1u8];
+    q2.extend(np::quic_initial(
+        np::QUIC_V2,
+        &[8, 7, 6, 5],
+        &[],
+        1,
+        &[(5, vec![1, 2, 3]), (0, vec![1, 0, 0, 2, 3])],
+        1200,
+    ));
+    write("net_quic", "v2-initial", q2);
+    write("net_http", "pipelined", b"GET /a HTTP/1.1\r\nHost: evil.com\r\n\r\nPOST http://x.evil.com/b HTTP/1.1\r\nContent-Length: 2\r\n\r\nokCONNECT evil.com:443 HTTP/1.1\r\n\r\n");
 }
 
 /// The seeds of `tar_dump` and `zip_dump` alone:

@@ -58,7 +58,7 @@ pub struct ExportedKey {
     pub entry: u32,
 }
 
-const KINDS: usize = 17;
+const KINDS: usize = 20;
 const ALL_KINDS: [IndicatorKind; KINDS] = {
     use IndicatorKind as K;
     [
@@ -79,6 +79,9 @@ const ALL_KINDS: [IndicatorKind; KINDS] = {
         K::AppCertSha256,
         K::ConfigurationProfileId,
         K::AndroidProperty,
+        K::X509Md5,
+        K::X509Sha1,
+        K::X509Sha256,
     ]
 };
 
@@ -178,7 +181,50 @@ pub struct IocIndex {
     /// Longest folder indicator (bytes): longer prefixes of an observed path cannot match, and are not
     /// hashed (a path of n bytes has up to n/2 prefixes: hashing them all is quadratic).
     file_dir_max: usize,
+    /// Prefix lengths of the CIDR indicators (longest first), by family.
+    cidr_v4: Vec<u8>,
+    cidr_v6: Vec<u8>,
+    /// Network-only lists (TinyCheck's free DNS suffixes, suspect TLDs, Snort rules).
+    network: NetworkLists,
     stats: IndexStats,
+}
+
+/// Lists that only network checks use, loaded from TinyCheck's `iocs.json`.
+#[derive(Debug, Clone, Default)]
+pub struct NetworkLists {
+    /// Free dynamic DNS parent domains (`duckdns.org` …).
+    pub free_dns: std::collections::HashSet<String>,
+    /// Suspect top-level domains (`xyz` …), without the dot.
+    pub tlds: std::collections::HashSet<String>,
+    /// Snort-subset rules: `(sid, tag, rule text)`.
+    pub snort: Vec<(u64, String, String)>,
+}
+
+impl NetworkLists {
+    /// The free dynamic DNS parent `name` is under (label boundary), if any.
+    pub fn free_dns_suffix(&self, name: &str) -> Option<&str> {
+        if self.free_dns.is_empty() {
+            return None;
+        }
+        let n = name.trim_end_matches('.');
+        let mut rest = n;
+        while let Some(i) = rest.find('.') {
+            rest = &rest[i + 1..];
+            if let Some(d) = self.free_dns.get(rest) {
+                return Some(d);
+            }
+        }
+        None
+    }
+    /// The suspect top-level domain of `name`, if it is one.
+    pub fn suspect_tld(&self, name: &str) -> Option<&str> {
+        let n = name.trim_end_matches('.');
+        let tld = n.rsplit('.').next()?;
+        if tld == n {
+            return None;
+        }
+        self.tlds.get(tld).map(String::as_str)
+    }
 }
 
 impl Default for IocIndex {
@@ -189,6 +235,9 @@ impl Default for IocIndex {
             maps: (0..SLOTS).map(|_| FxMap::default()).collect(),
             domain_labels: (usize::MAX, 0),
             file_dir_max: 0,
+            cidr_v4: Vec::new(),
+            cidr_v6: Vec::new(),
+            network: NetworkLists::default(),
             stats: IndexStats::default(),
         }
     }
@@ -292,9 +341,10 @@ fn keys_for(kind: IndicatorKind, value: &str) -> Result<Keys<'_>, String> {
         }
         K::Ipv4 | K::Ipv6 => match norm::ip(v) {
             Some(a) => one(Slot::Ip, norm::ip_key(a)),
-            None => Err(format!(
-                "{v:?} is not an IP address (CIDR ranges are not evaluated)"
-            )),
+            None => match norm::cidr(v) {
+                Some((a, len)) => one(Slot::Ip, norm::cidr_key(a, len)),
+                None => Err(format!("{v:?} is not an IP address or CIDR range")),
+            },
         },
         K::Url => one(Slot::Url, norm::url_key(v).ok_or("URL without a host")?),
         K::ProcessName => {
@@ -330,7 +380,12 @@ fn keys_for(kind: IndicatorKind, value: &str) -> Result<Keys<'_>, String> {
         K::FilePath if v.ends_with('/') => Ok(Keys::one(Slot::FileDir, v)),
         K::FilePath => Ok(Keys::one(Slot::FilePath, v)),
         K::FileMd5 | K::FileSha1 | K::FileSha256 => one(Slot::FileHash, norm::hash(v)),
-        K::AppCertMd5 | K::AppCertSha1 | K::AppCertSha256 => one(Slot::CertHash, norm::hash(v)),
+        K::AppCertMd5
+        | K::AppCertSha1
+        | K::AppCertSha256
+        | K::X509Md5
+        | K::X509Sha1
+        | K::X509Sha256 => one(Slot::CertHash, norm::hash(v)),
         K::AppId => Ok(Keys::one(Slot::AppId, v)),
         K::ConfigurationProfileId => Ok(Keys::one(Slot::Profile, v)),
         K::AndroidProperty => Ok(Keys::one(Slot::AndroidProperty, v)),
@@ -406,6 +461,20 @@ impl IndexBuilder {
             }
             if *slot == Slot::FileDir {
                 idx.file_dir_max = idx.file_dir_max.max(key.len());
+            }
+            if *slot == Slot::Ip
+                && let Some((net, len)) = key.split_once('/')
+                && let Ok(len) = len.parse::<u8>()
+            {
+                let v = if net.contains(':') {
+                    &mut idx.cidr_v6
+                } else {
+                    &mut idx.cidr_v4
+                };
+                if !v.contains(&len) {
+                    v.push(len);
+                    v.sort_unstable_by(|a, b| b.cmp(a));
+                }
             }
             // The key is usually the value itself: share its allocation.
             let key: Arc<str> = if **key == *value {
@@ -592,7 +661,35 @@ impl IndexBuilder {
         });
     }
 
-    /// Add a STIX 2.1 file (`.stix2` / `.json`).
+    pub(crate) fn last_stats(&self) -> &SetStats {
+        self.idx.stats.sets.last().expect("a set was pushed")
+    }
+
+    /// The network-only lists being built (for the TinyCheck loader).
+    pub(crate) fn network_lists_mut(&mut self) -> &mut NetworkLists {
+        &mut self.idx.network
+    }
+
+    pub(crate) fn push_stats(&mut self, st: SetStats, unsupported: Vec<UnsupportedPattern>) {
+        self.idx.stats.unsupported.extend(unsupported);
+        self.idx.stats.sets.push(st);
+    }
+
+    /// Adds one value under `collection` (for the TinyCheck loader).
+    pub(crate) fn insert_value(
+        &mut self,
+        kind: IndicatorKind,
+        value: &str,
+        collection: &str,
+        source: &Arc<str>,
+        id: Option<&str>,
+    ) -> Result<(), String> {
+        let colls = self.collections(&[collection.to_string()]);
+        self.insert(kind, value, &colls, source, id)
+    }
+
+    /// Add a STIX 2.1 file (`.stix2` / `.json`), or TinyCheck's `iocs.json` (recognised by its
+    /// top-level `iocs` array).
     pub fn add_file(&mut self, path: impl AsRef<std::path::Path>) -> Result<&SetStats, IocError> {
         let path = path.as_ref();
         let name = path.display().to_string();
@@ -608,6 +705,9 @@ impl IndexBuilder {
             });
         }
         let bytes = std::fs::read(path).map_err(io)?;
+        if crate::tinycheck::looks_like(&bytes) {
+            return crate::tinycheck::add(self, &bytes, &name);
+        }
         self.add_bundle(&bytes, &name, None)
     }
 
@@ -707,7 +807,7 @@ impl IocIndex {
         }
         if ipish || !ascii || b.len() > HOST_BUF || host.trim_start().starts_with('[') {
             if let Some(a) = norm::ip(host) {
-                self.collect(Slot::Ip, &norm::ip_key(a), hits);
+                self.ip_hits(a, hits);
                 return;
             }
             if let Some(n) = norm::host(host) {
@@ -882,12 +982,35 @@ impl IocIndex {
         self.simple(Slot::AndroidProperty, name.trim())
     }
 
-    /// An IP address (IPv4, IPv6, `[::1]`, with or without port).
+    /// An IP address (IPv4, IPv6, `[::1]`, with or without port): equal to an address indicator,
+    /// or inside a CIDR indicator.
     pub fn match_ip(&self, ip: &str) -> Vec<Match> {
         match norm::ip(ip) {
-            Some(a) => self.simple(Slot::Ip, &norm::ip_key(a)),
+            Some(a) => {
+                let mut hits = Vec::new();
+                self.ip_hits(a, &mut hits);
+                self.to_matches(&hits)
+            }
             None => vec![],
         }
+    }
+
+    fn ip_hits(&self, a: std::net::IpAddr, hits: &mut Vec<u32>) {
+        let a = crate::keys::canonical_ip(a);
+        self.collect(Slot::Ip, &norm::ip_key(a), hits);
+        let lens = if a.is_ipv4() {
+            &self.cidr_v4
+        } else {
+            &self.cidr_v6
+        };
+        for &len in lens {
+            self.collect(Slot::Ip, &norm::cidr_key(a, len), hits);
+        }
+    }
+
+    /// The network-only lists (free DNS suffixes, suspect TLDs, Snort rules).
+    pub fn network_lists(&self) -> &NetworkLists {
+        &self.network
     }
 
     /// The matcher of [`Observed`] `how` applied to `value` (`match_url`, `match_host`, …).
@@ -947,6 +1070,15 @@ impl IocIndex {
     /// The entries (see [`IocIndex::entry`]) registered under match key `(kind, key)`, appended to
     /// `hits` once each.
     pub fn lookup_key(&self, kind: KeyKind, key: &str, hits: &mut Vec<u32>) {
+        // An address key also looks up the CIDR ranges that hold it (the index knows which prefix
+        // lengths are in use; an exported-key join only sees exact ranges).
+        if kind == KeyKind::Ip
+            && !key.contains('/')
+            && let Ok(a) = key.parse::<std::net::IpAddr>()
+        {
+            self.ip_hits(a, hits);
+            return;
+        }
         for &slot in Self::slots_of(kind) {
             self.collect(slot, key, hits);
         }
@@ -978,14 +1110,26 @@ impl IocIndex {
         for (slot_i, map) in self.maps.iter().enumerate() {
             let slot = ALL_SLOTS[slot_i];
             for (key, &head) in map {
+                // A CIDR range is exported as the ranges observed addresses get keys for
+                // (`keys::cidr_export_keys`); a range too wide for that keeps its own key only.
+                let keys: Vec<Arc<str>> = match (slot == Slot::Ip)
+                    .then(|| norm::cidr(key))
+                    .flatten()
+                    .and_then(|(a, len)| crate::keys::cidr_export_keys(a, len))
+                {
+                    Some(ks) => ks.into_iter().map(Arc::from).collect(),
+                    None => vec![key.clone()],
+                };
                 let mut r = head;
                 while r != NIL {
                     let reg = self.regs[r as usize];
-                    out.push(ExportedKey {
-                        kind: Self::kind_of(slot),
-                        key: key.clone(),
-                        entry: reg.entry,
-                    });
+                    for k in &keys {
+                        out.push(ExportedKey {
+                            kind: Self::kind_of(slot),
+                            key: k.clone(),
+                            entry: reg.entry,
+                        });
+                    }
                     r = reg.next;
                 }
             }
@@ -1003,7 +1147,7 @@ impl IocIndex {
         }
         let mut hits = Vec::new();
         if let Some(a) = norm::ip(v) {
-            self.collect(Slot::Ip, &norm::ip_key(a), &mut hits);
+            self.ip_hits(a, &mut hits);
         }
         if v.contains('@') && !v.contains('/') {
             self.collect(Slot::Email, &email_key(v), &mut hits);

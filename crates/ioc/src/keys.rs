@@ -177,10 +177,89 @@ pub fn domain_suffix_keys(h: &str, out: &mut Vec<(KeyKind, String)>) {
     }
 }
 
+/// Prefix lengths at which an observed IPv4 address also gets a key: a CIDR indicator of another length is
+/// exported as the ranges of the next one of these (or single addresses) that it covers, so that a plain
+/// equi-join finds addresses inside ranges as the matcher does.
+pub const V4_BLOCKS: [u8; 3] = [8, 16, 24];
+/// The same for IPv6 (steps of 16 bits: a range is exported as at most 2^15 keys).
+pub const V6_BLOCKS: [u8; 7] = [16, 32, 48, 64, 80, 96, 112];
+
+/// An address as the matcher sees it (IPv4-mapped IPv6 addresses are IPv4).
+pub(crate) fn canonical_ip(a: std::net::IpAddr) -> std::net::IpAddr {
+    match a {
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => std::net::IpAddr::V4(v4),
+            None => a,
+        },
+        v4 => v4,
+    }
+}
+
+/// Keys of an observed address: the address and the ranges of [`V4_BLOCKS`]/[`V6_BLOCKS`] holding it.
+pub fn ip_keys(a: std::net::IpAddr, out: &mut Vec<(KeyKind, String)>) {
+    let a = canonical_ip(a);
+    out.push((KeyKind::Ip, norm::ip_key(a)));
+    let blocks: &[u8] = if a.is_ipv4() { &V4_BLOCKS } else { &V6_BLOCKS };
+    for &len in blocks {
+        out.push((KeyKind::Ip, norm::cidr_key(a, len)));
+    }
+}
+
+/// Most keys one CIDR indicator is exported as.
+const MAX_RANGE_KEYS: u64 = 1 << 16;
+
+/// The keys a CIDR indicator `a/len` is exported as (see [`V4_BLOCKS`]): itself when its length is one of
+/// the blocks, else the ranges of the next block length it covers (single addresses past the last
+/// block). `None` when that would be more than 2^16 keys.
+pub fn cidr_export_keys(a: std::net::IpAddr, len: u8) -> Option<Vec<String>> {
+    let (full, blocks): (u8, &[u8]) = if a.is_ipv4() {
+        (32, &V4_BLOCKS)
+    } else {
+        (128, &V6_BLOCKS)
+    };
+    if len >= full {
+        return Some(vec![norm::ip_key(a)]);
+    }
+    if blocks.contains(&len) {
+        return Some(vec![norm::cidr_key(a, len)]);
+    }
+    let target = blocks.iter().copied().find(|&b| b > len).unwrap_or(full);
+    let n = 1u64.checked_shl(u32::from(target - len))?;
+    if n > MAX_RANGE_KEYS {
+        return None;
+    }
+    let mut out = Vec::with_capacity(n as usize);
+    match a {
+        std::net::IpAddr::V4(v) => {
+            let base = u32::from(v) & (u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0));
+            for i in 0..n as u32 {
+                let sub = std::net::IpAddr::V4((base | (i << (32 - u32::from(target)))).into());
+                out.push(if target == full {
+                    norm::ip_key(sub)
+                } else {
+                    norm::cidr_key(sub, target)
+                });
+            }
+        }
+        std::net::IpAddr::V6(v) => {
+            let base = u128::from(v) & (u128::MAX.checked_shl(128 - u32::from(len)).unwrap_or(0));
+            for i in 0..n as u128 {
+                let sub = std::net::IpAddr::V6((base | (i << (128 - u32::from(target)))).into());
+                out.push(if target == full {
+                    norm::ip_key(sub)
+                } else {
+                    norm::cidr_key(sub, target)
+                });
+            }
+        }
+    }
+    Some(out)
+}
+
 /// Keys of an observed host or IP literal (what `match_host` looks up).
 pub fn host_keys(host: &str, out: &mut Vec<(KeyKind, String)>) {
     if let Some(a) = norm::ip(host) {
-        out.push((KeyKind::Ip, norm::ip_key(a)));
+        ip_keys(a, out);
         return;
     }
     if let Some(n) = norm::host(host) {
@@ -268,7 +347,7 @@ pub fn observed_keys(how: Observed, value: &str, out: &mut Vec<(KeyKind, String)
         Observed::Url => url_keys(value, out),
         Observed::Ip => {
             if let Some(a) = norm::ip(value) {
-                out.push((KeyKind::Ip, norm::ip_key(a)));
+                ip_keys(a, out);
             }
         }
         Observed::Text => {

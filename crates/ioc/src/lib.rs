@@ -16,10 +16,12 @@ pub mod keys;
 pub mod normalize;
 pub mod pattern;
 pub mod stix;
+pub mod tinycheck;
 pub mod update;
 
 pub use index::{
-    ExportedKey, IndexBuilder, IndexStats, IocIndex, SetOrigin, SetStats, UnsupportedPattern,
+    ExportedKey, IndexBuilder, IndexStats, IocIndex, NetworkLists, SetOrigin, SetStats,
+    UnsupportedPattern,
 };
 pub use keys::{KeyKind, Observed};
 pub use stix::{DEFAULT_COLLECTION, LoadProblem};
@@ -66,6 +68,10 @@ pub enum IndicatorKind {
     AppCertSha256,
     ConfigurationProfileId,
     AndroidProperty,
+    /// Hash of an X.509 certificate's DER (`x509-certificate:hashes`, TinyCheck's `sha1cert`).
+    X509Md5,
+    X509Sha1,
+    X509Sha256,
 }
 
 impl IndicatorKind {
@@ -88,6 +94,10 @@ impl IndicatorKind {
             | IndicatorKind::AppCertSha256 => "app_cert_hashes",
             IndicatorKind::ConfigurationProfileId => "ios_profile_ids",
             IndicatorKind::AndroidProperty => "android_property_names",
+            // MVT has no network module; telltale's own name for certificate hashes.
+            IndicatorKind::X509Md5 | IndicatorKind::X509Sha1 | IndicatorKind::X509Sha256 => {
+                "x509_cert_hashes"
+            }
         }
     }
 
@@ -111,6 +121,9 @@ impl IndicatorKind {
             IndicatorKind::AppCertSha256 => "app:cert.sha256",
             IndicatorKind::ConfigurationProfileId => "configuration-profile:id",
             IndicatorKind::AndroidProperty => "android-property:name",
+            IndicatorKind::X509Md5 => "x509-certificate:hashes.MD5",
+            IndicatorKind::X509Sha1 => "x509-certificate:hashes.'SHA-1'",
+            IndicatorKind::X509Sha256 => "x509-certificate:hashes.'SHA-256'",
         }
     }
 }

@@ -66,6 +66,37 @@ pub fn ip_key(a: IpAddr) -> String {
     }
 }
 
+/// Parse a CIDR range `net/len` (IPv4 or IPv6); the address is masked to the prefix.
+pub fn cidr(s: &str) -> Option<(IpAddr, u8)> {
+    let (a, l) = s.trim().split_once('/')?;
+    let a: IpAddr = a.trim().parse().ok()?;
+    let l: u8 = l.trim().parse().ok()?;
+    let max = if a.is_ipv4() { 32 } else { 128 };
+    (l <= max).then_some((a, l))
+}
+
+/// The key of a CIDR range: the masked network address and the length (`10.1.0.0/16`).
+pub fn cidr_key(a: IpAddr, len: u8) -> String {
+    match a {
+        IpAddr::V4(v) => {
+            let m = if len == 0 {
+                0
+            } else {
+                u32::MAX << (32 - len.min(32) as u32)
+            };
+            format!("{}/{len}", std::net::Ipv4Addr::from(u32::from(v) & m))
+        }
+        IpAddr::V6(v) => {
+            let m = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - len.min(128) as u32)
+            };
+            format!("{}/{len}", std::net::Ipv6Addr::from(u128::from(v) & m))
+        }
+    }
+}
+
 /// Split a URL-ish string (`https://u@evil.com:443/p?q`, `evil.com/path`, `evil.com:443`) into its
 /// authority host (raw, not normalised) and the rest starting at the path.
 pub fn split_authority(s: &str) -> Option<(&str, Option<&str>, &str)> {

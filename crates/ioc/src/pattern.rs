@@ -685,6 +685,9 @@ pub fn kind_of(path: &ObjectPath) -> Option<IndicatorKind> {
             ("app", ["cert", h]) => {
                 [K::AppCertMd5, K::AppCertSha1, K::AppCertSha256][hash(h)? as usize]
             }
+            ("x509-certificate", ["hashes", h]) => {
+                [K::X509Md5, K::X509Sha1, K::X509Sha256][hash(h)? as usize]
+            }
             ("configuration-profile", ["id"]) => K::ConfigurationProfileId,
             ("android-property", ["name"]) => K::AndroidProperty,
             _ => return None,

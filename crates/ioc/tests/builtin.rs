@@ -211,3 +211,41 @@ fn builtin_metadata() {
     );
     assert_eq!(builtin::snapshot_date(), "2026-04-08");
 }
+
+#[test]
+fn cidr_and_x509_indicators() {
+    use telltale_ioc::{IndicatorKind as K, IocIndex};
+    let idx = IocIndex::from_values(
+        &[
+            (K::Ipv4, "10.20.0.0/16"),
+            (K::Ipv4, "192.0.2.1"),
+            (K::Ipv6, "2001:db8:aa::/48"),
+            (K::X509Sha256, &"ab".repeat(32)),
+        ],
+        "T",
+    );
+    assert!(
+        idx.stats().unsupported.is_empty(),
+        "{:?}",
+        idx.stats().unsupported
+    );
+    assert_eq!(idx.match_ip("10.20.255.1").len(), 1);
+    assert!(idx.match_ip("10.21.0.1").is_empty());
+    assert_eq!(idx.match_ip("192.0.2.1").len(), 1);
+    assert!(idx.match_ip("192.0.2.2").is_empty());
+    assert_eq!(idx.match_ip("2001:db8:aa:1::5").len(), 1);
+    assert!(idx.match_ip("2001:db8:ab::5").is_empty());
+    assert_eq!(idx.match_ip("::ffff:10.20.1.1").len(), 1);
+    assert_eq!(idx.match_host("10.20.3.4").len(), 1);
+    assert_eq!(idx.lookup("10.20.3.4").len(), 1);
+    assert_eq!(
+        idx.match_cert_hash(&"AB".repeat(32))[0].kind.as_stix(),
+        "x509-certificate:hashes.'SHA-256'"
+    );
+    // A STIX pattern on x509 certificate hashes is evaluated.
+    let x = telltale_ioc::pattern::extract(
+        &telltale_ioc::pattern::parse("[x509-certificate:hashes.'SHA-1' = 'aa']").unwrap(),
+    );
+    assert_eq!(x.leaves, vec![(K::X509Sha1, "aa".to_string())]);
+    assert!(telltale_ioc::normalize::cidr("10.0.0.0/33").is_none());
+}

@@ -326,3 +326,28 @@ fn documented_examples() {
     keys::observed_keys(Observed::FilePath, &"/".repeat(5000), &mut k);
     assert!(k.len() <= keys::MAX_DIR_DEPTH + 2);
 }
+
+proptest! {
+    /// CIDR ranges of any length: an address inside a range is found by the join as by the matcher
+    /// (ranges are exported as the blocks observed addresses get keys for).
+    #[test]
+    fn cidr_ranges_join_like_the_matcher(
+        a in any::<u32>(), len in 0u8..=32, probe in any::<u32>(), near in any::<bool>(),
+        v6 in any::<u128>(), len6 in 0u8..=128, probe6 in any::<u128>(),
+    ) {
+        let net = std::net::Ipv4Addr::from(a);
+        // Half the probes inside the range.
+        let mask = u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0);
+        let p = if near { (a & mask) | (probe & !mask) } else { probe };
+        let net6 = std::net::Ipv6Addr::from(v6);
+        let mask6 = u128::MAX.checked_shl(128 - u32::from(len6)).unwrap_or(0);
+        let p6 = if near { (v6 & mask6) | (probe6 & !mask6) } else { probe6 };
+        let index = IocIndex::from_values(
+            &[(K::Ipv4, &format!("{net}/{len}")), (K::Ipv6, &format!("{net6}/{len6}"))],
+            "Test",
+        );
+        check(&index, Observed::Ip, &std::net::Ipv4Addr::from(p).to_string())?;
+        check(&index, Observed::Host, &std::net::Ipv4Addr::from(p).to_string())?;
+        check(&index, Observed::Ip, &std::net::Ipv6Addr::from(p6).to_string())?;
+    }
+}

@@ -348,10 +348,10 @@ fn empty_index_and_stats() {
     assert_eq!(by[&K::Domain], 6);
     assert_eq!(by[&K::FilePath], 2);
     assert_eq!(i.stats().total_indicators(), 21);
-    // Unusable values are listed, not fatal.
+    // Unusable values are listed, not fatal (a CIDR range is usable; a prefix over 32 is not).
     let j = IocIndex::from_values(
         &[
-            (K::Ipv4, "10.0.0.0/8"),
+            (K::Ipv4, "10.0.0.0/33"),
             (K::Domain, "ok.com"),
             (K::Domain, " "),
         ],

@@ -204,7 +204,7 @@ fn unsupported_patterns_are_counted_and_listed() {
             "[domain-name:value = 'a.example'] AND [process:name = 'p']",
             "[domain-name:value = 'ok.example' OR domain-name:value MATCHES '^x']",
             "[domain-name:value = 'broken",
-            "[ipv4-addr:value = '10.0.0.0/8']",
+            "[ipv4-addr:value = '10.0.0.0/33']",
             "[domain-name:value IN ('in1.example', 'in2.example')]",
             "[domain-name:value = 'q.example'] WITHIN 60 SECONDS",
         ],

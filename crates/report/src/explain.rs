@@ -3,6 +3,31 @@
 /// `(module, what it reads, what an alert means)`.
 const EXPLANATIONS: &[(&str, &str, &str)] = &[
     (
+        "network_dns",
+        "DNS lookups in a network capture or in Zeek/Suricata logs: names asked for and the answers.",
+        "The phone looked up a spyware domain, or an answer pointed to one (HIGH); CRITICAL when a connection to it followed.",
+    ),
+    (
+        "network_tls",
+        "The server names (SNI) phones send when opening TLS and QUIC connections, from a capture or logs.",
+        "The phone opened an encrypted connection to a spyware server: CRITICAL when the server answered.",
+    ),
+    (
+        "network_http",
+        "Plain (unencrypted) HTTP requests in a capture or logs: hosts and addresses requested.",
+        "A request went to spyware infrastructure; lower levels flag unencrypted or unusual-port web traffic.",
+    ),
+    (
+        "network_certs",
+        "Certificates servers sent in older (TLS 1.2) handshakes: their fingerprints and names.",
+        "A server presented a certificate known from spyware infrastructure, or a self-signed one (MEDIUM).",
+    ),
+    (
+        "network_flows",
+        "Every connection of a capture or logs, by destination address and port.",
+        "The phone connected to a spyware server's address; lower levels list unusual destinations.",
+    ),
+    (
         "safari_history",
         "Safari's browsing history.",
         "A visited web address belongs to spyware infrastructure: the phone opened an infection or exploit link.",

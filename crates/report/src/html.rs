@@ -161,6 +161,96 @@ struct Page {
     context_total: usize,
     context_truncated: bool,
     facts: Facts,
+    /// Network captures: the alerts grouped by the host they are about.
+    hosts: Vec<HostSummary>,
+}
+
+/// One host of a network capture and what was found about it.
+#[derive(Serialize)]
+struct HostSummary {
+    host: String,
+    level: &'static str,
+    class: String,
+    alerts: usize,
+    indicators: Vec<String>,
+    findings: Vec<String>,
+    modules: Vec<String>,
+    first_seen: String,
+}
+
+/// Most hosts listed in the per-host summary.
+const MAX_HOSTS: usize = 100;
+
+/// The host an alert of a network module is about: the name looked up or contacted, else the
+/// destination address.
+fn network_host(a: &Alert) -> Option<String> {
+    if !a.module.starts_with("network_") {
+        return None;
+    }
+    let e = &a.event;
+    for k in ["server_name", "query_domain", "host", "server_ip", "dst_ip"] {
+        if let Some(v) = e.get(k).and_then(Value::as_str)
+            && !v.is_empty()
+        {
+            return Some(v.to_string());
+        }
+    }
+    None
+}
+
+/// The per-host summary of network alerts, most severe hosts first.
+fn host_summaries(alerts: &[AlertValue]) -> Vec<HostSummary> {
+    let mut by: BTreeMap<String, Vec<&Alert>> = BTreeMap::new();
+    for a in alerts {
+        if let Some(h) = network_host(&a.alert) {
+            by.entry(h).or_default().push(&a.alert);
+        }
+    }
+    let mut v: Vec<(Level, HostSummary)> = by
+        .into_iter()
+        .map(|(host, al)| {
+            let level = al
+                .iter()
+                .map(|a| a.level)
+                .max()
+                .unwrap_or(Level::Informational);
+            let mut indicators = BTreeSet::new();
+            let mut findings = BTreeSet::new();
+            let mut modules = BTreeSet::new();
+            for a in &al {
+                modules.insert(a.module.clone());
+                match &a.matched_indicator {
+                    Some(m) => {
+                        indicators.insert(format!("{} ({})", m.value, m.name));
+                    }
+                    None => {
+                        findings.insert(cut(a.message.clone()));
+                    }
+                }
+            }
+            let first_seen = al
+                .iter()
+                .filter_map(|a| a.event.get("first_seen").and_then(Value::as_str))
+                .min()
+                .unwrap_or("")
+                .to_string();
+            (
+                level,
+                HostSummary {
+                    host,
+                    level: level.as_str(),
+                    class: level_class(level),
+                    alerts: al.len(),
+                    indicators: indicators.into_iter().collect(),
+                    findings: findings.into_iter().collect(),
+                    modules: modules.into_iter().collect(),
+                    first_seen,
+                },
+            )
+        })
+        .collect();
+    v.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.alerts.cmp(&a.1.alerts)));
+    v.into_iter().take(MAX_HOSTS).map(|(_, h)| h).collect()
 }
 
 #[derive(Serialize)]
@@ -1089,6 +1179,7 @@ fn build(
         context_total: scan.context_total,
         context_truncated: scan.truncated,
         facts,
+        hosts: host_summaries(alerts),
     })
 }
 

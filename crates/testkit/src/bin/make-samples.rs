@@ -10,6 +10,10 @@ fn main() {
     }
     let p = telltale_testkit::samples::ios_sample_backup(&root);
     println!("wrote {}", p.display());
+    let net = std::path::Path::new(&out).join("network-capture.pcapng");
+    std::fs::write(&net, telltale_testkit::samples::network_sample_capture())
+        .expect("write the network sample");
+    println!("wrote {}", net.display());
     let sd = std::path::Path::new(&out).join("ios-sysdiagnose");
     if sd.exists() {
         std::fs::remove_dir_all(&sd).expect("remove the old sample");
