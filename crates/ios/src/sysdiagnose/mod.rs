@@ -379,6 +379,7 @@ impl IosSysdiagnoseKind {
 mod archive {
     //! `.tar` / `.tar.gz` sysdiagnose archives.
     use super::*;
+    use telltale_core::tar::{TarEvidence, TarOptions};
 
     /// Whether a file starts like a gzip stream or a tar archive (`ustar` magic at 257).
     pub(super) fn sniff(path: &Path) -> Option<&'static str> {
@@ -420,11 +421,35 @@ mod archive {
         }
     }
 
-    /// The tar evidence of a `.tar`/`.tar.gz`, with its warnings; `None` when it is not a readable tar.
+    /// The tar evidence of a `.tar`/`.tar.gz`, with its warnings; `None` when it is not a readable tar or
+    /// its first member is not a sysdiagnose's top folder (read without indexing the archive, so that a
+    /// filesystem dump's `.tar.gz` is not decompressed for nothing before the `ios-fs` kind reads it).
     #[allow(clippy::type_complexity)]
-    fn open_tar(
-        _path: &Path,
-    ) -> Result<Option<(Arc<dyn Evidence>, Vec<String>)>, AcquisitionError> {
-        Ok(None)
+    fn open_tar(path: &Path) -> Result<Option<(Arc<dyn Evidence>, Vec<String>)>, AcquisitionError> {
+        let Some(first) = telltale_core::tar::first_member_name(path) else {
+            return Ok(None);
+        };
+        let top = first.split('/').next().unwrap_or("");
+        if !(top.starts_with("sysdiagnose_") || top.starts_with("._") || top == "__MACOSX") {
+            return Ok(None);
+        }
+        // The modules' files are kept during the single pass; the unified log archive (hundreds of MB,
+        // not analysed) is not, apart from its `Extra/` folder (shutdown logs).
+        let opts = TarOptions {
+            keep: Some(Arc::new(|p: &str, _size: u64| {
+                !p.contains(".logarchive/") || p.contains("/Extra/")
+            })),
+            ..Default::default()
+        };
+        match TarEvidence::open_with(path, &opts) {
+            Ok(t) => {
+                let w = t.warnings().to_vec();
+                Ok(Some((Arc::new(t), w)))
+            }
+            Err(e) => Err(AcquisitionError::Invalid {
+                what: path.display().to_string(),
+                message: format!("a sysdiagnose archive that cannot be read: {e}"),
+            }),
+        }
     }
 }
