@@ -283,9 +283,13 @@ fn a_new_indicator_file_finds_exactly_the_planted_cases() {
             assert!(!new.is_empty(), "{name}: no alert recorded");
             assert!(dir.join("alerts.original.json").is_file(), "{name}");
             assert!(
-                new.iter().all(
-                    |a| a["matched_indicator"]["name"] == "NewCampaign" && a["level"] == "HIGH"
-                ),
+                new.iter()
+                    .all(|a| a["matched_indicator"]["name"] == "NewCampaign"
+                        && a["level"]
+                            == telltale_report::rematch::indicator_level(
+                                a["module"].as_str().unwrap()
+                            )
+                            .as_str()),
                 "{name}: {new:?}"
             );
         } else {

@@ -377,6 +377,7 @@ fn keys_for(kind: IndicatorKind, value: &str) -> Result<Keys<'_>, String> {
                 keys::MAX_DIR_KEY
             ))
         }
+        K::FilePath if v == "/" => Err("the root folder `/` would match every file".into()),
         K::FilePath if v.ends_with('/') => Ok(Keys::one(Slot::FileDir, v)),
         K::FilePath => Ok(Keys::one(Slot::FilePath, v)),
         K::FileMd5 | K::FileSha1 | K::FileSha256 => one(Slot::FileHash, norm::hash(v)),
@@ -1082,6 +1083,15 @@ impl IocIndex {
         for &slot in Self::slots_of(kind) {
             self.collect(slot, key, hits);
         }
+        // A path also matches a folder indicator naming it (`/a/b` is in `/a/b/`): exported as the
+        // folder's key without its `/` (see `export_keys`).
+        if kind == KeyKind::FilePath
+            && !key.ends_with('/')
+            && key.len() < self.file_dir_max
+            && !self.maps[Slot::FileDir as usize].is_empty()
+        {
+            self.collect(Slot::FileDir, &format!("{key}/"), hits);
+        }
     }
 
     /// The indicators matching any of `keys` (each once): what the `match_*` method of an observable
@@ -1112,7 +1122,7 @@ impl IocIndex {
             for (key, &head) in map {
                 // A CIDR range is exported as the ranges observed addresses get keys for
                 // (`keys::cidr_export_keys`); a range too wide for that keeps its own key only.
-                let keys: Vec<Arc<str>> = match (slot == Slot::Ip)
+                let mut keys: Vec<Arc<str>> = match (slot == Slot::Ip)
                     .then(|| norm::cidr(key))
                     .flatten()
                     .and_then(|(a, len)| crate::keys::cidr_export_keys(a, len))
@@ -1120,6 +1130,14 @@ impl IocIndex {
                     Some(ks) => ks.into_iter().map(Arc::from).collect(),
                     None => vec![key.clone()],
                 };
+                // A folder also names its own path (`/a/b/` matches the path `/a/b`).
+                if slot == Slot::FileDir
+                    && let Some(own) = key
+                        .strip_suffix('/')
+                        .filter(|k| !k.is_empty() && !k.ends_with('/'))
+                {
+                    keys.push(Arc::from(own));
+                }
                 let mut r = head;
                 while r != NIL {
                     let reg = self.regs[r as usize];

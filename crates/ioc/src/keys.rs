@@ -15,9 +15,10 @@
 //! * **process**: the basename; an indicator also gives its first 15 and 16 bytes when longer (the
 //!   kernel truncates process names to 15 or 16 bytes, so an observed name of that length that is a
 //!   prefix of an indicator matches it).
-//! * **file_path**: the path and each folder prefix ending in `/` (plus the path with a `/` added),
-//!   at most [`MAX_DIR_DEPTH`] levels and [`MAX_DIR_KEY`] bytes; an indicator ending in `/` (a
-//!   folder) matches every path under it, any other only that path.
+//! * **file_path**: the path and each folder prefix ending in `/` (the root `/` excepted), at most
+//!   [`MAX_DIR_DEPTH`] levels and [`MAX_DIR_KEY`] bytes; an indicator ending in `/` (a folder)
+//!   matches every path under it and the folder's own path (it is exported as `dir/` and `dir`), any
+//!   other only that path. The root folder `/` is not an indicator (it would match every file).
 //! * **file_name**: the basename. **email**: lower case, `mailto:` stripped. **file_hash**,
 //!   **cert_hash**: lower-case hex without separators. **app_id**, **profile_id**,
 //!   **android_property**: the trimmed value.
@@ -159,6 +160,11 @@ pub(crate) fn email_key(s: &str) -> String {
 /// The keys of a normalised host: itself and its suffixes at label boundaries, of at most
 /// [`MAX_DOMAIN_LABELS`] labels.
 pub fn domain_suffix_keys(h: &str, out: &mut Vec<(KeyKind, String)>) {
+    each_domain_suffix_key(h, &mut |k, v| out.push((k, v.to_string())));
+}
+
+/// [`domain_suffix_keys`], each key given to `f`.
+pub fn each_domain_suffix_key(h: &str, f: &mut dyn FnMut(KeyKind, &str)) {
     if h.is_empty() {
         return;
     }
@@ -167,7 +173,7 @@ pub fn domain_suffix_keys(h: &str, out: &mut Vec<(KeyKind, String)>) {
     let mut start = 0;
     loop {
         if labels <= MAX_DOMAIN_LABELS {
-            out.push((KeyKind::Domain, h[start..].to_string()));
+            f(KeyKind::Domain, &h[start..]);
         }
         match b[start..].iter().position(|&c| c == b'.') {
             Some(i) => start += i + 1,
@@ -197,11 +203,16 @@ pub(crate) fn canonical_ip(a: std::net::IpAddr) -> std::net::IpAddr {
 
 /// Keys of an observed address: the address and the ranges of [`V4_BLOCKS`]/[`V6_BLOCKS`] holding it.
 pub fn ip_keys(a: std::net::IpAddr, out: &mut Vec<(KeyKind, String)>) {
+    each_ip_key(a, &mut |k, v| out.push((k, v.to_string())));
+}
+
+/// [`ip_keys`], each key given to `f`.
+pub fn each_ip_key(a: std::net::IpAddr, f: &mut dyn FnMut(KeyKind, &str)) {
     let a = canonical_ip(a);
-    out.push((KeyKind::Ip, norm::ip_key(a)));
+    f(KeyKind::Ip, &norm::ip_key(a));
     let blocks: &[u8] = if a.is_ipv4() { &V4_BLOCKS } else { &V6_BLOCKS };
     for &len in blocks {
-        out.push((KeyKind::Ip, norm::cidr_key(a, len)));
+        f(KeyKind::Ip, &norm::cidr_key(a, len));
     }
 }
 
@@ -258,46 +269,109 @@ pub fn cidr_export_keys(a: std::net::IpAddr, len: u8) -> Option<Vec<String>> {
 
 /// Keys of an observed host or IP literal (what `match_host` looks up).
 pub fn host_keys(host: &str, out: &mut Vec<(KeyKind, String)>) {
+    each_host_key(host, &mut |k, v| out.push((k, v.to_string())));
+}
+
+/// [`host_keys`], each key given to `f`.
+pub fn each_host_key(host: &str, f: &mut dyn FnMut(KeyKind, &str)) {
     if let Some(a) = norm::ip(host) {
-        ip_keys(a, out);
+        each_ip_key(a, f);
         return;
     }
     if let Some(n) = norm::host(host) {
-        domain_suffix_keys(&n, out);
+        each_domain_suffix_key(&n, f);
     }
 }
 
 /// Keys of an observed URL (what `match_url` looks up): its URL key and its host's keys.
 pub fn url_keys(url: &str, out: &mut Vec<(KeyKind, String)>) {
+    each_url_key(url, &mut |k, v| out.push((k, v.to_string())));
+}
+
+/// [`url_keys`], each key given to `f`.
+pub fn each_url_key(url: &str, f: &mut dyn FnMut(KeyKind, &str)) {
     if let Some(k) = norm::url_key(url) {
-        out.push((KeyKind::Url, k));
+        f(KeyKind::Url, &k);
     }
     if let Some((h, _, _)) = norm::split_authority(url) {
-        host_keys(h, out);
+        each_host_key(h, f);
     }
 }
 
-/// Keys of an observed file path (what `match_file_path` looks up): the path, each folder prefix
-/// ending in `/`, and the path with a `/` added (a folder indicator naming the path itself).
+/// Keys of an observed file path (what `match_file_path` looks up): the path and each folder prefix
+/// ending in `/` but the root. (A folder indicator naming the path itself is exported with the key
+/// of the path without its `/`, rather than every path getting one more key.)
 pub fn path_keys(path: &str, out: &mut Vec<(KeyKind, String)>) {
+    each_path_key(path, &mut |k, v| out.push((k, v.to_string())));
+}
+
+/// [`path_keys`], each key given to `f`.
+pub fn each_path_key(path: &str, f: &mut dyn FnMut(KeyKind, &str)) {
     let path = path.trim();
     if path.is_empty() {
         return;
     }
-    out.push((KeyKind::FilePath, path.to_string()));
+    f(KeyKind::FilePath, path);
     let mut depth = 0;
     for (i, _) in path.match_indices('/') {
         depth += 1;
         if depth > MAX_DIR_DEPTH || i + 1 > MAX_DIR_KEY {
             return;
         }
-        if i + 1 < path.len() {
-            out.push((KeyKind::FilePath, path[..=i].to_string()));
+        if i > 0 && i + 1 < path.len() {
+            f(KeyKind::FilePath, &path[..=i]);
         }
     }
-    if !path.ends_with('/') && depth < MAX_DIR_DEPTH && path.len() < MAX_DIR_KEY {
-        out.push((KeyKind::FilePath, format!("{path}/")));
-    }
+}
+
+/// The parts of a path (lower-cased, split at `/` and `_`) that look like host names: the WebKit data
+/// folders of a backup or dump name the site they hold (`https_example.com_0`).
+pub fn path_host_parts(rel: &str) -> std::collections::BTreeSet<String> {
+    const NOT_TLDS: [&str; 24] = [
+        "plist",
+        "db",
+        "sqlite",
+        "sqlite3",
+        "sqlitedb",
+        "json",
+        "txt",
+        "png",
+        "jpg",
+        "jpeg",
+        "gif",
+        "heic",
+        "mov",
+        "mp4",
+        "log",
+        "xml",
+        "dat",
+        "bin",
+        "car",
+        "nib",
+        "strings",
+        "localstorage",
+        "data",
+        "pdf",
+    ];
+    rel.split(['/', '_'])
+        .filter(|p| {
+            let mut labels = p.split('.');
+            let Some(tld) = labels.next_back() else {
+                return false;
+            };
+            p.contains('.')
+                && p.len() <= 253
+                && (2..=24).contains(&tld.len())
+                && tld.bytes().all(|b| b.is_ascii_alphabetic())
+                && !NOT_TLDS.iter().any(|t| t.eq_ignore_ascii_case(tld))
+                && labels.all(|l| {
+                    !l.is_empty()
+                        && l.len() <= 63
+                        && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                })
+        })
+        .map(str::to_ascii_lowercase)
+        .collect()
 }
 
 /// Keys of an observed process name or path: its basename.
@@ -337,53 +411,65 @@ pub fn text_observables(text: &str) -> Vec<(Observed, &str)> {
 /// The match keys of `value` observed as `how`, appended to `out` (in no particular order, possibly
 /// repeated).
 pub fn observed_keys(how: Observed, value: &str, out: &mut Vec<(KeyKind, String)>) {
-    let one = |out: &mut Vec<(KeyKind, String)>, k: KeyKind, v: String| {
+    each_observed_key(how, value, &mut |k, v| out.push((k, v.to_string())));
+}
+
+/// [`observed_keys`], each key given to `f` (borrowed where the key is a part of `value`: no
+/// allocation for most paths, names and hosts).
+pub fn each_observed_key(how: Observed, value: &str, f: &mut dyn FnMut(KeyKind, &str)) {
+    let mut one = |k: KeyKind, v: &str| {
         if !v.is_empty() {
-            out.push((k, v));
+            f(k, v);
         }
     };
     match how {
-        Observed::Host => host_keys(value, out),
-        Observed::Url => url_keys(value, out),
+        Observed::Host => each_host_key(value, f),
+        Observed::Url => each_url_key(value, f),
         Observed::Ip => {
             if let Some(a) = norm::ip(value) {
-                ip_keys(a, out);
+                each_ip_key(a, f);
             }
         }
         Observed::Text => {
             for (h, v) in text_observables(value) {
-                observed_keys(h, v, out);
+                each_observed_key(h, v, f);
             }
         }
-        Observed::Process => process_keys(value, out),
-        Observed::Email => one(out, KeyKind::Email, email_key(value)),
-        Observed::AppId => one(out, KeyKind::AppId, value.trim().to_string()),
-        Observed::FilePath => path_keys(value, out),
-        Observed::FileName => one(out, KeyKind::FileName, norm::basename(value).to_string()),
-        Observed::FileHash => one(out, KeyKind::FileHash, norm::hash(value)),
-        Observed::CertHash => one(out, KeyKind::CertHash, norm::hash(value)),
-        Observed::ProfileId => one(out, KeyKind::ProfileId, value.trim().to_string()),
-        Observed::AndroidProperty => one(out, KeyKind::AndroidProperty, value.trim().to_string()),
+        Observed::Process => one(KeyKind::Process, norm::basename(value)),
+        Observed::Email => one(KeyKind::Email, &email_key(value)),
+        Observed::AppId => one(KeyKind::AppId, value.trim()),
+        Observed::FilePath => each_path_key(value, f),
+        Observed::FileName => one(KeyKind::FileName, norm::basename(value)),
+        Observed::FileHash => one(KeyKind::FileHash, &norm::hash(value)),
+        Observed::CertHash => one(KeyKind::CertHash, &norm::hash(value)),
+        Observed::ProfileId => one(KeyKind::ProfileId, value.trim()),
+        Observed::AndroidProperty => one(KeyKind::AndroidProperty, value.trim()),
     }
 }
 
 /// The normalised form of `value` observed as `how` (the `normalized` column): the URL key, the
 /// normalised host, the basename, the lower-case address or hash…; `None` when it has no key at all.
 pub fn normalized(how: Observed, value: &str) -> Option<String> {
+    normalized_cow(how, value).map(std::borrow::Cow::into_owned)
+}
+
+/// [`normalized`], borrowed from `value` where it is a part of it (paths, ids, names).
+pub fn normalized_cow(how: Observed, value: &str) -> Option<std::borrow::Cow<'_, str>> {
+    use std::borrow::Cow;
     let v = value.trim();
-    let s = match how {
+    let s: Cow<'_, str> = match how {
         Observed::Host => match norm::ip(v) {
-            Some(a) => norm::ip_key(a),
-            None => norm::host(v)?.into_owned(),
+            Some(a) => Cow::Owned(norm::ip_key(a)),
+            None => norm::host(v)?,
         },
-        Observed::Url => norm::url_key(v).or_else(|| norm::url_host(v))?,
-        Observed::Ip => norm::ip_key(norm::ip(v)?),
-        Observed::Text => v.to_string(),
-        Observed::Process | Observed::FileName => norm::basename(v).to_string(),
-        Observed::Email => email_key(v),
-        Observed::FileHash | Observed::CertHash => norm::hash(v),
+        Observed::Url => Cow::Owned(norm::url_key(v).or_else(|| norm::url_host(v))?),
+        Observed::Ip => Cow::Owned(norm::ip_key(norm::ip(v)?)),
+        Observed::Text => Cow::Borrowed(v),
+        Observed::Process | Observed::FileName => Cow::Borrowed(norm::basename(v)),
+        Observed::Email => Cow::Owned(email_key(v)),
+        Observed::FileHash | Observed::CertHash => Cow::Owned(norm::hash(v)),
         Observed::AppId | Observed::FilePath | Observed::ProfileId | Observed::AndroidProperty => {
-            v.to_string()
+            Cow::Borrowed(v)
         }
     };
     (!s.is_empty()).then_some(s)

@@ -292,11 +292,9 @@ fn documented_examples() {
         s,
         [
             "/private/var/db/x",
-            "/",
             "/private/",
             "/private/var/",
             "/private/var/db/",
-            "/private/var/db/x/"
         ]
     );
     // An indicator's truncation keys: a 15-byte observed name matches the longer indicator.
@@ -314,6 +312,32 @@ fn documented_examples() {
             "process:averyveryverylongname"
         ]
     );
+    // A folder indicator is exported as the folder and its own path (the path `/a/b` is in `/a/b/`);
+    // the root `/` is no indicator (it would match every file).
+    let index = IocIndex::from_values(&[(K::FilePath, "/private/var/tmp/l/")], "C");
+    let ks: Vec<String> = index
+        .export_keys()
+        .iter()
+        .map(|k| k.key.to_string())
+        .collect();
+    assert_eq!(ks, ["/private/var/tmp/l", "/private/var/tmp/l/"]);
+    assert_eq!(
+        join(&index, Observed::FilePath, "/private/var/tmp/l").len(),
+        1
+    );
+    assert_eq!(
+        join(&index, Observed::FilePath, "/private/var/tmp/l/x").len(),
+        1
+    );
+    assert!(
+        join(
+            &index,
+            Observed::FilePath,
+            "/private/var/tmp/l10n-cache.plist"
+        )
+        .is_empty()
+    );
+    assert!(IocIndex::from_values(&[(K::FilePath, "/")], "C").is_empty());
     // notevil.com is not under evil.com.
     let index = IocIndex::from_values(&[(K::Domain, "evil.com")], "C");
     assert!(join(&index, Observed::Host, "notevil.com").is_empty());

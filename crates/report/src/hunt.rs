@@ -30,7 +30,7 @@ use parquet::file::writer::SerializedFileWriter;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use telltale_core::ioc::{IocIndex, KeyKind, Match};
-use telltale_core::{Alert, Level, MatchedIndicator, Record};
+use telltale_core::{Alert, MatchedIndicator, Record};
 
 use crate::error::ReportError;
 use crate::observables::{COLUMNS, META_SCHEMA_VERSION, SCHEMA_VERSION};
@@ -575,7 +575,7 @@ pub fn alert_for(
     rec: &Record,
 ) -> Alert {
     Alert {
-        level: Level::High,
+        level: crate::rematch::indicator_level(module),
         module: module.to_string(),
         message: format!(
             "field {field} of a {module} record matches indicator {} ({}) of {}",
@@ -701,7 +701,7 @@ pub fn export_indicators(index: &IocIndex, path: &Path) -> Result<u64, ReportErr
             .set_created_by(format!("telltale {}", env!("CARGO_PKG_VERSION")))
             .set_key_value_metadata(Some(vec![KeyValue::new(
                 "telltale.indicators.schema_version".into(),
-                "1".to_string(),
+                "2".to_string(),
             )]))
             .build(),
     );

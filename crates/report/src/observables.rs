@@ -34,7 +34,7 @@ pub const SCHEMA_VERSION: &str = "1";
 pub const META_SCHEMA_VERSION: &str = "telltale.observables.schema_version";
 /// The version of the extractor and key rules that wrote the rows (a newer telltale rewrites older files).
 pub const META_EXTRACTOR: &str = "telltale.observables.extractor";
-pub const EXTRACTOR_VERSION: &str = "1";
+pub const EXTRACTOR_VERSION: &str = "2";
 /// Rows per row group.
 pub const ROW_GROUP_ROWS: usize = 64 * 1024;
 /// Modules whose records are not observables of their own (`urls.json` repeats the links of the sms and
@@ -157,19 +157,26 @@ impl CaseIds {
     }
 }
 
-/// The column values of buffered rows.
+/// A string of a row group's arena: `(start, end)`.
+type Span = (u32, u32);
+
+/// A row group being filled: every string in one arena, the string columns as spans of it (no
+/// allocation per value; the writer thread turns the spans into Parquet byte arrays).
 #[derive(Default)]
 struct Columns {
-    kind: Vec<ByteArray>,
-    key: Vec<ByteArray>,
-    value: Vec<ByteArray>,
-    normalized: Vec<ByteArray>,
-    field: Vec<ByteArray>,
-    module: Vec<ByteArray>,
-    source_file: Vec<ByteArray>,
+    arena: Vec<u8>,
+    kind: Vec<KeyKind>,
+    key: Vec<Span>,
+    value: Vec<Span>,
+    normalized: Vec<Span>,
+    field: Vec<Span>,
+    /// Index into `names`.
+    module: Vec<u32>,
     record_index: Vec<i64>,
     time: Vec<i64>,
     time_def: Vec<i16>,
+    /// (module, `<module>.json`) of the modules seen so far (filled in when the group is sent).
+    names: Vec<(ByteArray, ByteArray)>,
 }
 
 impl Columns {
@@ -178,88 +185,94 @@ impl Columns {
     }
 }
 
-/// One extracted row before it is buffered (the value, normalised value and field of one observable
-/// are shared by its key rows).
-struct Row {
-    kind: KeyKind,
-    key: ByteArray,
-    value: ByteArray,
-    normalized: ByteArray,
-    field: ByteArray,
+/// Rows a row group holds at most ([`ROW_GROUP_ROWS`]), and bytes of strings: a group is sent to the
+/// writer thread when either is reached, so memory stays bounded whatever the values' sizes.
+const GROUP_BYTES: usize = 64 << 20;
+
+/// One record's rows, extracted on the module's thread before any lock is taken (reused from record
+/// to record: no allocation per row).
+#[derive(Default)]
+struct Scratch {
+    arena: Vec<u8>,
+    /// (kind, key, value, normalized, field) spans of `arena`.
+    rows: Vec<(KeyKind, Span, Span, Span, Span)>,
+    keys: Vec<(KeyKind, Span)>,
 }
 
 /// Appends `s` to `arena`, returning where it is.
-fn push(arena: &mut Vec<u8>, s: &str) -> std::ops::Range<usize> {
+fn push(arena: &mut Vec<u8>, s: &str) -> Span {
     let start = arena.len();
     arena.extend_from_slice(s.as_bytes());
-    start..arena.len()
+    (start as u32, arena.len() as u32)
 }
 
-/// The rows of one record, extracted without any lock held. Every string of the record's rows lives in
-/// one buffer (the rows' values are slices of it): two allocations per record rather than several
-/// per row.
-fn extract(module: &str, rec: &Record) -> Vec<Row> {
-    type Span = std::ops::Range<usize>;
-    let mut arena: Vec<u8> = Vec::new();
-    let mut spans: Vec<(KeyKind, Span, Span, Span, Span)> = Vec::new();
-    let mut ks = Vec::new();
+fn bytes_of(arena: &[u8], s: Span) -> &[u8] {
+    &arena[s.0 as usize..s.1 as usize]
+}
+
+/// Fills `sc` with the rows of one record: one per distinct match key of each observable.
+fn extract(module: &str, rec: &Record, sc: &mut Scratch) {
+    let Scratch { arena, rows, keys } = sc;
+    arena.clear();
+    rows.clear();
     crate::rematch::each_observation(module, rec, &mut |how, value, field| {
-        ks.clear();
-        keys::observed_keys(how, value, &mut ks);
-        if ks.is_empty() {
+        let mark = arena.len();
+        keys.clear();
+        keys::each_observed_key(how, value, &mut |k, v| {
+            let s = push(arena, v);
+            keys.push((k, s));
+        });
+        if keys.is_empty() {
+            arena.truncate(mark);
             return;
         }
-        ks.sort();
-        ks.dedup();
-        let normalized = keys::normalized(how, value).unwrap_or_default();
-        let v = push(&mut arena, value);
-        let n = push(&mut arena, &normalized);
-        let f = push(&mut arena, field);
-        for (kind, key) in ks.drain(..) {
-            let k = push(&mut arena, &key);
-            spans.push((kind, k, v.clone(), n.clone(), f.clone()));
+        keys.sort_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then_with(|| bytes_of(arena, a.1).cmp(bytes_of(arena, b.1)))
+        });
+        keys.dedup_by(|a, b| a.0 == b.0 && bytes_of(arena, a.1) == bytes_of(arena, b.1));
+        let v = push(arena, value);
+        let n = match keys::normalized_cow(how, value) {
+            Some(n) if n == value => v,
+            Some(n) => push(arena, &n),
+            None => push(arena, ""),
+        };
+        let f = push(arena, field);
+        for &(k, ks) in keys.iter() {
+            rows.push((k, ks, v, n, f));
         }
     });
-    let buf = bytes::Bytes::from(arena);
-    spans
-        .into_iter()
-        .map(|(kind, k, v, n, f)| Row {
-            kind,
-            key: ByteArray::from(buf.slice(k)),
-            value: ByteArray::from(buf.slice(v)),
-            normalized: ByteArray::from(buf.slice(n)),
-            field: ByteArray::from(buf.slice(f)),
-        })
-        .collect()
 }
 
 fn record_micros(rec: &Record) -> Option<i64> {
-    let t = crate::rematch::record_time(rec)?;
-    let ts = telltale_core::time::parse(&t)?;
-    Some(ts.as_microsecond())
+    Some(crate::rematch::record_timestamp(rec)?.as_microsecond())
 }
 
 struct Inner {
     /// Cleared when the file is closed (or given up).
     open: bool,
     cols: Columns,
-    /// Per module: records seen (the next record's index in `<module>.json`), and the interned module
-    /// and file names.
-    modules: HashMap<String, (i64, ByteArray, ByteArray)>,
+    /// Per module: records seen (the next record's index in `<module>.json`) and its index in `names`.
+    modules: HashMap<String, (i64, u32)>,
+    names: Vec<(ByteArray, ByteArray)>,
     rows: u64,
-    error: Option<ReportError>,
 }
 
-/// Writes `observables.parquet` as records come (from many threads). The file appears, complete, at
-/// [`finish`](ObservablesWriter::finish) (it is written under a temporary name first).
+/// What the writer thread gives back: the file writer, and the first error it met.
+type WriterResult = (SerializedFileWriter<BufWriter<File>>, Option<ReportError>);
+
+/// Writes `observables.parquet` as records come (from many threads). Modules extract their rows on
+/// their own thread; full row groups go through a bounded channel to one writer thread that encodes
+/// them (Parquet dictionary encoding and compression), so a check's modules do not wait for it.
+/// The file appears, complete, at [`finish`](ObservablesWriter::finish) (it is written under a
+/// temporary name first).
 pub struct ObservablesWriter {
     path: PathBuf,
     tmp: PathBuf,
-    ids: [ByteArray; 2],
-    kinds: HashMap<KeyKind, ByteArray>,
     inner: Mutex<Inner>,
-    /// The file; row groups are encoded under this lock only, so modules go on extracting meanwhile.
-    file: Mutex<Option<SerializedFileWriter<BufWriter<File>>>>,
+    /// The channel to the writer thread (dropped to end it).
+    tx: Mutex<Option<std::sync::mpsc::SyncSender<Columns>>>,
+    thread: Mutex<Option<std::thread::JoinHandle<WriterResult>>>,
 }
 
 fn perr(path: &Path, e: parquet::errors::ParquetError) -> ReportError {
@@ -289,6 +302,86 @@ pub fn writer_properties() -> Arc<WriterProperties> {
     )
 }
 
+/// The values every row group repeats: the case's ids and the kind names.
+struct Constants {
+    ids: [ByteArray; 2],
+    kinds: Vec<ByteArray>,
+}
+
+/// Encodes one row group (on the writer thread).
+fn write_group(
+    w: &mut SerializedFileWriter<BufWriter<File>>,
+    c: Columns,
+    k: &Constants,
+    tmp: &Path,
+) -> Result<(), ReportError> {
+    let n = c.len();
+    if n == 0 {
+        return Ok(());
+    }
+    let e = |err| perr(tmp, err);
+    let buf = bytes::Bytes::from(c.arena);
+    let strings = |spans: &[Span]| -> Vec<ByteArray> {
+        spans
+            .iter()
+            .map(|&(s, e)| ByteArray::from(buf.slice(s as usize..e as usize)))
+            .collect()
+    };
+    let kind: Vec<ByteArray> = c
+        .kind
+        .iter()
+        .map(|&x| k.kinds[x as usize].clone())
+        .collect();
+    let module: Vec<ByteArray> = c
+        .module
+        .iter()
+        .map(|&i| c.names[i as usize].0.clone())
+        .collect();
+    let file: Vec<ByteArray> = c
+        .module
+        .iter()
+        .map(|&i| c.names[i as usize].1.clone())
+        .collect();
+    let ids: Vec<Vec<ByteArray>> = k.ids.iter().map(|v| vec![v.clone(); n]).collect();
+    let mut rg = w.next_row_group().map_err(e)?;
+    let short = || ReportError::other(tmp, "observables schema has fewer columns");
+    let columns: [Vec<ByteArray>; 7] = [
+        kind,
+        strings(&c.key),
+        strings(&c.value),
+        strings(&c.normalized),
+        strings(&c.field),
+        module,
+        file,
+    ];
+    for s in &columns {
+        let mut col = rg.next_column().map_err(e)?.ok_or_else(short)?;
+        col.typed::<ByteArrayType>()
+            .write_batch(s, None, None)
+            .map_err(e)?;
+        col.close().map_err(e)?;
+    }
+    let mut col = rg.next_column().map_err(e)?.ok_or_else(short)?;
+    col.typed::<Int64Type>()
+        .write_batch(&c.record_index, None, None)
+        .map_err(e)?;
+    col.close().map_err(e)?;
+    let mut col = rg.next_column().map_err(e)?.ok_or_else(short)?;
+    col.typed::<Int64Type>()
+        .write_batch(&c.time, Some(&c.time_def), None)
+        .map_err(e)?;
+    col.close().map_err(e)?;
+    for v in &ids {
+        let mut col = rg.next_column().map_err(e)?.ok_or_else(short)?;
+        col.typed::<ByteArrayType>()
+            .write_batch(v, None, None)
+            .map_err(e)?;
+        col.close().map_err(e)?;
+    }
+    rg.close().map_err(e)?;
+    Ok(())
+}
+
 impl ObservablesWriter {
     /// Starts `<dir>/observables.parquet` for the case `ids`.
     pub fn create(dir: &Path, ids: &CaseIds) -> Result<Self, ReportError> {
@@ -303,27 +396,50 @@ impl ObservablesWriter {
             .unwrap_or_default();
         let tmp = path.with_file_name(format!(".{name}.tmp"));
         let f = File::create(&tmp).map_err(|e| ReportError::io(&tmp, e))?;
-        let writer = SerializedFileWriter::new(BufWriter::new(f), schema(), writer_properties())
-            .map_err(|e| perr(&tmp, e))?;
-        Ok(ObservablesWriter {
-            path: path.to_path_buf(),
-            tmp,
+        let mut writer = SerializedFileWriter::new(
+            BufWriter::with_capacity(1 << 20, f),
+            schema(),
+            writer_properties(),
+        )
+        .map_err(|e| perr(&tmp, e))?;
+        let mut kinds = vec![ByteArray::new(); KeyKind::ALL.len()];
+        for k in KeyKind::ALL {
+            kinds[k as usize] = ByteArray::from(k.as_str().as_bytes().to_vec());
+        }
+        let consts = Constants {
             ids: [
                 ByteArray::from(ids.acquisition_id.clone().into_bytes()),
                 ByteArray::from(ids.case_id.clone().into_bytes()),
             ],
-            kinds: KeyKind::ALL
-                .into_iter()
-                .map(|k| (k, ByteArray::from(k.as_str().as_bytes().to_vec())))
-                .collect(),
+            kinds,
+        };
+        // Two groups in flight at most (one queued, one being encoded) besides the one filling.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Columns>(1);
+        let t = tmp.clone();
+        let thread = std::thread::Builder::new()
+            .name("observables".into())
+            .spawn(move || {
+                let mut err = None;
+                for c in rx {
+                    if err.is_none() {
+                        err = write_group(&mut writer, c, &consts, &t).err();
+                    }
+                }
+                (writer, err)
+            })
+            .map_err(|e| ReportError::io(&tmp, e))?;
+        Ok(ObservablesWriter {
+            path: path.to_path_buf(),
+            tmp,
             inner: Mutex::new(Inner {
                 open: true,
                 cols: Columns::default(),
                 modules: HashMap::new(),
+                names: Vec::new(),
                 rows: 0,
-                error: None,
             }),
-            file: Mutex::new(Some(writer)),
+            tx: Mutex::new(Some(tx)),
+            thread: Mutex::new(Some(thread)),
         })
     }
 
@@ -335,154 +451,131 @@ impl ObservablesWriter {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Hands a full row group to the writer thread (waiting while it encodes the one before).
+    fn send(&self, cols: Columns) {
+        let tx = self.tx.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some(tx) = tx {
+            // A closed channel means the writer thread is gone; `finish` reports why.
+            let _ = tx.send(cols);
+        }
+    }
+
     /// Adds the observables of the next record of `<module>.json`. Records of one module must come in
     /// file order (they do: a module emits from one thread).
     pub fn record(&self, module: &str, rec: &Record) {
         if SKIPPED_MODULES.contains(&module) {
             return;
         }
-        let rows = extract(module, rec);
-        let time = if rows.is_empty() {
-            None
-        } else {
-            record_micros(rec)
-        };
-        let mut g = self.lock();
-        let inner = &mut *g;
-        let entry = inner.modules.entry(module.to_string()).or_insert_with(|| {
-            let file = format!("{}.json", crate::writer::file_stem(module));
-            (
-                0,
-                ByteArray::from(module.as_bytes().to_vec()),
-                ByteArray::from(file.into_bytes()),
-            )
-        });
-        let index = entry.0;
-        entry.0 += 1;
-        if rows.is_empty() {
-            return;
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
         }
-        let (m, f) = (entry.1.clone(), entry.2.clone());
-        let c = &mut inner.cols;
-        for r in rows {
-            c.kind.push(self.kinds[&r.kind].clone());
-            c.key.push(r.key);
-            c.value.push(r.value);
-            c.normalized.push(r.normalized);
-            c.field.push(r.field);
-            c.module.push(m.clone());
-            c.source_file.push(f.clone());
-            c.record_index.push(index);
-            match time {
-                Some(t) => {
-                    c.time.push(t);
-                    c.time_def.push(1);
-                }
-                None => c.time_def.push(0),
-            }
-        }
-        if inner.cols.len() >= ROW_GROUP_ROWS {
-            let cols = std::mem::take(&mut inner.cols);
-            inner.rows += cols.len() as u64;
-            drop(g);
-            if let Err(e) = self.write_group(&cols) {
+        SCRATCH.with(|sc| {
+            let mut sc = sc.borrow_mut();
+            extract(module, rec, &mut sc);
+            let time = if sc.rows.is_empty() {
+                None
+            } else {
+                record_micros(rec)
+            };
+            let full = {
                 let mut g = self.lock();
-                if g.error.is_none() {
-                    g.error = Some(e);
+                let inner = &mut *g;
+                if !inner.open {
+                    return;
                 }
+                let (index, m) = match inner.modules.get_mut(module) {
+                    Some(e) => {
+                        e.0 += 1;
+                        (e.0 - 1, e.1)
+                    }
+                    None => {
+                        let m = inner.names.len() as u32;
+                        let file = format!("{}.json", crate::writer::file_stem(module));
+                        inner.names.push((
+                            ByteArray::from(module.as_bytes().to_vec()),
+                            ByteArray::from(file.into_bytes()),
+                        ));
+                        inner.modules.insert(module.to_string(), (1, m));
+                        (0, m)
+                    }
+                };
+                if sc.rows.is_empty() {
+                    return;
+                }
+                let c = &mut inner.cols;
+                let base = c.arena.len() as u32;
+                c.arena.extend_from_slice(&sc.arena);
+                let at = |s: Span| (s.0 + base, s.1 + base);
+                for &(kind, k, v, n, f) in &sc.rows {
+                    c.kind.push(kind);
+                    c.key.push(at(k));
+                    c.value.push(at(v));
+                    c.normalized.push(at(n));
+                    c.field.push(at(f));
+                    c.module.push(m);
+                    c.record_index.push(index);
+                    match time {
+                        Some(t) => {
+                            c.time.push(t);
+                            c.time_def.push(1);
+                        }
+                        None => c.time_def.push(0),
+                    }
+                }
+                if c.len() >= ROW_GROUP_ROWS || c.arena.len() >= GROUP_BYTES {
+                    let mut cols = std::mem::take(&mut inner.cols);
+                    cols.names = inner.names.clone();
+                    inner.rows += cols.len() as u64;
+                    Some(cols)
+                } else {
+                    None
+                }
+            };
+            if let Some(cols) = full {
+                self.send(cols);
             }
-        }
+        });
     }
 
-    fn write_group(&self, c: &Columns) -> Result<(), ReportError> {
-        let n = c.len();
-        if n == 0 {
-            return Ok(());
-        }
-        let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        let Some(w) = file.as_mut() else {
-            return Ok(());
-        };
-        let e = |err| perr(&self.tmp, err);
-        let ids: Vec<Vec<ByteArray>> = self.ids.iter().map(|v| vec![v.clone(); n]).collect();
-        let mut rg = w.next_row_group().map_err(e)?;
-        let strings: [&[ByteArray]; 7] = [
-            &c.kind,
-            &c.key,
-            &c.value,
-            &c.normalized,
-            &c.field,
-            &c.module,
-            &c.source_file,
-        ];
-        for s in strings {
-            let mut col = rg.next_column().map_err(e)?.ok_or_else(|| {
-                ReportError::other(&self.tmp, "observables schema has fewer columns")
-            })?;
-            col.typed::<ByteArrayType>()
-                .write_batch(s, None, None)
-                .map_err(e)?;
-            col.close().map_err(e)?;
-        }
-        let mut col = rg
-            .next_column()
-            .map_err(e)?
-            .ok_or_else(|| ReportError::other(&self.tmp, "observables schema has fewer columns"))?;
-        col.typed::<Int64Type>()
-            .write_batch(&c.record_index, None, None)
-            .map_err(e)?;
-        col.close().map_err(e)?;
-        let mut col = rg
-            .next_column()
-            .map_err(e)?
-            .ok_or_else(|| ReportError::other(&self.tmp, "observables schema has fewer columns"))?;
-        col.typed::<Int64Type>()
-            .write_batch(&c.time, Some(&c.time_def), None)
-            .map_err(e)?;
-        col.close().map_err(e)?;
-        for v in &ids {
-            let mut col = rg.next_column().map_err(e)?.ok_or_else(|| {
-                ReportError::other(&self.tmp, "observables schema has fewer columns")
-            })?;
-            col.typed::<ByteArrayType>()
-                .write_batch(v, None, None)
-                .map_err(e)?;
-            col.close().map_err(e)?;
-        }
-        rg.close().map_err(e)?;
-        Ok(())
+    /// Ends the writer thread, returning the file writer and the first error it met.
+    fn join(&self) -> Result<WriterResult, ReportError> {
+        self.tx.lock().unwrap_or_else(|p| p.into_inner()).take();
+        let handle = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        handle
+            .ok_or_else(|| ReportError::other(&self.tmp, "observables file already closed"))?
+            .join()
+            .map_err(|_| ReportError::other(&self.tmp, "the observables writer thread panicked"))
     }
 
     /// Flushes the last row group, closes the file and gives it its name. Returns the rows written.
     pub fn finish(&self) -> Result<u64, ReportError> {
-        let (cols, err, rows) = {
+        let (cols, rows) = {
             let mut g = self.lock();
             if !g.open {
                 return Ok(g.rows);
             }
             g.open = false;
-            let cols = std::mem::take(&mut g.cols);
+            let mut cols = std::mem::take(&mut g.cols);
+            cols.names = g.names.clone();
             g.rows += cols.len() as u64;
-            (cols, g.error.take(), g.rows)
+            (cols, g.rows)
         };
+        self.send(cols);
         let give_up = |e: ReportError| {
-            *self.file.lock().unwrap_or_else(|p| p.into_inner()) = None;
             let _ = std::fs::remove_file(&self.tmp);
             Err(e)
         };
+        let (w, err) = match self.join() {
+            Ok(r) => r,
+            Err(e) => return give_up(e),
+        };
         if let Some(e) = err {
+            drop(w);
             return give_up(e);
         }
-        if let Err(e) = self.write_group(&cols) {
-            return give_up(e);
+        if let Err(e) = w.close() {
+            return give_up(perr(&self.tmp, e));
         }
-        let w = self
-            .file
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take()
-            .ok_or_else(|| ReportError::other(&self.tmp, "observables file already closed"))?;
-        w.close().map_err(|e| perr(&self.tmp, e))?;
         std::fs::rename(&self.tmp, &self.path).map_err(|e| ReportError::io(&self.path, e))?;
         Ok(rows)
     }
@@ -490,8 +583,9 @@ impl ObservablesWriter {
 
 impl Drop for ObservablesWriter {
     fn drop(&mut self) {
-        // Not finished: leave no half-written temporary file behind.
+        // Not finished: end the writer thread and leave no half-written temporary file behind.
         if self.lock().open {
+            let _ = self.join();
             let _ = std::fs::remove_file(&self.tmp);
         }
     }

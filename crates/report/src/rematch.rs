@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::Value;
 use telltale_core::ioc::keys::{self, Observed};
 use telltale_core::ioc::{IocIndex, Match};
-use telltale_core::{Alert, Level, MatchedIndicator, Record};
+use telltale_core::{Alert, Level, Record};
 
 /// Values longer than this are not matched (bytes; free text is cut to this length).
 const MAX_VALUE: usize = 64 * 1024;
@@ -117,12 +117,31 @@ struct FieldClass {
     cert: bool,
     profile: bool,
     property: bool,
+    /// A backup's `relative_path`: checked, as the manifest module does, as the absolute path `/<path>`
+    /// and for parts that name web sites (WebKit data folders such as `https_example.com_0`).
+    backup_relative: bool,
+    /// An identifier of the acquisition's own (a backup's `file_id`, the SHA-1 of the file's domain and
+    /// path): neither a path nor a content hash, so not an observable.
+    internal_id: bool,
 }
 
 impl FieldClass {
     fn new(module: &str, key: &Key) -> Self {
         let module = module.to_lowercase();
+        let manifest = module == "manifest";
+        if key.words == ["file", "id"]
+            || key.lower == "fileid"
+            || (manifest && key.lower == "domain")
+        {
+            // A backup's file ids and its domains (`HomeDomain`, `AppDomain-<bundle id>`: not host names).
+            return FieldClass {
+                internal_id: true,
+                ..FieldClass::default()
+            };
+        }
         FieldClass {
+            backup_relative: manifest && key.lower == "relative_path",
+            internal_id: false,
             long_text: key.has(&["text", "body", "message", "content", "description"]),
             url: key.has(&["url", "link", "href", "referr", "referer", "redirect"])
                 || key.word(&["uri", "src", "origin"]),
@@ -169,35 +188,64 @@ impl FieldClass {
         }
     }
 
-    /// The class of field `key` of a `module` record, from a per-thread cache.
+    /// The class of field `key` of a `module` record, from a per-thread cache of the last module's
+    /// field names (records of one module come in runs; the same names come back in every record).
     fn of(module: &str, key: &str) -> FieldClass {
-        type Cache = HashMap<String, HashMap<String, FieldClass>>;
+        struct Cache {
+            module: String,
+            fields: HashMap<String, FieldClass, std::hash::BuildHasherDefault<NameHasher>>,
+        }
         thread_local! {
-            static CACHE: std::cell::RefCell<Cache> = std::cell::RefCell::new(HashMap::new());
+            static CACHE: std::cell::RefCell<Cache> = std::cell::RefCell::new(Cache {
+                module: String::new(),
+                fields: HashMap::default(),
+            });
         }
         CACHE.with(|c| {
             let mut c = c.borrow_mut();
-            if let Some(f) = c.get(module).and_then(|m| m.get(key)) {
+            if c.module != module {
+                c.module.clear();
+                c.module.push_str(module);
+                c.fields.clear();
+            }
+            if let Some(f) = c.fields.get(key) {
                 return *f;
             }
             let f = FieldClass::new(module, &Key::new(key));
-            if c.len() > 1_000 {
-                c.clear();
+            if c.fields.len() > 10_000 {
+                c.fields.clear();
             }
-            let m = c.entry(module.to_string()).or_default();
-            if m.len() > 10_000 {
-                m.clear();
-            }
-            m.insert(key.to_string(), f);
+            c.fields.insert(key.to_string(), f);
             f
         })
+    }
+}
+
+/// FNV-1a over field names (short, not attacker-chosen in number: the cache is bounded).
+#[derive(Default)]
+struct NameHasher(u64);
+
+impl std::hash::Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
 /// The observables a string value of a field of class `fc` holds, in matcher order.
 fn observe_value(fc: &FieldClass, value: &str, out: &mut dyn FnMut(Observed, &str)) {
     let v = value.trim();
-    if v.is_empty() {
+    if v.is_empty() || fc.internal_id {
         return;
     }
     let text = |out: &mut dyn FnMut(Observed, &str), t: &str| {
@@ -238,8 +286,17 @@ fn observe_value(fc: &FieldClass, value: &str, out: &mut dyn FnMut(Observed, &st
         out(Observed::AppId, v);
     }
     if fc.path {
-        out(Observed::FilePath, v);
+        if fc.backup_relative && !v.starts_with('/') {
+            out(Observed::FilePath, &format!("/{v}"));
+        } else {
+            out(Observed::FilePath, v);
+        }
         out(Observed::FileName, v);
+    }
+    if fc.backup_relative {
+        for h in keys::path_host_parts(v) {
+            out(Observed::Host, &h);
+        }
     }
     if looks_like_hash(v) || fc.hash_name {
         if fc.cert {
@@ -273,6 +330,9 @@ fn walk(
         }
         Value::Object(o) if depth < MAX_DEPTH => {
             for (k, e) in o {
+                if !matches!(e, Value::String(_) | Value::Array(_) | Value::Object(_)) {
+                    continue;
+                }
                 let p = format!("{path}.{k}");
                 walk(module, &p, &FieldClass::of(module, k), e, depth + 1, out);
             }
@@ -286,7 +346,10 @@ fn walk(
 /// and a join over `observables.parquet` look at the same values with the same keys.
 pub fn each_observation(module: &str, rec: &Record, f: &mut dyn FnMut(Observed, &str, &str)) {
     for (k, v) in rec {
-        walk(module, k, &FieldClass::of(module, k), v, 0, f);
+        // Numbers, booleans and nulls hold no observable: their field name is not even looked at.
+        if matches!(v, Value::String(_) | Value::Array(_) | Value::Object(_)) {
+            walk(module, k, &FieldClass::of(module, k), v, 0, f);
+        }
     }
 }
 
@@ -329,6 +392,11 @@ pub fn rematch_record(iocs: &IocIndex, module: &str, rec: &Record) -> Vec<(Match
 
 /// The time of a record, from its usual time fields (`isodate`, `timestamp`, …), normalised.
 pub fn record_time(rec: &Record) -> Option<String> {
+    record_timestamp(rec).map(telltale_core::time::format)
+}
+
+/// The time [`record_time`] formats.
+pub fn record_timestamp(rec: &Record) -> Option<jiff::Timestamp> {
     const FIRST: [&str; 6] = [
         "isodate",
         "timestamp",
@@ -337,20 +405,22 @@ pub fn record_time(rec: &Record) -> Option<String> {
         "date",
         "time",
     ];
-    let parse = |v: &Value| {
-        v.as_str()
-            .and_then(telltale_core::time::parse)
-            .map(telltale_core::time::format)
-    };
+    let parse = |v: &Value| v.as_str().and_then(telltale_core::time::parse);
     for k in FIRST {
         if let Some(t) = rec.get(k).and_then(parse) {
             return Some(t);
         }
     }
+    let has = |k: &str, part: &str| {
+        k.as_bytes()
+            .windows(part.len())
+            .any(|w| w.eq_ignore_ascii_case(part.as_bytes()))
+    };
     rec.iter()
         .filter(|(k, _)| {
-            let k = k.to_lowercase();
-            k.contains("isodate") || k.contains("timestamp") || k.ends_with("_date")
+            has(k, "isodate")
+                || has(k, "timestamp")
+                || (k.len() >= 5 && k.as_bytes()[k.len() - 5..].eq_ignore_ascii_case(b"_date"))
         })
         .find_map(|(_, v)| parse(v))
 }
@@ -360,20 +430,28 @@ pub fn rematch_alerts(iocs: &IocIndex, module: &str, rec: &Record) -> Vec<Alert>
     let time = record_time(rec);
     rematch_record(iocs, module, rec)
         .into_iter()
-        .map(|(m, field)| Alert {
-            level: Level::High,
-            module: module.to_string(),
-            message: format!(
-                "field {field} of a {module} record matches indicator {} ({}) of {}",
-                m.value,
-                m.kind.as_stix(),
-                m.collections.join(", ")
-            ),
-            event_time: time.clone(),
-            event: Value::Object(rec.clone()),
-            matched_indicator: Some(MatchedIndicator::from(&m)),
-        })
+        .map(|(m, field)| crate::hunt::alert_for(module, &field, &m, time.clone(), rec))
         .collect()
+}
+
+/// Modules whose own check rates an indicator match HIGH (MVT's level for them; see docs/alerts.md).
+const HIGH_MATCH_MODULES: [&str; 4] = [
+    "manifest",
+    "locationd_clients",
+    "sms_attachments",
+    "filesystem",
+];
+
+/// The level of an indicator match found again in a saved `module` record (`recheck`, `hunt`): the level
+/// the module's own check gives, as MVT's `check-iocs` re-runs each module's check: CRITICAL, HIGH for
+/// the modules MVT rates HIGH, and HIGH for network records (a saved record does not say whether the
+/// exchange was established, which alone makes a network match CRITICAL).
+pub fn indicator_level(module: &str) -> Level {
+    if HIGH_MATCH_MODULES.contains(&module) || module.starts_with("network_") {
+        Level::High
+    } else {
+        Level::Critical
+    }
 }
 
 #[cfg(test)]
@@ -477,6 +555,37 @@ mod tests {
     }
 
     #[test]
+    fn backup_manifest_fields_as_the_manifest_module_checks_them() {
+        let rec = record! {
+            "file_id" => "a".repeat(40),
+            "domain" => "AppDomain-evil.com",
+            "relative_path" => "Library/WebKit/WebsiteData/LocalStorage/https_sub.evil.com_0.localstorage",
+        };
+        let obs = observations("manifest", &rec);
+        // The file id (a SHA-1 of domain and path) is not a content hash, the backup domain not a host.
+        assert!(obs.iter().all(|o| o.field == "relative_path"), "{obs:?}");
+        assert!(obs.iter().any(|o| o.how == Observed::FilePath
+            && o.value
+                == "/Library/WebKit/WebsiteData/LocalStorage/https_sub.evil.com_0.localstorage"));
+        assert!(
+            obs.iter()
+                .any(|o| o.how == Observed::Host && o.value == "sub.evil.com")
+        );
+        let alerts = rematch_alerts(&index(), "manifest", &rec);
+        assert_eq!(alerts.len(), 1, "{alerts:?}");
+        assert_eq!(
+            alerts[0].level,
+            Level::High,
+            "MVT rates manifest matches HIGH"
+        );
+        // An absolute file indicator matches the path as the module checks it (`/` + relative path).
+        let rec = record! { "relative_path" => "private/var/db/spy/x.plist" };
+        assert_eq!(fields("manifest", &rec).len(), 1);
+        // Elsewhere a `domain` field is a host name.
+        assert_eq!(fields("any", &record! { "domain" => "evil.com" }).len(), 1);
+    }
+
+    #[test]
     fn lookalikes_and_plain_data_do_not_match() {
         let rec = record! {
             "url" => "https://notevil.com/",
@@ -497,7 +606,11 @@ mod tests {
             record! { "isodate" => "2024-05-03 10:00:00.000000", "url" => "https://evil.com/" };
         let a = rematch_alerts(&index(), "safari_history", &rec);
         assert_eq!(a.len(), 1);
-        assert_eq!(a[0].level, Level::High);
+        assert_eq!(
+            a[0].level,
+            Level::Critical,
+            "MVT rates a Safari history match CRITICAL"
+        );
         assert_eq!(
             a[0].event_time.as_deref(),
             Some("2024-05-03 10:00:00.000000")

@@ -3,8 +3,6 @@
 //! paths are checked against file indicators, and parts of paths that look like domain names (WebKit data
 //! folders such as `https_example.com_0`) against domain indicators. Files listed but absent are counted.
 
-use std::collections::BTreeSet;
-
 use rayon::prelude::*;
 use serde_json::Value;
 use telltale_core::{Emitter, Level, Module, ModuleContext, ModuleError, Record, sqlite, time};
@@ -28,56 +26,6 @@ const KEYS: [&str; 10] = [
     "owner",
     "size",
 ];
-
-/// Parts of a (lowercased) path that look like host names.
-pub fn host_like_parts(rel: &str) -> BTreeSet<String> {
-    const NOT_TLDS: [&str; 24] = [
-        "plist",
-        "db",
-        "sqlite",
-        "sqlite3",
-        "sqlitedb",
-        "json",
-        "txt",
-        "png",
-        "jpg",
-        "jpeg",
-        "gif",
-        "heic",
-        "mov",
-        "mp4",
-        "log",
-        "xml",
-        "dat",
-        "bin",
-        "car",
-        "nib",
-        "strings",
-        "localstorage",
-        "data",
-        "pdf",
-    ];
-    let lower = rel.to_ascii_lowercase();
-    lower
-        .split(['/', '_'])
-        .filter(|p| {
-            let labels: Vec<&str> = p.split('.').collect();
-            labels.len() >= 2
-                && p.len() <= 253
-                && labels.iter().all(|l| {
-                    !l.is_empty()
-                        && l.len() <= 63
-                        && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                })
-                && labels.last().is_some_and(|t| {
-                    (2..=24).contains(&t.len())
-                        && t.bytes().all(|b| b.is_ascii_alphabetic())
-                        && !NOT_TLDS.contains(t)
-                })
-        })
-        .map(str::to_string)
-        .collect()
-}
 
 struct Row {
     file_id: String,
@@ -284,7 +232,7 @@ impl Module for Manifest {
                             rec,
                         );
                     }
-                    for host in host_like_parts(&row.rel) {
+                    for host in telltale_core::ioc::keys::path_host_parts(&row.rel) {
                         let m = ctx.iocs.match_host(&host);
                         if m.is_empty() {
                             continue;
@@ -330,16 +278,17 @@ impl Module for Manifest {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use telltale_core::ioc::keys::path_host_parts;
 
     #[test]
     fn host_like() {
-        let h = host_like_parts(
+        let h = path_host_parts(
             "Library/WebKit/WebsiteData/LocalStorage/https_Evil.com_0.localstorage",
         );
         assert!(h.contains("evil.com"), "{h:?}");
-        assert!(host_like_parts("Library/Preferences/com.apple.foo.plist").is_empty());
-        assert!(host_like_parts("Library/SMS/sms.db").is_empty());
-        assert!(host_like_parts("Library/Caches/cdn.example.org/x").contains("cdn.example.org"));
+        assert!(path_host_parts("Library/Preferences/com.apple.foo.plist").is_empty());
+        assert!(path_host_parts("Library/SMS/sms.db").is_empty());
+        assert!(path_host_parts("Library/Caches/cdn.example.org/x").contains("cdn.example.org"));
+        assert!(path_host_parts("Library/Caches/https_evil.com./x").is_empty());
     }
 }
