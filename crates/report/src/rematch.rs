@@ -121,7 +121,7 @@ struct FieldClass {
     /// and for parts that name web sites (WebKit data folders such as `https_example.com_0`).
     backup_relative: bool,
     /// An identifier of the acquisition's own (a backup's `file_id`, the SHA-1 of the file's domain and
-    /// path): neither a path nor a content hash, so not an observable.
+    /// path; a capture's `input_sha256`): neither a path nor a content hash, so not an observable.
     internal_id: bool,
 }
 
@@ -131,9 +131,11 @@ impl FieldClass {
         let manifest = module == "manifest";
         if key.words == ["file", "id"]
             || key.lower == "fileid"
+            || key.lower == "input_sha256"
             || (manifest && key.lower == "domain")
         {
-            // A backup's file ids and its domains (`HomeDomain`, `AppDomain-<bundle id>`: not host names).
+            // A backup's file ids and its domains (`HomeDomain`, `AppDomain-<bundle id>`: not host
+            // names); the SHA-256 of a network capture every network record repeats.
             return FieldClass {
                 internal_id: true,
                 ..FieldClass::default()
@@ -581,6 +583,10 @@ mod tests {
         // An absolute file indicator matches the path as the module checks it (`/` + relative path).
         let rec = record! { "relative_path" => "private/var/db/spy/x.plist" };
         assert_eq!(fields("manifest", &rec).len(), 1);
+        // A capture's own hash, repeated by every network record, is not a file hash.
+        assert!(
+            observations("network_dns", &record! { "input_sha256" => "a".repeat(64) }).is_empty()
+        );
         // Elsewhere a `domain` field is a host name.
         assert_eq!(fields("any", &record! { "domain" => "evil.com" }).len(), 1);
     }
