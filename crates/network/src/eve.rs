@@ -286,10 +286,10 @@ fn event(engine: &mut Engine<'_>, o: &Map<String, Value>, line: u64) {
 
 fn parse_ts(t: &str) -> Option<i64> {
     // Suricata writes `2024-05-01T12:00:00.123456+0000`.
-    let fixed = if t.len() > 5
-        && (t.ends_with("+0000")
-            || t.as_bytes()[t.len() - 5] == b'+'
-            || t.as_bytes()[t.len() - 5] == b'-')
+    let b = t.as_bytes();
+    let fixed = if b.len() > 5
+        && (b[b.len() - 5] == b'+' || b[b.len() - 5] == b'-')
+        && b[b.len() - 4..].iter().all(u8::is_ascii_digit)
     {
         let (a, b) = t.split_at(t.len() - 2);
         format!("{a}:{b}")

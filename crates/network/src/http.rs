@@ -73,7 +73,8 @@ pub fn requests(b: &[u8]) -> (Vec<Request>, usize) {
             }
         }
         out.push(req);
-        off += end + 4 + body;
+        // A claimed length may be anything up to u64::MAX: saturate, the request ends at the buffer's end.
+        off = off.saturating_add(end + 4).saturating_add(body);
         if off > b.len() {
             off = b.len();
             break;
