@@ -35,9 +35,10 @@ use telltale_core::{Alert, MatchedIndicator, Record};
 use crate::error::ReportError;
 use crate::observables::{COLUMNS, META_SCHEMA_VERSION, SCHEMA_VERSION};
 
-/// FNV-1a: the table is hashed once per dictionary value of every row group hunted.
+/// FNV-1a: the table is hashed once per dictionary value of every row group hunted (also the
+/// extractor's field-name cache).
 #[derive(Default)]
-struct Fnv(u64);
+pub(crate) struct Fnv(u64);
 impl Hasher for Fnv {
     fn finish(&self) -> u64 {
         self.0

@@ -354,12 +354,17 @@ fn write_group(
         module,
         file,
     ];
-    for s in &columns {
+    let strings_column = |rg: &mut parquet::file::writer::SerializedRowGroupWriter<'_, _>,
+                          s: &[ByteArray]|
+     -> Result<(), ReportError> {
         let mut col = rg.next_column().map_err(e)?.ok_or_else(short)?;
         col.typed::<ByteArrayType>()
             .write_batch(s, None, None)
             .map_err(e)?;
-        col.close().map_err(e)?;
+        col.close().map_err(e)
+    };
+    for s in &columns {
+        strings_column(&mut rg, s)?;
     }
     let mut col = rg.next_column().map_err(e)?.ok_or_else(short)?;
     col.typed::<Int64Type>()
@@ -372,11 +377,7 @@ fn write_group(
         .map_err(e)?;
     col.close().map_err(e)?;
     for v in &ids {
-        let mut col = rg.next_column().map_err(e)?.ok_or_else(short)?;
-        col.typed::<ByteArrayType>()
-            .write_batch(v, None, None)
-            .map_err(e)?;
-        col.close().map_err(e)?;
+        strings_column(&mut rg, v)?;
     }
     rg.close().map_err(e)?;
     Ok(())

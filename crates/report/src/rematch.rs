@@ -195,7 +195,7 @@ impl FieldClass {
     fn of(module: &str, key: &str) -> FieldClass {
         struct Cache {
             module: String,
-            fields: HashMap<String, FieldClass, std::hash::BuildHasherDefault<NameHasher>>,
+            fields: HashMap<String, FieldClass, std::hash::BuildHasherDefault<crate::hunt::Fnv>>,
         }
         thread_local! {
             static CACHE: std::cell::RefCell<Cache> = std::cell::RefCell::new(Cache {
@@ -220,27 +220,6 @@ impl FieldClass {
             c.fields.insert(key.to_string(), f);
             f
         })
-    }
-}
-
-/// FNV-1a over field names (short, not attacker-chosen in number: the cache is bounded).
-#[derive(Default)]
-struct NameHasher(u64);
-
-impl std::hash::Hasher for NameHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 {
-            0xcbf2_9ce4_8422_2325
-        } else {
-            self.0
-        };
-        for &b in bytes {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-    fn finish(&self) -> u64 {
-        self.0
     }
 }
 
