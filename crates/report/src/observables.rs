@@ -189,6 +189,9 @@ impl Columns {
 /// writer thread when either is reached, so memory stays bounded whatever the values' sizes.
 const GROUP_BYTES: usize = 64 << 20;
 
+/// Bytes of strings one record's rows may hold (a record is far smaller: values are cut at 64 KiB).
+const MAX_RECORD_BYTES: usize = 256 << 20;
+
 /// One record's rows, extracted on the module's thread before any lock is taken (reused from record
 /// to record: no allocation per row).
 #[derive(Default)]
@@ -216,6 +219,10 @@ fn extract(module: &str, rec: &Record, sc: &mut Scratch) {
     arena.clear();
     rows.clear();
     crate::rematch::each_observation(module, rec, &mut |how, value, field| {
+        // Spans are 32-bit: a record whose observables would pass this size keeps the rows before.
+        if arena.len() > MAX_RECORD_BYTES {
+            return;
+        }
         let mark = arena.len();
         keys.clear();
         keys::each_observed_key(how, value, &mut |k, v| {
@@ -503,6 +510,16 @@ impl ObservablesWriter {
                 if sc.rows.is_empty() {
                     return;
                 }
+                // Keep every span of a group within 32 bits: send a group early if this record would
+                // pass that (groups are normally sent at GROUP_BYTES, far below).
+                let early = if inner.cols.arena.len() + sc.arena.len() >= u32::MAX as usize {
+                    let mut cols = std::mem::take(&mut inner.cols);
+                    cols.names = inner.names.clone();
+                    inner.rows += cols.len() as u64;
+                    Some(cols)
+                } else {
+                    None
+                };
                 let c = &mut inner.cols;
                 let base = c.arena.len() as u32;
                 c.arena.extend_from_slice(&sc.arena);
@@ -523,16 +540,17 @@ impl ObservablesWriter {
                         None => c.time_def.push(0),
                     }
                 }
-                if c.len() >= ROW_GROUP_ROWS || c.arena.len() >= GROUP_BYTES {
+                let full = if c.len() >= ROW_GROUP_ROWS || c.arena.len() >= GROUP_BYTES {
                     let mut cols = std::mem::take(&mut inner.cols);
                     cols.names = inner.names.clone();
                     inner.rows += cols.len() as u64;
                     Some(cols)
                 } else {
                     None
-                }
+                };
+                [early, full]
             };
-            if let Some(cols) = full {
+            for cols in full.into_iter().flatten() {
                 self.send(cols);
             }
         });
