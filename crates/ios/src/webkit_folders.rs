@@ -3,7 +3,7 @@
 //! entry named `<scheme>_<host>_<port>` (a folder for IndexedDB, `….localstorage` for local storage) in
 //! the app's `WebsiteData/<kind>/` folder. The versioned IndexedDB layout (`IndexedDB/v1/<origin>`) is
 //! read too (MVT skips it). The current network-process layout (`WebsiteData/Default/<salted hash>/…`,
-//! with the origin in a binary `origin` file) is not read.
+//! with the origin in a binary `origin` file) is read by `webkit_website_data`.
 //!
 //! One record per origin entry (MVT's `folder`, `url`, `isodate`, plus `name`); `isodate` is the entry's
 //! own modification time (MVT stamps every entry with its folder's). The origin is checked against

@@ -14,12 +14,12 @@ use telltale_ios::modules::{
     datausage::Datausage, filesystem::Filesystem, ios_version_history::IosVersionHistory,
     nested_sysdiagnose::NestedSysdiagnose, netusage::Netusage, safari_favicon::SafariFavicon,
     webkit_indexeddb::WebkitIndexedDb, webkit_local_storage::WebkitLocalStorage,
-    webkit_safari_view_service::WebkitSafariViewService,
+    webkit_safari_view_service::WebkitSafariViewService, webkit_website_data::WebkitWebsiteData,
 };
 use telltale_testkit::ios_dbs::DataUsageDb;
 use telltale_testkit::ios_fs::{Dump, DumpLayout, macho};
 use telltale_testkit::ios_fs_dbs::{
-    CacheDb, FaviconsDb, SfAnalyticsDb, analytics_journal, sf_event,
+    CacheDb, FaviconsDb, SfAnalyticsDb, analytics_journal, sf_event, webkit_origin_file,
 };
 
 struct Opened {
@@ -528,6 +528,83 @@ fn webkit_origin_folders() {
     assert_eq!(r.records[0]["url"], "http://evil.com");
     assert_eq!(r.at(Level::Critical).len(), 1);
     assert!(run(&WebkitLocalStorage, &Dump::new(), &iocs).is_no_data());
+}
+
+#[test]
+fn webkit_website_data_in_the_current_layout() {
+    const D: &str = "Library/WebKit/WebsiteData/Default";
+    let evil = webkit_origin_file(("https", "evil.com", None), ("https", "evil.com", None));
+    // A site embedded in another: the frame's origin is the record's, both are checked.
+    let framed = webkit_origin_file(
+        ("https", "news.example", None),
+        ("https", "cdn.evil.com", Some(8443)),
+    );
+    let decoy = webkit_origin_file(
+        ("https", "notevil.com", None),
+        ("https", "notevil.com", None),
+    );
+    let d = Dump::new()
+        .app_file("com.example.app", &format!("{D}/9F2A/77C1/origin"), &evil)
+        .app_file(
+            "com.example.app",
+            &format!("{D}/9F2A/77C1/LocalStorage/localstorage.sqlite3"),
+            b"x",
+        )
+        .app_file(
+            "com.example.app",
+            &format!("{D}/9F2A/77C1/IndexedDB/x/y"),
+            b"x",
+        )
+        .app_file("com.example.app", &format!("{D}/0B3D/0B3D/origin"), &decoy)
+        .app_file(
+            "com.apple.mobilesafari",
+            &format!("SystemData/com.apple.SafariViewService/{D}/51AA/02BC/origin"),
+            &framed,
+        )
+        // Not an origin file: a warning, nothing read from it.
+        .app_file(
+            "com.example.app",
+            &format!("{D}/DEAD/BEEF/origin"),
+            &[0xff; 40],
+        );
+    let r = run(&WebkitWebsiteData, &d, &idx(&[(K::Domain, "evil.com")]));
+    assert!(r.is_ok(), "{:?}", r.outcome);
+    assert_eq!(r.records.len(), 3, "{:?}", r.records);
+    let urls: Vec<&str> = r
+        .records
+        .iter()
+        .map(|x| x["url"].as_str().unwrap())
+        .collect();
+    assert!(urls.contains(&"https://evil.com"));
+    assert!(urls.contains(&"https://notevil.com"));
+    assert!(urls.contains(&"https://cdn.evil.com:8443"));
+    let evil_rec = r
+        .records
+        .iter()
+        .find(|x| x["url"] == "https://evil.com")
+        .unwrap();
+    assert_eq!(
+        evil_rec["storage"],
+        serde_json::json!(["IndexedDB", "LocalStorage"])
+    );
+    let framed_rec = r
+        .records
+        .iter()
+        .find(|x| x["top_origin"] == "https://news.example")
+        .unwrap();
+    assert_eq!(framed_rec["url"], "https://cdn.evil.com:8443");
+    // evil.com and the embedded cdn.evil.com: CRITICAL; notevil.com and news.example: nothing.
+    assert_eq!(r.at(Level::Critical).len(), 2, "{:?}", r.alerts);
+    assert_eq!(r.alerts.len(), 2);
+    assert!(
+        r.outcome
+            .warnings
+            .iter()
+            .any(|w| w.contains("DEAD/BEEF/origin")),
+        "{:?}",
+        r.outcome.warnings
+    );
+    assert!(run(&WebkitWebsiteData, &Dump::new(), &idx(&[])).is_no_data());
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -727,3 +727,37 @@ fn safari_history_damaged_is_read_from_the_recovered_copy() {
         r.outcome.warnings
     );
 }
+
+/// WebKit's current website-data layout in a backup (iOS includes origin folders in backups once
+/// they are a few days old): the origin file's site is checked like the older layout's folder names.
+#[test]
+fn webkit_website_data_in_a_backup() {
+    use telltale_ios::modules::webkit_website_data::WebkitWebsiteData;
+    use telltale_testkit::ios_fs_dbs::webkit_origin_file;
+    let dir = "Library/WebKit/WebsiteData/Default/9F2A/77C1";
+    let t = BackupBuilder::new()
+        .add_file(
+            "AppDomain-com.example.app",
+            &format!("{dir}/origin"),
+            webkit_origin_file(("https", "evil.com", None), ("https", "evil.com", None)),
+        )
+        .add_file(
+            "AppDomain-com.example.app",
+            &format!("{dir}/LocalStorage/localstorage.sqlite3"),
+            b"x",
+        )
+        .add_file(
+            "AppDomain-com.other.app",
+            "Library/WebKit/WebsiteData/Default/1111/2222/origin",
+            webkit_origin_file(("http", "notevil.com", None), ("http", "notevil.com", None)),
+        )
+        .build();
+    let ev = BackupEvidence::open(t.path()).unwrap();
+    let iocs = IocIndex::from_values(&[(IndicatorKind::Domain, "evil.com")], "Pegasus");
+    let r = run(&WebkitWebsiteData, &ev, &iocs);
+    assert_eq!(r.records.len(), 2, "{:?}", r.records);
+    assert_eq!(r.at(Level::Critical).len(), 1, "{:?}", r.alerts);
+    let rec = &r.at(Level::Critical)[0].event;
+    assert_eq!(rec["url"], "https://evil.com");
+    assert_eq!(rec["storage"], serde_json::json!(["LocalStorage"]));
+}

@@ -206,3 +206,30 @@ pub fn analytics_journal(timestamp: &str, os_version: &str) -> Vec<u8> {
     )
     .into_bytes()
 }
+
+/// One origin of a WebKit `origin` file: scheme, host, port.
+pub type WebOrigin<'a> = (&'a str, &'a str, Option<u16>);
+
+/// A WebKit `origin` file (`…/WebsiteData/Default/<hash>/<hash>/origin`): the top origin, then the
+/// frame's, each written as WebKit's persistent encoder writes a security origin (a variant index byte,
+/// the scheme and host as strings — 32-bit little-endian length, an 8-bit flag, the characters — and an
+/// optional 16-bit port: a presence byte, then the port).
+pub fn webkit_origin_file(top: WebOrigin<'_>, frame: WebOrigin<'_>) -> Vec<u8> {
+    let mut b = Vec::new();
+    for (scheme, host, port) in [top, frame] {
+        b.push(0);
+        for s in [scheme, host] {
+            b.extend((s.len() as u32).to_le_bytes());
+            b.push(1);
+            b.extend(s.as_bytes());
+        }
+        match port {
+            Some(p) => {
+                b.push(1);
+                b.extend(p.to_le_bytes());
+            }
+            None => b.push(0),
+        }
+    }
+    b
+}

@@ -54,6 +54,7 @@ pub mod webkit_local_storage;
 pub mod webkit_resource_load_statistics;
 pub mod webkit_safari_view_service;
 pub mod webkit_session_resource_log;
+pub mod webkit_website_data;
 pub mod whatsapp;
 pub mod whatsapp_contacts;
 
@@ -86,6 +87,7 @@ pub fn all() -> Vec<Box<dyn Module>> {
         Box::new(safari_history::SafariHistory),
         Box::new(webkit_resource_load_statistics::WebkitResourceLoadStatistics),
         Box::new(webkit_session_resource_log::WebkitSessionResourceLog),
+        Box::new(webkit_website_data::WebkitWebsiteData),
         Box::new(whatsapp::Whatsapp),
         Box::new(whatsapp_contacts::WhatsappContacts),
         Box::new(shortcuts::Shortcuts),
