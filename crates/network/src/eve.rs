@@ -1,64 +1,30 @@
 //! Suricata `eve.json`: dns (v1, v2 and v3 layouts), tls, http, quic, flow, alert and fileinfo
 //! events give the same records as a capture; `pcap_cnt` maps back to a frame number.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::net::IpAddr;
 
 use serde_json::{Map, Value};
 
 use crate::engine::Engine;
+use crate::log_lines::LogLines;
 use crate::records::{IdsRec, Prov, Seen, Tuple};
 use crate::zeek::{CertExtra, cert_hash};
 
-const MAX_LINE: usize = 1 << 20;
-
 pub fn read<R: Read>(engine: &mut Engine<'_>, name: &str, r: R, warnings: &mut Vec<String>) {
-    let mut rd = BufReader::with_capacity(1 << 20, r);
-    let mut line = Vec::new();
-    let mut n = 0u64;
-    let mut bad = 0u64;
-    let mut first_bad = None;
-    loop {
-        line.clear();
-        let got = match (&mut rd)
-            .take(MAX_LINE as u64 + 1)
-            .read_until(b'\n', &mut line)
-        {
-            Ok(0) => break,
-            Ok(k) => k,
-            Err(e) => {
-                warnings.push(format!("{name}: read error after line {n}: {e}"));
-                break;
-            }
-        };
-        n += 1;
-        if got > MAX_LINE && !line.ends_with(b"\n") {
-            let mut sink = Vec::new();
-            let _ = rd.read_until(b'\n', &mut sink);
-            bad += 1;
-            continue;
-        }
-        let t = String::from_utf8_lossy(&line);
-        let t = t.trim();
+    let mut lines = LogLines::new(r);
+    while let Some(line) = lines.next_line(name, warnings) {
+        let t = line.trim();
         if t.is_empty() {
             continue;
         }
         engine.cap.counters.log_lines += 1;
         match serde_json::from_str::<Map<String, Value>>(t) {
-            Ok(o) => event(engine, &o, n),
-            Err(_) => {
-                bad += 1;
-                first_bad.get_or_insert(n);
-            }
+            Ok(o) => event(engine, &o, lines.line_no),
+            Err(_) => lines.mark_bad(),
         }
     }
-    if bad > 0 {
-        engine.cap.counters.log_bad_lines += bad;
-        warnings.push(format!(
-            "{name}: {bad} line(s) could not be read (first: line {})",
-            first_bad.unwrap_or(0)
-        ));
-    }
+    lines.finish(engine, name, warnings);
 }
 
 fn s<'a>(o: &'a Map<String, Value>, k: &str) -> Option<&'a str> {

@@ -13,6 +13,7 @@ pub mod http;
 pub mod input;
 pub mod kind;
 pub mod link;
+pub mod log_lines;
 pub mod modules;
 pub mod pcap;
 pub mod quic;

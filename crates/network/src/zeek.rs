@@ -3,17 +3,15 @@
 //! same records as a capture. Logs carry no packets: provenance is the log line and the `uid`.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::net::IpAddr;
 
 use serde_json::Value;
 
 use crate::cert::CertInfo;
 use crate::engine::Engine;
+use crate::log_lines::LogLines;
 use crate::records::{Seen, Tuple};
-
-/// Longest line read (a longer one is skipped and counted).
-const MAX_LINE: usize = 1 << 20;
 
 /// One log row: field name → values (vectors split).
 type Row = HashMap<String, Vec<String>>;
@@ -82,40 +80,15 @@ pub fn read<R: Read>(
     hint: Option<&str>,
     warnings: &mut Vec<String>,
 ) {
-    let mut rd = BufReader::with_capacity(1 << 20, r);
     let mut sep = "\t".to_string();
     let mut set_sep = ",".to_string();
     let mut empty = "(empty)".to_string();
     let mut unset = "-".to_string();
     let mut fields: Vec<String> = Vec::new();
     let mut path: Option<String> = hint.map(str::to_string);
-    let mut line = Vec::new();
-    let mut n = 0u64;
-    let mut bad = 0u64;
-    let mut first_bad = None;
-    loop {
-        line.clear();
-        let got = match (&mut rd)
-            .take(MAX_LINE as u64 + 1)
-            .read_until(b'\n', &mut line)
-        {
-            Ok(0) => break,
-            Ok(k) => k,
-            Err(e) => {
-                warnings.push(format!("{name}: read error after line {n}: {e}"));
-                break;
-            }
-        };
-        n += 1;
-        if got > MAX_LINE && !line.ends_with(b"\n") {
-            // Skip the rest of an overlong line.
-            let mut sink = Vec::new();
-            let _ = rd.read_until(b'\n', &mut sink);
-            bad += 1;
-            continue;
-        }
-        let text = String::from_utf8_lossy(&line);
-        let t = text.trim_end_matches(['\n', '\r']);
+    let mut lines = LogLines::new(r);
+    while let Some(line) = lines.next_line(name, warnings) {
+        let t = line.as_str();
         if t.is_empty() {
             continue;
         }
@@ -159,20 +132,13 @@ pub fn read<R: Read>(
             None
         };
         let Some(row) = row else {
-            bad += 1;
-            first_bad.get_or_insert(n);
+            lines.mark_bad();
             continue;
         };
         let kind = log_kind(path.as_deref(), &row);
-        apply(engine, kind, &row, n);
+        apply(engine, kind, &row, lines.line_no);
     }
-    if bad > 0 {
-        engine.cap.counters.log_bad_lines += bad;
-        warnings.push(format!(
-            "{name}: {bad} line(s) could not be read (first: line {})",
-            first_bad.unwrap_or(0)
-        ));
-    }
+    lines.finish(engine, name, warnings);
 }
 
 fn json_row(o: serde_json::Map<String, Value>) -> Row {
