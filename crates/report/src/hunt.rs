@@ -179,17 +179,12 @@ fn plain_byte_arrays(buf: &[u8], n: usize, mut f: impl FnMut(&[u8], usize)) -> R
     Ok(())
 }
 
-fn read_bytes(
-    rg: &dyn RowGroupReader,
-    col: usize,
+/// Reads `n` values of a column (and its definition levels).
+fn read_values<T: parquet::data_type::DataType>(
+    mut r: parquet::column::reader::ColumnReaderImpl<T>,
     n: usize,
     path: &Path,
-) -> Result<(Vec<ByteArray>, Vec<i16>), ReportError> {
-    let ColumnReader::ByteArrayColumnReader(mut r) =
-        rg.get_column_reader(col).map_err(|e| perr(path, e))?
-    else {
-        return Err(perr(path, format!("column {} is not text", COLUMNS[col])));
-    };
+) -> Result<(Vec<T::T>, Vec<i16>), ReportError> {
     let (mut vals, mut def) = (Vec::with_capacity(n), Vec::with_capacity(n));
     let mut done = 0;
     while done < n {
@@ -204,29 +199,28 @@ fn read_bytes(
     Ok((vals, def))
 }
 
+fn read_bytes(
+    rg: &dyn RowGroupReader,
+    col: usize,
+    n: usize,
+    path: &Path,
+) -> Result<(Vec<ByteArray>, Vec<i16>), ReportError> {
+    match rg.get_column_reader(col).map_err(|e| perr(path, e))? {
+        ColumnReader::ByteArrayColumnReader(r) => read_values(r, n, path),
+        _ => Err(perr(path, format!("column {} is not text", COLUMNS[col]))),
+    }
+}
+
 fn read_i64(
     rg: &dyn RowGroupReader,
     col: usize,
     n: usize,
     path: &Path,
 ) -> Result<(Vec<i64>, Vec<i16>), ReportError> {
-    let ColumnReader::Int64ColumnReader(mut r) =
-        rg.get_column_reader(col).map_err(|e| perr(path, e))?
-    else {
-        return Err(perr(path, format!("column {} is not int64", COLUMNS[col])));
-    };
-    let (mut vals, mut def) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    let mut done = 0;
-    while done < n {
-        let (recs, _, _) = r
-            .read_records(n - done, Some(&mut def), None, &mut vals)
-            .map_err(|e| perr(path, e))?;
-        if recs == 0 {
-            break;
-        }
-        done += recs;
+    match rg.get_column_reader(col).map_err(|e| perr(path, e))? {
+        ColumnReader::Int64ColumnReader(r) => read_values(r, n, path),
+        _ => Err(perr(path, format!("column {} is not int64", COLUMNS[col]))),
     }
-    Ok((vals, def))
 }
 
 fn text(b: &ByteArray) -> String {
