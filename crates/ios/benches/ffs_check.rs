@@ -12,35 +12,16 @@
 //! The whole check through the binary (outputs written) is measured with `telltale check` itself, see
 //! docs/benchmarks.md.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use criterion::Criterion;
-use telltale_core::engine::{Output, RunSummary, run_modules};
-use telltale_core::{
-    Acquisition, Alert, ModuleContext, OpenOptions, Record, RunOptions, TimelineEvent,
-};
+use telltale_core::engine::RunSummary;
+use telltale_core::{Acquisition, OpenOptions};
 use telltale_ioc::IocIndex;
 use telltale_ios::IosFsKind;
-
-#[derive(Default)]
-struct Count {
-    records: AtomicU64,
-    alerts: AtomicU64,
-}
-
-impl Output for Count {
-    fn record(&self, _: &str, _: &Record) {
-        self.records.fetch_add(1, Ordering::Relaxed);
-    }
-    fn detected(&self, _: &str, _: &Record) {}
-    fn timeline(&self, _: TimelineEvent) {}
-    fn timeline_row(&self, _: &str, _: &str, _: &str, _: &str) {}
-    fn alert(&self, _: &Alert) {
-        self.alerts.fetch_add(1, Ordering::Relaxed);
-    }
-}
 
 fn env_u64(k: &str, d: u64) -> u64 {
     std::env::var(k)
@@ -83,26 +64,12 @@ fn check(path: &Path, iocs: &IocIndex) -> (RunSummary, u64, u64) {
     let acq = IosFsKind::open_dump(path, &OpenOptions::default())
         .unwrap()
         .expect("a dump");
-    let opts = RunOptions {
-        timezone: acq.timezone(),
-    };
-    let ctx = ModuleContext {
-        evidence: acq.evidence(),
-        iocs,
-        options: &opts,
-    };
-    let out = Count::default();
-    let s = run_modules(&acq.modules(), &ctx, &out);
     let _ = acq.facts();
-    let _ = acq.coverage();
-    if let Some(r) = acq.restreams() {
-        assert_eq!(r, 0, "members decompressed again");
+    let r = support::run_acquisition(&acq, iocs);
+    if let Some(n) = acq.restreams() {
+        assert_eq!(n, 0, "members decompressed again");
     }
-    (
-        s,
-        out.records.load(Ordering::Relaxed),
-        out.alerts.load(Ordering::Relaxed),
-    )
+    r
 }
 
 fn main() {

@@ -8,14 +8,17 @@
 //! * `IOS_CHECK_ONCE=1 <bench binary>`: one run with timings and counts, for `/usr/bin/time -v` (peak
 //!   memory of opening + checking only; the backup is built once and cached under the target folder).
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Instant;
+use support::Count;
 
 use criterion::Criterion;
 use jiff::Timestamp;
-use telltale_core::engine::{Output, RunSummary, run_modules};
-use telltale_core::{Alert, Level, ModuleContext, Record, RunOptions, TimelineEvent};
+use telltale_core::engine::{RunSummary, run_modules};
+use telltale_core::{Level, ModuleContext, RunOptions};
 use telltale_ioc::{IndicatorKind, IocIndex};
 use telltale_ios::BackupEvidence;
 use telltale_testkit::ios_backup::{BackupBuilder, MbFileMeta, file_id, mbfile_archive};
@@ -216,27 +219,6 @@ fn backup_dir() -> PathBuf {
         std::fs::write(&done, b"").expect("mark complete");
     }
     root
-}
-
-/// Counts what the modules emit.
-#[derive(Default)]
-struct Count {
-    records: AtomicU64,
-    timeline: AtomicU64,
-    alerts: AtomicU64,
-}
-
-impl Output for Count {
-    fn record(&self, _: &str, _: &Record) {
-        self.records.fetch_add(1, Ordering::Relaxed);
-    }
-    fn detected(&self, _: &str, _: &Record) {}
-    fn timeline(&self, _: TimelineEvent) {
-        self.timeline.fetch_add(1, Ordering::Relaxed);
-    }
-    fn alert(&self, _: &Alert) {
-        self.alerts.fetch_add(1, Ordering::Relaxed);
-    }
 }
 
 fn check(root: &Path, iocs: &IocIndex, out: &Count) -> RunSummary {

@@ -9,37 +9,19 @@
 //!
 //! The extracted archive is written once under the target folder and reused.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use criterion::Criterion;
-use telltale_core::engine::{Output, RunSummary, run_modules};
-use telltale_core::{
-    AcquisitionKind, Alert, ModuleContext, OpenOptions, Record, RunOptions, TimelineEvent,
-};
+use telltale_core::engine::RunSummary;
+use telltale_core::{AcquisitionKind, OpenOptions};
 use telltale_ioc::IocIndex;
 use telltale_ios::IosSysdiagnoseKind;
 
 const MIB: usize = 300;
 const LAYOUT_VERSION: u32 = 1;
-
-#[derive(Default)]
-struct Count {
-    records: AtomicU64,
-    alerts: AtomicU64,
-}
-
-impl Output for Count {
-    fn record(&self, _: &str, _: &Record) {
-        self.records.fetch_add(1, Ordering::Relaxed);
-    }
-    fn detected(&self, _: &str, _: &Record) {}
-    fn timeline(&self, _: TimelineEvent) {}
-    fn alert(&self, _: &Alert) {
-        self.alerts.fetch_add(1, Ordering::Relaxed);
-    }
-}
 
 fn input() -> PathBuf {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -61,22 +43,7 @@ fn check(path: &Path, iocs: &IocIndex) -> (RunSummary, u64, u64) {
         .open(path, &OpenOptions::default())
         .unwrap()
         .expect("a sysdiagnose");
-    let opts = RunOptions {
-        timezone: acq.timezone(),
-    };
-    let ctx = ModuleContext {
-        evidence: acq.evidence(),
-        iocs,
-        options: &opts,
-    };
-    let out = Count::default();
-    let s = run_modules(&acq.modules(), &ctx, &out);
-    let _ = acq.coverage();
-    (
-        s,
-        out.records.load(Ordering::Relaxed),
-        out.alerts.load(Ordering::Relaxed),
-    )
+    support::run_acquisition(acq.as_ref(), iocs)
 }
 
 fn main() {
